@@ -1,0 +1,127 @@
+import Crypto
+
+/// A dataset that cannot be used, naming the file and what was expected.
+public struct DatasetError: Error, CustomStringConvertible, Equatable {
+    public enum Problem: Equatable, Sendable {
+        case wrongElementType(found: IDXElementType, expected: IDXElementType)
+        case notAnImageFile(dimensions: [Int])
+        case notALabelFile(dimensions: [Int])
+        case labelOutOfRange(label: Int, index: Int)
+        case countMismatch(images: Int, labels: Int, imagesPath: String)
+        case wrongImageSize(rows: Int, columns: Int)
+        case missingFile(name: String, directory: String)
+        case emptyDataset
+    }
+
+    public let path: String
+    public let problem: Problem
+
+    public init(path: String, problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String {
+        switch problem {
+        case .wrongElementType(let found, let expected):
+            return "\(path): holds \(found.name) elements; expected \(expected.name) (0x\(String(expected.rawValue, radix: 16, uppercase: true).leftPadded(to: 2)))"
+        case .notAnImageFile(let dimensions):
+            return "\(path): has dimensions \(dimensions); an image file has 3 (count, rows, columns)\nHINT: is this a label file? Image files are named *-images-idx3-ubyte"
+        case .notALabelFile(let dimensions):
+            return "\(path): has dimensions \(dimensions); a label file has 1 (count)\nHINT: is this an image file? Label files are named *-labels-idx1-ubyte"
+        case .labelOutOfRange(let label, let index):
+            return "\(path): label \(label) at index \(index) is outside 0…\(SoftmaxModel.classCount - 1)"
+        case .countMismatch(let images, let labels, let imagesPath):
+            return "\(path): has \(labels) labels but \(imagesPath) has \(images) images\nHINT: pair the images and labels of the same split (train with train, t10k with t10k)"
+        case .wrongImageSize(let rows, let columns):
+            return "\(path): images are \(rows)×\(columns) = \(rows * columns) pixels; the model needs 28×28 = \(SoftmaxModel.featureCount) inputs"
+        case .missingFile(let name, let directory):
+            return "\(directory): no \(name) or \(name).gz in the data directory\nHINT: run `mnist-softmax fetch --data-dir \(directory)` to download and verify MNIST"
+        case .emptyDataset:
+            return "\(path): holds no images"
+        }
+    }
+}
+
+/// Labelled images, kept as bytes: pixels `(count, rows, columns)` row-major UInt8, labels
+/// `(count)` in 0…9. Conversion to Float happens in the kernels, where the pixels are used.
+public struct LabeledImages: Sendable {
+    /// (count, rows, columns) row-major.
+    public let pixels: [UInt8]
+    /// (count), each in 0..<SoftmaxModel.classCount.
+    public let labels: [UInt8]
+    public let rows: Int
+    public let columns: Int
+
+    public var count: Int { labels.count }
+    public var pixelsPerImage: Int { rows * columns }
+
+    /// Checks the shapes and label range; `source` names the data in errors.
+    public init(pixels: [UInt8], labels: [UInt8], rows: Int, columns: Int, source: String = "dataset") throws {
+        guard pixels.count == labels.count * rows * columns else {
+            throw DatasetError(path: source, problem: .countMismatch(images: rows * columns == 0 ? 0 : pixels.count / (rows * columns),
+                                                                     labels: labels.count, imagesPath: source))
+        }
+        if let index = labels.firstIndex(where: { Int($0) >= SoftmaxModel.classCount }) {
+            throw DatasetError(path: source, problem: .labelOutOfRange(label: Int(labels[index]), index: index))
+        }
+        self.pixels = pixels
+        self.labels = labels
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// Loads an image file (3-D, unsigned bytes) and its label file (1-D, unsigned bytes, 0…9),
+    /// raw or gzip, and checks that they pair up.
+    public static func load(imagesAt imagesPath: String, labelsAt labelsPath: String) throws -> LabeledImages {
+        let images = try IDXArray.read(contentsOf: imagesPath)
+        guard case .uint8(let pixels) = images.elements else {
+            throw DatasetError(path: imagesPath, problem: .wrongElementType(found: images.elementType, expected: .uint8))
+        }
+        guard images.dimensions.count == 3 else {
+            throw DatasetError(path: imagesPath, problem: .notAnImageFile(dimensions: images.dimensions))
+        }
+        let labelFile = try IDXArray.read(contentsOf: labelsPath)
+        guard case .uint8(let labels) = labelFile.elements else {
+            throw DatasetError(path: labelsPath, problem: .wrongElementType(found: labelFile.elementType, expected: .uint8))
+        }
+        guard labelFile.dimensions.count == 1 else {
+            throw DatasetError(path: labelsPath, problem: .notALabelFile(dimensions: labelFile.dimensions))
+        }
+        guard images.dimensions[0] == labels.count else {
+            throw DatasetError(path: labelsPath, problem: .countMismatch(images: images.dimensions[0], labels: labels.count,
+                                                                         imagesPath: imagesPath))
+        }
+        return try LabeledImages(pixels: pixels, labels: labels, rows: images.dimensions[1],
+                                 columns: images.dimensions[2], source: labelsPath)
+    }
+
+    /// Throws unless the images are 28×28, the input size of `SoftmaxModel`.
+    public func requireModelInputSize(source: String) throws {
+        guard pixelsPerImage == SoftmaxModel.featureCount else {
+            throw DatasetError(path: source, problem: .wrongImageSize(rows: rows, columns: columns))
+        }
+        guard count > 0 else { throw DatasetError(path: source, problem: .emptyDataset) }
+    }
+
+    /// The images `range`, in order.
+    public func slice(_ range: Range<Int>) -> LabeledImages {
+        // Shapes and labels were validated for the whole set, so every slice is valid too.
+        try! LabeledImages(pixels: Array(pixels[range.lowerBound * pixelsPerImage ..< range.upperBound * pixelsPerImage]),
+                           labels: Array(labels[range]), rows: rows, columns: columns)
+    }
+
+    /// SHA-256 of the IDX content (header and payload, decompressed) of the images and the labels,
+    /// as lowercase hex: the digests MNIST's publishers list for its files.
+    public func contentDigests() -> (images: String, labels: String) {
+        func digest(dimensions: [Int], payload: [UInt8]) -> String {
+            var hasher = SHA256()
+            var header: [UInt8] = [0, 0, IDXElementType.uint8.rawValue, UInt8(dimensions.count)]
+            for dimension in dimensions { header.appendBigEndian(UInt32(dimension)) }
+            hasher.update(data: header)
+            hasher.update(data: payload)
+            return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        }
+        return (digest(dimensions: [count, rows, columns], payload: pixels), digest(dimensions: [count], payload: labels))
+    }
+}

@@ -1,0 +1,77 @@
+/// Precision, recall and F1 of one class, from the confusion matrix.
+public struct ClassMetrics: Sendable, Equatable {
+    public let label: Int
+    /// TP / (TP + FP); 0 when the class is never predicted.
+    public let precision: Double
+    /// TP / (TP + FN); 0 when the class never occurs.
+    public let recall: Double
+    /// 2PR / (P + R); 0 when both are 0.
+    public let f1: Double
+    /// How many samples truly have this label.
+    public let support: Int
+}
+
+/// How a model does on a labelled set: accuracy, mean cross-entropy, and the confusion matrix.
+public struct Evaluation: Sendable, Equatable {
+    /// Number of samples.
+    public let count: Int
+    /// Fraction of samples whose argmax z equals the label.
+    public let accuracy: Double
+    /// Mean −log p_y over the samples (no L2 term).
+    public let meanLoss: Double
+    /// (10, 10): confusion[true][predicted].
+    public let confusion: [[Int]]
+
+    /// Evaluates `model` on every sample of `data` (28×28 images).
+    public init(of model: SoftmaxModel, on data: LabeledImages) {
+        precondition(data.pixelsPerImage == SoftmaxModel.featureCount, "evaluation needs 28×28 images")
+        let classes = SoftmaxModel.classCount
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var lossSum = 0.0
+        let z = UnsafeMutablePointer<Float>.allocate(capacity: classes)
+        defer { z.deallocate() }
+        let image = SoftmaxKernel.allocateImageBuffer()
+        defer { image.deallocate() }
+        model.weights.withUnsafeBufferPointer { w in
+            model.bias.withUnsafeBufferPointer { b in
+                data.pixels.withUnsafeBufferPointer { pixels in
+                    for n in 0 ..< data.count {
+                        // x: (784) u8 → z = W x/255 + b: (10); −log p_y by log-sum-exp.
+                        SoftmaxKernel.convert(pixels: pixels.baseAddress! + n * SoftmaxModel.featureCount, into: image)
+                        SoftmaxKernel.logits(weights: w.baseAddress!, bias: b.baseAddress!, image: image, into: z)
+                        let label = Int(data.labels[n])
+                        let predicted = SoftmaxKernel.argmax(z)
+                        let labelLogit = z[label]
+                        let (maximum, logSum) = SoftmaxKernel.softmaxInPlace(z)
+                        lossSum += Double(logSum - (labelLogit - maximum))
+                        confusion[label][predicted] += 1
+                    }
+                }
+            }
+        }
+        self.init(confusion: confusion, lossSum: lossSum)
+    }
+
+    /// An evaluation from a confusion matrix (rows = true labels) and the summed loss.
+    public init(confusion: [[Int]], lossSum: Double) {
+        let count = confusion.joined().reduce(0, +)
+        let correct = confusion.indices.reduce(0) { $0 + confusion[$1][$1] }
+        self.count = count
+        self.confusion = confusion
+        accuracy = count == 0 ? 0 : Double(correct) / Double(count)
+        meanLoss = count == 0 ? 0 : lossSum / Double(count)
+    }
+
+    /// Precision, recall, F1 and support for each class, in label order.
+    public var perClass: [ClassMetrics] {
+        confusion.indices.map { label in
+            let truePositives = confusion[label][label]
+            let support = confusion[label].reduce(0, +)
+            let predicted = confusion.reduce(0) { $0 + $1[label] }
+            let precision = predicted == 0 ? 0 : Double(truePositives) / Double(predicted)
+            let recall = support == 0 ? 0 : Double(truePositives) / Double(support)
+            let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+            return ClassMetrics(label: label, precision: precision, recall: recall, f1: f1, support: support)
+        }
+    }
+}

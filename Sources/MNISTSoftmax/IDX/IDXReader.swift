@@ -1,0 +1,158 @@
+extension IDXArray {
+    /// Reads an IDX file, raw or gzip-compressed. Compression is judged by the gzip magic bytes,
+    /// not by the file name.
+    ///
+    /// Every header field is validated before it is trusted: the magic, the element type, 1 to 4
+    /// dimensions, a payload size computed without overflow, and a payload length equal to that
+    /// size, with nothing after it. No buffer is sized from the header until the file is known to
+    /// hold (or, compressed, to be able to hold) that many bytes.
+    public static func read(contentsOf path: String) throws -> IDXArray {
+        try decode(FileIO.readAll(path), path: path)
+    }
+
+    /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> IDXArray {
+        if Gzip.isGzip(bytes) {
+            let inflater = try GzipInflater(compressed: bytes, path: path)
+            return try parse(from: CompressedSource(inflater: inflater,
+                                                    maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
+                             path: path)
+        }
+        return try parse(from: RawSource(bytes: bytes), path: path)
+    }
+
+    private static func parse(from source: IDXByteSource, path: String) throws -> IDXArray {
+        // Magic: 0x00 0x00 <type> <ndims>.
+        let magic = try source.read(count: 4)
+        if magic.count >= 1 && magic[0] != 0 || magic.count >= 2 && magic[1] != 0 {
+            throw IDXError(path: path, problem: .badMagic(found: magic), byteOffset: 0)
+        }
+        guard magic.count == 4 else {
+            throw IDXError(path: path, problem: .truncatedHeader(needed: 4, available: magic.count), byteOffset: magic.count)
+        }
+        guard let elementType = IDXElementType(rawValue: magic[2]) else {
+            throw IDXError(path: path, problem: .unknownElementType(code: magic[2]), byteOffset: 2)
+        }
+        let rank = Int(magic[3])
+        guard (1 ... maximumRank).contains(rank) else {
+            throw IDXError(path: path, problem: .unsupportedRank(rank), byteOffset: 3)
+        }
+
+        // Dimensions: `rank` big-endian UInt32s.
+        let headerSize = 4 + 4 * rank
+        let dimensionBytes = try source.read(count: 4 * rank)
+        guard dimensionBytes.count == 4 * rank else {
+            throw IDXError(path: path, problem: .truncatedHeader(needed: headerSize, available: 4 + dimensionBytes.count),
+                           byteOffset: 4 + dimensionBytes.count)
+        }
+        let dimensions = (0 ..< rank).map { axis in
+            dimensionBytes[4 * axis ..< 4 * axis + 4].reduce(0) { $0 << 8 | Int($1) }
+        }
+
+        // Payload size, with every multiplication checked.
+        var payloadSize = elementType.byteWidth
+        for dimension in dimensions {
+            let (product, overflow) = payloadSize.multipliedReportingOverflow(by: dimension)
+            guard !overflow else {
+                throw IDXError(path: path, problem: .sizeOverflow(dimensions: dimensions), byteOffset: 4)
+            }
+            payloadSize = product
+        }
+        if let available = source.exactRemaining {
+            if available < payloadSize {
+                throw IDXError(path: path, problem: .truncatedPayload(expected: payloadSize, available: available),
+                               byteOffset: headerSize + available)
+            }
+            if available > payloadSize {
+                throw IDXError(path: path, problem: .trailingBytes, byteOffset: headerSize + payloadSize)
+            }
+        } else if payloadSize > source.maximumRemaining {
+            throw IDXError(path: path, problem: .impossiblePayload(expected: payloadSize, maximum: source.maximumRemaining),
+                           byteOffset: headerSize)
+        }
+
+        // Payload: one read straight into the array that keeps it.
+        let payload = try source.read(count: payloadSize)
+        guard payload.count == payloadSize else {
+            throw IDXError(path: path, problem: .truncatedPayload(expected: payloadSize, available: payload.count),
+                           byteOffset: headerSize + payload.count)
+        }
+        guard try source.read(count: 1).isEmpty else {
+            throw IDXError(path: path, problem: .trailingBytes, byteOffset: headerSize + payloadSize)
+        }
+        return IDXArray(dimensions: dimensions, elements: decodeElements(payload, as: elementType))
+    }
+
+    /// Converts a big-endian payload to native values. UInt8 payloads are kept as they are.
+    private static func decodeElements(_ payload: [UInt8], as type: IDXElementType) -> IDXElements {
+        func words<T: FixedWidthInteger>(_: T.Type) -> [T] {
+            let count = payload.count / MemoryLayout<T>.size
+            return payload.withUnsafeBytes { raw in
+                (0 ..< count).map { T(bigEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+            }
+        }
+        switch type {
+        case .uint8: return .uint8(payload)
+        case .int8: return .int8(payload.map { Int8(bitPattern: $0) })
+        case .int16: return .int16(words(Int16.self))
+        case .int32: return .int32(words(Int32.self))
+        case .float32: return .float32(words(UInt32.self).map(Float.init(bitPattern:)))
+        case .float64: return .float64(words(UInt64.self).map(Double.init(bitPattern:)))
+        }
+    }
+}
+
+/// Where IDX bytes come from while parsing.
+private protocol IDXByteSource: AnyObject {
+    /// Copies up to `count` bytes into `buffer`; fewer only at the end of the content.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// The exact number of bytes left, when the source knows it without reading.
+    var exactRemaining: Int? { get }
+    /// No more than this many bytes can be left.
+    var maximumRemaining: Int { get }
+}
+
+extension IDXByteSource {
+    /// Reads up to `count` bytes into a new array, without zero-filling it first.
+    func read(count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            initializedCount = try read(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+}
+
+private final class RawSource: IDXByteSource {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - position)
+        bytes.withUnsafeBytes { source in
+            buffer.baseAddress?.copyMemory(from: source.baseAddress! + position, byteCount: count)
+        }
+        position += count
+        return count
+    }
+
+    var exactRemaining: Int? { bytes.count - position }
+    var maximumRemaining: Int { bytes.count - position }
+}
+
+private final class CompressedSource: IDXByteSource {
+    private let inflater: GzipInflater
+    private let maximumSize: Int
+
+    init(inflater: GzipInflater, maximumSize: Int) {
+        self.inflater = inflater
+        self.maximumSize = maximumSize
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try inflater.read(into: buffer)
+    }
+
+    var exactRemaining: Int? { nil }
+    var maximumRemaining: Int { maximumSize - inflater.producedCount }
+}

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A failure to read or write a file, naming the path and the operating system's reason.
+public struct FileAccessError: Error, CustomStringConvertible, Equatable {
+    public enum Problem: Equatable, Sendable {
+        case cannotOpen(reason: String)
+        case notARegularFile(kind: String)
+        case readFailed(reason: String)
+        case writeFailed(reason: String)
+        case targetIsDirectory
+    }
+
+    public let path: String
+    public let problem: Problem
+
+    public init(path: String, problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String {
+        switch problem {
+        case .cannotOpen(let reason):
+            return "\(path): cannot open: \(reason)"
+        case .notARegularFile(let kind):
+            return "\(path): is a \(kind), expected a regular file"
+        case .readFailed(let reason):
+            return "\(path): read failed: \(reason)"
+        case .writeFailed(let reason):
+            return "\(path): write failed: \(reason)"
+        case .targetIsDirectory:
+            return "\(path): is a directory; give a file name to write"
+        }
+    }
+}
+
+func systemErrorMessage(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}
+
+/// Whole-file reads and atomic whole-file writes.
+public enum FileIO {
+    /// Reads every byte of the regular file at `path`.
+    ///
+    /// Directories, FIFOs, sockets and devices are refused before anything is read, so a
+    /// misplaced FIFO cannot block the tool. The buffer is sized from `fstat`, never from
+    /// the file's own content.
+    public static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileAccessError(path: path, problem: .cannotOpen(reason: systemErrorMessage()))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw FileAccessError(path: path, problem: .readFailed(reason: systemErrorMessage()))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileAccessError(path: path, problem: .notARegularFile(kind: fileKindName(mode: info.st_mode)))
+        }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while filled < size {
+                let n = read(fd, buffer.baseAddress! + filled, size - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileAccessError(path: path, problem: .readFailed(reason: systemErrorMessage()))
+                }
+                if n == 0 { break }
+                filled += n
+            }
+        }
+        if filled < size { bytes.removeSubrange(filled...) }
+        return bytes
+    }
+
+    /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one.
+    ///
+    /// The data goes to a temporary file in the same directory, is flushed with `fsync`, and is
+    /// then renamed over `path`. A failure removes the temporary file and leaves `path` untouched.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try writeAtomically(to: path) { temporaryPath in
+            let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
+            }
+            defer { close(fd) }
+            try bytes.withUnsafeBytes { buffer in
+                var written = 0
+                while written < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
+                    }
+                    written += n
+                }
+            }
+        }
+    }
+
+    /// Runs `produce` with a temporary path in the directory of `path`, then fsyncs the file it
+    /// wrote and renames it to `path`. Used by writers that need a path (libpng) rather than bytes.
+    public static func writeAtomically(to path: String, _ produce: (String) throws -> Void) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw FileAccessError(path: path, problem: .targetIsDirectory)
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let temporaryPath = (directory.isEmpty ? "" : directory + "/")
+            + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        do {
+            try produce(temporaryPath)
+            try syncFile(temporaryPath, reportingAs: path)
+            guard rename(temporaryPath, path) == 0 else {
+                throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
+            }
+        } catch {
+            unlink(temporaryPath)
+            throw error
+        }
+    }
+
+    /// Creates `path` and its parents if they do not exist.
+    public static func createDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileAccessError(path: path, problem: .writeFailed(reason: "cannot create directory"))
+        }
+    }
+
+    private static func syncFile(_ temporaryPath: String, reportingAs path: String) throws {
+        let fd = open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
+        }
+    }
+
+    private static func fileKindName(mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "directory"
+        case S_IFIFO: return "FIFO"
+        case S_IFSOCK: return "socket"
+        case S_IFCHR: return "character device"
+        case S_IFBLK: return "block device"
+        case S_IFLNK: return "symbolic link"
+        default: return "special file"
+        }
+    }
+}

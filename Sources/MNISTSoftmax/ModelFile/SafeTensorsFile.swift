@@ -1,0 +1,208 @@
+import Foundation
+
+/// A model file that cannot be read, naming the file and what is wrong with it.
+public struct ModelFileError: Error, CustomStringConvertible, Equatable {
+    public enum Problem: Equatable, Sendable {
+        /// Shorter than the 8-byte header length.
+        case truncated(size: Int)
+        /// The header length field exceeds the cap.
+        case headerTooLarge(length: UInt64, maximum: Int)
+        /// The header length field points past the end of the file.
+        case headerPastEnd(length: UInt64, fileSize: Int)
+        case invalidJSON(reason: String)
+        case invalidEntry(name: String, reason: String)
+        case missingTensor(name: String)
+        case unexpectedTensor(name: String)
+        case wrongDtype(name: String, found: String)
+        case wrongShape(name: String, found: [Int], expected: [Int])
+        /// Tensor data must tile the data section from 0 without gaps or overlaps.
+        case nonContiguousOffsets(name: String, begin: Int, expected: Int)
+        /// The data section is not exactly as long as the tensors need.
+        case dataLengthMismatch(expected: Int, actual: Int)
+        case nonFiniteValue(name: String, index: Int)
+        case newerFormat(version: String, supported: Int)
+    }
+
+    public let path: String
+    public let problem: Problem
+
+    public init(path: String, problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String {
+        let message: String
+        switch problem {
+        case .truncated(let size):
+            message = "truncated: \(size) bytes, a safetensors file starts with an 8-byte header length"
+        case .headerTooLarge(let length, let maximum):
+            message = "header length \(length) at byte 0 exceeds the limit of \(maximum) bytes\nHINT: this is probably not a safetensors file"
+        case .headerPastEnd(let length, let fileSize):
+            message = "header length \(length) at byte 0 runs past the end of the \(fileSize)-byte file; the file is truncated or not a safetensors file"
+        case .invalidJSON(let reason):
+            message = "the JSON header at byte 8 is invalid: \(reason)"
+        case .invalidEntry(let name, let reason):
+            message = "header entry \"\(name)\": \(reason)"
+        case .missingTensor(let name):
+            message = "no tensor \"\(name)\"; a model needs \"weight\" F32 [10, 784] and \"bias\" F32 [10]"
+        case .unexpectedTensor(let name):
+            message = "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
+        case .wrongDtype(let name, let found):
+            message = "tensor \"\(name)\" has dtype \(found); expected F32"
+        case .wrongShape(let name, let found, let expected):
+            message = "tensor \"\(name)\" has shape \(found); expected \(expected)"
+        case .nonContiguousOffsets(let name, let begin, let expected):
+            message = "tensor \"\(name)\" starts at data offset \(begin); expected \(expected) (tensors must be contiguous)"
+        case .dataLengthMismatch(let expected, let actual):
+            message = "the data section is \(actual) bytes; the tensors need exactly \(expected)"
+        case .nonFiniteValue(let name, let index):
+            message = "tensor \"\(name)\" holds a NaN or infinite value at element \(index)\nHINT: the model diverged when it was trained; train again with a smaller learning rate"
+        case .newerFormat(let version, let supported):
+            message = "format version \(version) is newer than this tool's \(supported)\nHINT: upgrade mnist-softmax to read it"
+        }
+        return "\(path): \(message)"
+    }
+}
+
+/// A model and the string metadata stored with it.
+public struct StoredModel: Equatable, Sendable {
+    public var model: SoftmaxModel
+    /// The safetensors `__metadata__` map (empty when the file has none).
+    public var metadata: [String: String]
+
+    public init(model: SoftmaxModel, metadata: [String: String] = [:]) {
+        self.model = model
+        self.metadata = metadata
+    }
+}
+
+/// The model file format: safetensors with two tensors, `weight` F32 [10, 784] and `bias` F32 [10].
+///
+/// Layout: an 8-byte little-endian header length N; N bytes of JSON, padded with spaces to a
+/// multiple of 8; then the tensors' bytes, little-endian and row-major, at the `data_offsets` the
+/// header gives (relative to the end of the header). `__metadata__` maps strings to strings.
+public enum SafeTensorsFile {
+    /// Written as `format_version` in the metadata; files from a newer version are refused.
+    public static let formatVersion = 1
+    /// The largest JSON header accepted: 16 MiB, far above what two tensors need.
+    public static let maximumHeaderLength = 16 << 20
+
+    private static let tensorShapes: [String: [Int]] = [
+        "weight": [SoftmaxModel.classCount, SoftmaxModel.featureCount],
+        "bias": [SoftmaxModel.classCount],
+    ]
+
+    /// The file's bytes for `stored`; `format` and `format_version` are added to its metadata.
+    public static func encode(_ stored: StoredModel) -> [UInt8] {
+        var metadata = stored.metadata
+        metadata["format"] = "mnist-softmax"
+        metadata["format_version"] = String(formatVersion)
+        let weightBytes = stored.model.weights.count * 4
+        let header: [String: Any] = [
+            "__metadata__": metadata,
+            "weight": ["dtype": "F32", "shape": tensorShapes["weight"]!, "data_offsets": [0, weightBytes]],
+            "bias": ["dtype": "F32", "shape": tensorShapes["bias"]!,
+                     "data_offsets": [weightBytes, weightBytes + stored.model.bias.count * 4]],
+        ]
+        // Sorted keys make the bytes a function of the model alone.
+        var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
+        json.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(8 + json.count + weightBytes + 40)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: json)
+        for value in stored.model.weights + stored.model.bias {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    /// Writes `stored` to `path` atomically: a failed write leaves any earlier file untouched.
+    public static func write(_ stored: StoredModel, to path: String) throws {
+        try FileIO.writeAtomically(encode(stored), to: path)
+    }
+
+    /// Reads and validates a model file.
+    public static func read(_ path: String) throws -> StoredModel {
+        try decode(FileIO.readAll(path), path: path)
+    }
+
+    /// Validates and decodes safetensors bytes: header length cap, JSON, exactly the tensors
+    /// `weight` and `bias` in either order, dtype F32, shapes, contiguous offsets, the exact file
+    /// length, finite values, and the format version.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> StoredModel {
+        func fail(_ problem: ModelFileError.Problem) -> ModelFileError { ModelFileError(path: path, problem: problem) }
+        guard bytes.count >= 8 else { throw fail(.truncated(size: bytes.count)) }
+        let headerLength = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= UInt64(maximumHeaderLength) else {
+            throw fail(.headerTooLarge(length: headerLength, maximum: maximumHeaderLength))
+        }
+        guard Int(headerLength) <= bytes.count - 8 else { throw fail(.headerPastEnd(length: headerLength, fileSize: bytes.count)) }
+        let dataStart = 8 + Int(headerLength)
+
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes[8 ..< dataStart]))
+        } catch {
+            throw fail(.invalidJSON(reason: "not valid JSON"))
+        }
+        guard let header = object as? [String: Any] else { throw fail(.invalidJSON(reason: "the top level is not an object")) }
+
+        var metadata: [String: String] = [:]
+        if let rawMetadata = header["__metadata__"] {
+            guard let strings = rawMetadata as? [String: String] else {
+                throw fail(.invalidEntry(name: "__metadata__", reason: "must map strings to strings"))
+            }
+            metadata = strings
+        }
+        if let version = metadata["format_version"], Int(version).map({ $0 > formatVersion }) ?? true {
+            throw fail(.newerFormat(version: version, supported: formatVersion))
+        }
+
+        // name → byte range in the data section
+        var ranges: [(name: String, begin: Int, end: Int)] = []
+        for (name, entry) in header where name != "__metadata__" {
+            guard let expectedShape = tensorShapes[name] else { throw fail(.unexpectedTensor(name: name)) }
+            guard let fields = entry as? [String: Any] else { throw fail(.invalidEntry(name: name, reason: "is not an object")) }
+            guard let dtype = fields["dtype"] as? String else { throw fail(.invalidEntry(name: name, reason: "has no string \"dtype\"")) }
+            guard dtype == "F32" else { throw fail(.wrongDtype(name: name, found: dtype)) }
+            guard let shape = fields["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail(.invalidEntry(name: name, reason: "\"shape\" is not a list of non-negative integers"))
+            }
+            guard shape == expectedShape else { throw fail(.wrongShape(name: name, found: shape, expected: expectedShape)) }
+            guard let offsets = fields["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
+                throw fail(.invalidEntry(name: name, reason: "\"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end"))
+            }
+            guard offsets[1] - offsets[0] == expectedShape.reduce(4, *) else {
+                throw fail(.invalidEntry(name: name, reason: "data_offsets span \(offsets[1] - offsets[0]) bytes; F32 \(shape) needs \(expectedShape.reduce(4, *))"))
+            }
+            ranges.append((name, offsets[0], offsets[1]))
+        }
+        for name in tensorShapes.keys.sorted() where !ranges.contains(where: { $0.name == name }) {
+            throw fail(.missingTensor(name: name))
+        }
+        var expectedBegin = 0
+        for range in ranges.sorted(by: { $0.begin < $1.begin }) {
+            guard range.begin == expectedBegin else {
+                throw fail(.nonContiguousOffsets(name: range.name, begin: range.begin, expected: expectedBegin))
+            }
+            expectedBegin = range.end
+        }
+        guard bytes.count - dataStart == expectedBegin else {
+            throw fail(.dataLengthMismatch(expected: expectedBegin, actual: bytes.count - dataStart))
+        }
+
+        func tensor(_ name: String) throws -> [Float] {
+            let range = ranges.first { $0.name == name }!
+            let values = bytes.withUnsafeBytes { raw in
+                stride(from: dataStart + range.begin, to: dataStart + range.end, by: 4).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt32.self)))
+                }
+            }
+            if let index = values.firstIndex(where: { !$0.isFinite }) { throw fail(.nonFiniteValue(name: name, index: index)) }
+            return values
+        }
+        return StoredModel(model: SoftmaxModel(weights: try tensor("weight"), bias: try tensor("bias")), metadata: metadata)
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import MNISTSoftmax
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model: accuracy, mean cross-entropy, confusion matrix, per-class metrics.",
+        discussion: "Uses the 10,000 MNIST test images unless --images and --labels name another IDX pair.")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("Model file (safetensors) to evaluate.", valueName: "file"))
+    var model: String
+
+    @Option(help: ArgumentHelp("IDX image file to evaluate on instead of the test set (needs --labels).", valueName: "file"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("IDX label file paired with --images.", valueName: "file"))
+    var labels: String?
+
+    @Flag(help: "Print one JSON object instead of tables.")
+    var json = false
+
+    func validate() throws {
+        guard (images == nil) == (labels == nil) else {
+            throw ValidationError("--images and --labels go together: give both or neither")
+        }
+    }
+
+    func run() throws {
+        let stored = try SafeTensorsFile.read(model)
+        let testSet: LabeledImages
+        let source: String
+        if let images, let labels {
+            testSet = try LabeledImages.load(imagesAt: images, labelsAt: labels)
+            try testSet.requireModelInputSize(source: images)
+            source = images
+        } else {
+            testSet = try data.directory.load(.test)
+            source = try data.directory.location(of: MNISTSplit.test.imagesFile)
+        }
+        let evaluation = Evaluation(of: stored.model, on: testSet)
+        if json {
+            print(try EvaluationReport(evaluation: evaluation, model: model, images: source).jsonString())
+        } else {
+            printTables(evaluation, source: source)
+        }
+    }
+
+    private func printTables(_ evaluation: Evaluation, source: String) {
+        let correct = evaluation.confusion.indices.reduce(0) { $0 + evaluation.confusion[$1][$1] }
+        print("model      \(model)")
+        print("images     \(source)")
+        print("accuracy   \(percent(evaluation.accuracy)) (\(correct) of \(evaluation.count))")
+        print("mean loss  \(String(format: "%.4f", evaluation.meanLoss)) (cross-entropy)")
+        print()
+        print("confusion matrix: rows are true labels, columns predicted labels")
+        let header = ["true\\pred"] + evaluation.confusion.indices.map(String.init) + ["total"]
+        print(header.enumerated().map { rightAligned($1, $0 == 0 ? 9 : 6) }.joined())
+        for (label, row) in evaluation.confusion.enumerated() {
+            print(rightAligned(String(label), 9) + row.map { rightAligned(String($0), 6) }.joined()
+                + rightAligned(String(row.reduce(0, +)), 6))
+        }
+        print()
+        print("label  precision  recall      f1  support")
+        for metrics in evaluation.perClass {
+            print(rightAligned(String(metrics.label), 5),
+                  rightAligned(String(format: "%.4f", metrics.precision), 10),
+                  rightAligned(String(format: "%.4f", metrics.recall), 7),
+                  rightAligned(String(format: "%.4f", metrics.f1), 7),
+                  rightAligned(String(metrics.support), 8))
+        }
+    }
+}
+
+/// The `evaluate --json` object.
+struct EvaluationReport: Encodable {
+    struct PerClass: Encodable {
+        let label: Int
+        let precision: Double
+        let recall: Double
+        let f1: Double
+        let support: Int
+    }
+
+    let accuracy: Double
+    let loss: Double
+    let count: Int
+    let confusionMatrix: [[Int]]
+    let perClass: [PerClass]
+    let model: String
+    let images: String
+
+    init(evaluation: Evaluation, model: String, images: String) {
+        accuracy = evaluation.accuracy
+        loss = evaluation.meanLoss
+        count = evaluation.count
+        confusionMatrix = evaluation.confusion
+        perClass = evaluation.perClass.map {
+            PerClass(label: $0.label, precision: $0.precision, recall: $0.recall, f1: $0.f1, support: $0.support)
+        }
+        self.model = model
+        self.images = images
+    }
+
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

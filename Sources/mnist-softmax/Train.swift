@@ -1,0 +1,111 @@
+import ArgumentParser
+import MNISTSoftmax
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the 784→10 softmax regression on the 60,000 training images.",
+        discussion: """
+            Minibatch SGD with momentum on the fused softmax–cross-entropy gradient p − y, with L2 \
+            on the weights and a per-epoch learning-rate decay. Prints one line per epoch, then the \
+            accuracy on the 10,000 test images, and saves the model atomically.
+            """)
+
+    private static let defaults = TrainingConfiguration()
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var modelPath: ModelPathOption
+
+    @Option(help: "Passes over the training set.")
+    var epochs: Int = defaults.epochs
+
+    @Option(help: "Samples per gradient step.")
+    var batchSize: Int = defaults.batchSize
+
+    @Option(help: "Step size η of the first epoch.")
+    var learningRate: Float = defaults.learningRate
+
+    @Option(help: "Momentum μ, in [0, 1).")
+    var momentum: Float = defaults.momentum
+
+    @Option(help: "Factor applied to the learning rate after each epoch, in (0, 1].")
+    var learningRateDecay: Float = defaults.learningRateDecay
+
+    @Option(help: "L2 strength λ: the loss adds (λ/2)‖W‖² (the bias is not regularised).")
+    var l2: Float = defaults.l2
+
+    @Option(help: "Seed of the per-epoch shuffle; the same seed gives bit-identical weights.")
+    var seed: UInt64 = defaults.seed
+
+    @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
+    var validationSplit: Int = 0
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number") }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        guard learningRateDecay > 0 && learningRateDecay <= 1 else {
+            throw ValidationError("--learning-rate-decay must be in (0, 1]")
+        }
+        guard l2.isFinite && l2 >= 0 else { throw ValidationError("--l2 must be zero or positive") }
+        guard validationSplit >= 0 else { throw ValidationError("--validation-split must be zero or positive") }
+    }
+
+    var trainingConfiguration: TrainingConfiguration {
+        var configuration = TrainingConfiguration()
+        configuration.epochs = epochs
+        configuration.batchSize = batchSize
+        configuration.learningRate = learningRate
+        configuration.momentum = momentum
+        configuration.learningRateDecay = learningRateDecay
+        configuration.l2 = l2
+        configuration.seed = seed
+        return configuration
+    }
+
+    func run() throws {
+        let directory = data.directory
+        printDiagnostic("loading MNIST from \(directory.path)")
+        let allTraining = try directory.load(.train)
+        let test = try directory.load(.test)
+        guard validationSplit < allTraining.count else {
+            throw ValidationError("--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
+        }
+        let trainingCount = allTraining.count - validationSplit
+        let training = validationSplit == 0 ? allTraining : allTraining.slice(0 ..< trainingCount)
+        let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
+        printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
+
+        print("epoch      loss  train acc    val acc  learning rate  seconds")
+        var lastEpoch: EpochSummary?
+        let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(on: training, validation: validation) { summary in
+            lastEpoch = summary
+            print(rightAligned(String(summary.epoch), 5),
+                  rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
+                  rightAligned(percent(summary.trainingAccuracy), 10),
+                  rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
+                  rightAligned(String(format: "%.5g", summary.learningRate), 14),
+                  rightAligned(String(format: "%.3f", summary.seconds), 8))
+        }
+
+        let evaluation = Evaluation(of: model, on: test)
+        print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), mean cross-entropy \(String(format: "%.4f", evaluation.meanLoss))")
+
+        let digests = allTraining.contentDigests()
+        var metadata: [String: String] = [
+            "epochs": String(epochs), "batch_size": String(batchSize), "learning_rate": String(learningRate),
+            "momentum": String(momentum), "learning_rate_decay": String(learningRateDecay), "l2": String(l2),
+            "seed": String(seed), "optimizer": "sgd-momentum", "loss": "softmax-ce",
+            "training_samples": String(training.count), "validation_samples": String(validationSplit),
+            "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
+            "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
+        ]
+        if let lastEpoch {
+            metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
+            metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
+            if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
+        }
+        try SafeTensorsFile.write(StoredModel(model: model, metadata: metadata), to: modelPath.model)
+        print("saved model to \(modelPath.model)")
+    }
+}

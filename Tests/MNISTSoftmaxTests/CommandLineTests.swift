@@ -1,0 +1,142 @@
+import Foundation
+import MNISTSoftmax
+import Testing
+
+/// The real MNIST files, from $MNIST_DATA_DIR, ../shared/mnist beside the package, or data/mnist.
+enum RealMNIST {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    static let directory: String? = {
+        let candidates = [ProcessInfo.processInfo.environment[DataDirectory.environmentVariable],
+                          packageRoot + "/../shared/mnist", packageRoot + "/data/mnist"]
+        return candidates.compactMap { $0 }.first { path in
+            MNISTFile.all.allSatisfy { (try? DataDirectory(path: path).location(of: $0)) != nil }
+        }
+    }()
+
+    static let unavailableReason: Comment =
+        "no MNIST data: set MNIST_DATA_DIR, put it in ../shared/mnist, or run `mnist-softmax fetch`"
+}
+
+/// Runs the `mnist-softmax` executable built beside the test bundle.
+struct CommandRun {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+
+    static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("mnist-softmax")
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outputURL = scratch.appendingPathComponent("stdout"), errorURL = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        var processEnvironment = ProcessInfo.processInfo.environment
+        processEnvironment[DataDirectory.environmentVariable] = nil
+        processEnvironment.merge(environment) { $1 }
+        process.environment = processEnvironment
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        try process.run()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        standardOutput = try String(contentsOf: outputURL, encoding: .utf8)
+        standardError = try String(contentsOf: errorURL, encoding: .utf8)
+    }
+}
+
+func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    try FileIO.createDirectory(path)
+    return path
+}
+
+struct CommandLineTests {
+    @Test(.enabled(if: RealMNIST.directory != nil, RealMNIST.unavailableReason))
+    func defaultTrainingReachesNinetyTwoPercentOnRealMNISTEndToEnd() throws {
+        let data = try #require(RealMNIST.directory)
+        let work = try makeTemporaryDirectory("e2e")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let modelPath = work + "/model.safetensors"
+
+        let train = try CommandRun(["train", "--data-dir", data, "--model", modelPath])
+        #expect(train.status == 0, "train failed: \(train.standardError)")
+        let epochLines = train.standardOutput.split(separator: "\n").filter { $0.first == " " }
+        #expect(epochLines.count == TrainingConfiguration().epochs, "\(train.standardOutput)")
+
+        let evaluate = try CommandRun(["evaluate", "--data-dir", data, "--model", modelPath, "--json"])
+        #expect(evaluate.status == 0, "evaluate failed: \(evaluate.standardError)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any])
+        let accuracy = try #require(report["accuracy"] as? Double)
+        #expect(accuracy >= 0.92, "test accuracy \(accuracy)")
+        let confusion = try #require(report["confusion_matrix"] as? [[Int]])
+        #expect(confusion.count == 10 && confusion.allSatisfy { $0.count == 10 })
+        #expect(confusion.joined().reduce(0, +) == 10_000)
+        #expect(abs(Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / 10_000 - accuracy) < 1e-12)
+        let perClass = try #require(report["per_class"] as? [[String: Any]])
+        #expect(perClass.count == 10)
+        #expect(perClass.compactMap { $0["support"] as? Int }.reduce(0, +) == 10_000)
+        #expect((report["loss"] as? Double).map { $0 > 0.1 && $0 < 0.5 } == true)
+
+        let stored = try SafeTensorsFile.read(modelPath)
+        #expect(stored.metadata["train_images_sha256"] == MNISTFile.trainImages.sha256)
+        #expect(stored.metadata["train_labels_sha256"] == MNISTFile.trainLabels.sha256)
+        #expect(stored.metadata["test_accuracy"].flatMap(Double.init) == accuracy)
+
+        let export = try CommandRun(["export-weights", "--model", modelPath, "--output-dir", work + "/png"])
+        #expect(export.status == 0, "export failed: \(export.standardError)")
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: work + "/png").sorted()
+        #expect(pngs == (0 ..< 10).map { "class-\($0).png" } + ["templates.png"])
+        let template = try PNGFile.read(work + "/png/class-0.png")
+        #expect(template.width == 28 * 8 && template.height == 28 * 8)
+    }
+
+    @Test(arguments: [
+        ["train", "--epochs", "0"],
+        ["train", "--learning-rate", "-1"],
+        ["train", "--no-such-option"],
+        ["evaluate"],
+        ["evaluate", "--model", "m.safetensors", "--images", "x"],
+        ["export-weights", "--model", "m", "--output-dir", "o", "--scale", "0"],
+        ["export-weights", "--model", "m", "--output-dir", "o", "--scaling", "sideways"],
+    ])
+    func usageErrorsExitWithStatus64(arguments: [String]) throws {
+        let run = try CommandRun(arguments)
+        #expect(run.status == 64, "\(arguments): \(run.standardError)")
+        #expect(run.standardOutput.isEmpty)
+    }
+
+    @Test func missingDataExitsWithStatus1AndNamesTheFetchCommand() throws {
+        let empty = try makeTemporaryDirectory("empty")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let run = try CommandRun(["train", "--data-dir", empty, "--model", empty + "/m.safetensors"])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("mnist-softmax fetch --data-dir \(empty)"), "\(run.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: empty + "/m.safetensors"))
+    }
+
+    @Test func dataDirectoryComesFromTheEnvironmentWhenNotGiven() throws {
+        let empty = try makeTemporaryDirectory("env")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let run = try CommandRun(["train"], environment: [DataDirectory.environmentVariable: empty])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains(empty), "\(run.standardError)")
+    }
+
+    @Test func unreadableModelFileExitsWithStatus1AndNamesTheFile() throws {
+        let work = try makeTemporaryDirectory("badmodel")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let path = work + "/broken.safetensors"
+        try FileIO.writeAtomically(Array("<html>not a model</html>".utf8), to: path)
+        let run = try CommandRun(["export-weights", "--model", path, "--output-dir", work + "/png"])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains(path), "\(run.standardError)")
+    }
+}
