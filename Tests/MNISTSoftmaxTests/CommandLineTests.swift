@@ -33,8 +33,8 @@ struct CommandRun {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outputURL = scratch.appendingPathComponent("stdout"), errorURL = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        try Data().write(to: outputURL)
+        try Data().write(to: errorURL)
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -52,18 +52,12 @@ struct CommandRun {
     }
 }
 
-func makeTemporaryDirectory(_ prefix: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-    try FileIO.createDirectory(path)
-    return path
-}
-
 struct CommandLineTests {
     @Test(.enabled(if: RealMNIST.directory != nil, RealMNIST.unavailableReason))
     func defaultTrainingReachesNinetyTwoPercentOnRealMNISTEndToEnd() throws {
         let data = try #require(RealMNIST.directory)
-        let work = try makeTemporaryDirectory("e2e")
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try makeScratchDirectory()
+        defer { removeScratchDirectory(work) }
         let modelPath = work + "/model.safetensors"
 
         let train = try CommandRun(["train", "--data-dir", data, "--model", modelPath])
@@ -114,8 +108,8 @@ struct CommandLineTests {
     }
 
     @Test func missingDataExitsWithStatus1AndNamesTheFetchCommand() throws {
-        let empty = try makeTemporaryDirectory("empty")
-        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let empty = try makeScratchDirectory()
+        defer { removeScratchDirectory(empty) }
         let run = try CommandRun(["train", "--data-dir", empty, "--model", empty + "/m.safetensors"])
         #expect(run.status == 1)
         #expect(run.standardError.contains("mnist-softmax fetch --data-dir \(empty)"), "\(run.standardError)")
@@ -123,16 +117,16 @@ struct CommandLineTests {
     }
 
     @Test func dataDirectoryComesFromTheEnvironmentWhenNotGiven() throws {
-        let empty = try makeTemporaryDirectory("env")
-        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let empty = try makeScratchDirectory()
+        defer { removeScratchDirectory(empty) }
         let run = try CommandRun(["train"], environment: [DataDirectory.environmentVariable: empty])
         #expect(run.status == 1)
         #expect(run.standardError.contains(empty), "\(run.standardError)")
     }
 
     @Test func unreadableModelFileExitsWithStatus1AndNamesTheFile() throws {
-        let work = try makeTemporaryDirectory("badmodel")
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try makeScratchDirectory()
+        defer { removeScratchDirectory(work) }
         let path = work + "/broken.safetensors"
         try FileIO.writeAtomically(Array("<html>not a model</html>".utf8), to: path)
         let run = try CommandRun(["export-weights", "--model", path, "--output-dir", work + "/png"])

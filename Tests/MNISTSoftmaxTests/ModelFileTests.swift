@@ -52,9 +52,8 @@ struct ModelFileTests {
     }
 
     @Test func writeThenReadThroughTheFileSystem() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("st-\(UUID().uuidString)").path
-        try FileIO.createDirectory(directory)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try makeScratchDirectory()
+        defer { removeScratchDirectory(directory) }
         let path = directory + "/model.safetensors"
         let stored = StoredModel(model: Self.sampleModel(), metadata: ["epochs": "3"])
         try SafeTensorsFile.write(stored, to: path)

@@ -98,7 +98,7 @@ public struct LabeledImages: Sendable {
 
     /// Throws unless the images are 28×28, the input size of `SoftmaxModel`.
     public func requireModelInputSize(source: String) throws {
-        guard pixelsPerImage == SoftmaxModel.featureCount else {
+        guard rows == 28 && columns == 28 else {
             throw DatasetError(path: source, problem: .wrongImageSize(rows: rows, columns: columns))
         }
         guard count > 0 else { throw DatasetError(path: source, problem: .emptyDataset) }

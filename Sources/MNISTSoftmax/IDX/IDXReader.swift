@@ -49,9 +49,10 @@ extension IDXArray {
             dimensionBytes[4 * axis ..< 4 * axis + 4].reduce(0) { $0 << 8 | Int($1) }
         }
 
-        // Payload size, with every multiplication checked.
-        var payloadSize = elementType.byteWidth
-        for dimension in dimensions {
+        // Payload size, with every multiplication checked (a zero dimension empties the array,
+        // whatever the others say).
+        var payloadSize = dimensions.contains(0) ? 0 : elementType.byteWidth
+        for dimension in dimensions where payloadSize > 0 {
             let (product, overflow) = payloadSize.multipliedReportingOverflow(by: dimension)
             guard !overflow else {
                 throw IDXError(path: path, problem: .sizeOverflow(dimensions: dimensions), byteOffset: 4)

@@ -129,6 +129,18 @@ public enum FileIO {
         }
     }
 
+    /// Throws unless `path` names a regular file, so that a library which opens the file itself
+    /// (libpng) is never handed a directory, or a FIFO that would block it.
+    static func requireRegularFile(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw FileAccessError(path: path, problem: .cannotOpen(reason: systemErrorMessage()))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileAccessError(path: path, problem: .notARegularFile(kind: fileKindName(mode: info.st_mode)))
+        }
+    }
+
     /// Creates `path` and its parents if they do not exist.
     public static func createDirectory(_ path: String) throws {
         do {

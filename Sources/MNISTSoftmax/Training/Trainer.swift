@@ -19,7 +19,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     /// The learning rate used during `epoch` (counted from 1).
     public func learningRate(atEpoch epoch: Int) -> Float {
-        learningRate * Float.pow(learningRateDecay, Float(epoch - 1))
+        (1 ..< max(epoch, 1)).reduce(learningRate) { rate, _ in rate * learningRateDecay }
     }
 }
 
@@ -101,6 +101,10 @@ public struct SoftmaxTrainer: Sendable {
                 correct += batchCorrect
             }
 
+            // Each batch's loss is measured before its step, so check the weights the last step made.
+            guard model.weights.allSatisfy(\.isFinite) && model.bias.allSatisfy(\.isFinite) else {
+                throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
+            }
             let summary = EpochSummary(
                 epoch: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),

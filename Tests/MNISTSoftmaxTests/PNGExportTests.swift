@@ -1,0 +1,372 @@
+import CLibPNG
+import Foundation
+import MNISTSoftmax
+import Testing
+
+@Suite("PNG export")
+struct PNGExportTests {
+    // MARK: Colour map
+
+    @Test func colorMapEndpointsAndMidpointsAreExact() {
+        #expect(DivergingColorMap.color(for: -1) == RGBColor(red: 0, green: 0, blue: 255))
+        #expect(DivergingColorMap.color(for: 0) == .white)
+        #expect(DivergingColorMap.color(for: 1) == RGBColor(red: 255, green: 0, blue: 0))
+        // 255 · 0.5 = 127.5 rounds away from zero to 128.
+        #expect(DivergingColorMap.color(for: 0.5) == RGBColor(red: 255, green: 128, blue: 128))
+        #expect(DivergingColorMap.color(for: -0.5) == RGBColor(red: 128, green: 128, blue: 255))
+        // 255 · 0.75 = 191.25 → 191.
+        #expect(DivergingColorMap.color(for: 0.25) == RGBColor(red: 255, green: 191, blue: 191))
+    }
+
+    @Test func colorMapClampsAndShowsNaNAsWhite() {
+        #expect(DivergingColorMap.color(for: 3) == DivergingColorMap.color(for: 1))
+        #expect(DivergingColorMap.color(for: -.infinity) == DivergingColorMap.color(for: -1))
+        #expect(DivergingColorMap.color(for: .nan) == .white)
+    }
+
+    @Test func colorMapIsSymmetricAroundZero() {
+        for step in 0...100 {
+            let t = Float(step) / 100
+            let positive = DivergingColorMap.color(for: t)
+            let negative = DivergingColorMap.color(for: -t)
+            #expect(negative == RGBColor(red: positive.blue, green: positive.green, blue: positive.red))
+            #expect(positive.red == 255 && positive.green == positive.blue)
+        }
+    }
+
+    // MARK: PNG files
+
+    @Test func pngRoundTripPreservesEveryPixelAndLeavesNoTemporaryFile() throws {
+        try Self.withTemporaryDirectory { directory in
+            let image = Self.noiseImage(width: 7, height: 5)
+            let path = directory + "/noise.png"
+            try PNGFile.write(image, to: path)
+            #expect(try PNGFile.read(path) == image)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["noise.png"])
+            let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            #expect(try Array(Self.bytes(of: path).prefix(8)) == signature)
+        }
+    }
+
+    @Test func writingOverAnExistingFileReplacesIt() throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/image.png"
+            try PNGFile.write(RGBImage(width: 3, height: 3, filledWith: RGBColor(red: 1, green: 2, blue: 3)), to: path)
+            let replacement = Self.noiseImage(width: 4, height: 2)
+            try PNGFile.write(replacement, to: path)
+            #expect(try PNGFile.read(path) == replacement)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["image.png"])
+        }
+    }
+
+    @Test func writingToAMissingDirectoryThrowsPNGError() throws {
+        let path = "/nonexistent-\(UUID().uuidString)/dir/x.png"
+        let error = #expect(throws: PNGError.self) {
+            try PNGFile.write(RGBImage(width: 2, height: 2), to: path)
+        }
+        #expect(error?.path == path)
+        #expect(error?.operation == .write)
+        #expect(error?.description.contains(path) == true)
+    }
+
+    @Test func writingOntoADirectoryThrowsFileAccessError() throws {
+        try Self.withTemporaryDirectory { directory in
+            let error = #expect(throws: FileAccessError.self) {
+                try PNGFile.write(RGBImage(width: 2, height: 2), to: directory)
+            }
+            #expect(error?.problem == .targetIsDirectory)
+        }
+    }
+
+    @Test func writingAMalformedImageThrowsAndCreatesNothing() throws {
+        try Self.withTemporaryDirectory { directory in
+            var shortBuffer = RGBImage(width: 4, height: 4)
+            shortBuffer.pixels.removeLast()
+            #expect(throws: PNGError.self) { try PNGFile.write(shortBuffer, to: directory + "/short.png") }
+            #expect(throws: PNGError.self) { try PNGFile.write(RGBImage(width: 0, height: 5), to: directory + "/empty.png") }
+            let created = try FileManager.default.contentsOfDirectory(atPath: directory)
+            #expect(created.isEmpty)
+        }
+    }
+
+    @Test func readingANonPNGFileThrows() throws {
+        try Self.withTemporaryDirectory { directory in
+            let textPath = directory + "/notes.png"
+            try Data("this is plain text, not an image\n".utf8).write(to: URL(fileURLWithPath: textPath))
+            let error = #expect(throws: PNGError.self) { try PNGFile.read(textPath) }
+            #expect(error?.operation == .read)
+            #expect(error?.path == textPath)
+
+            let emptyPath = directory + "/empty.png"
+            try Data().write(to: URL(fileURLWithPath: emptyPath))
+            #expect(throws: PNGError.self) { try PNGFile.read(emptyPath) }
+        }
+    }
+
+    @Test(arguments: [0.5, 0.9, 0.1])
+    func readingATruncatedPNGThrows(keptFraction: Double) throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/truncated.png"
+            try PNGFile.write(Self.noiseImage(width: 64, height: 64), to: path)
+            let bytes = try Self.bytes(of: path)
+            try Data(bytes.prefix(Int(Double(bytes.count) * keptFraction))).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
+            #expect(error?.hint != nil)
+        }
+    }
+
+    @Test func readingAMissingFileOrADirectoryThrowsFileAccessError() throws {
+        try Self.withTemporaryDirectory { directory in
+            #expect(throws: FileAccessError.self) { try PNGFile.read(directory + "/missing.png") }
+            let error = #expect(throws: FileAccessError.self) { try PNGFile.read(directory) }
+            #expect(error?.problem == .notARegularFile(kind: "directory"))
+        }
+    }
+
+    @Test func readingAnImageAboveThePixelCapIsRefusedFromItsHeader() throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/huge.png"
+            // 10000 × 10000 > 8192 × 8192; the file holds only a header and an empty IDAT.
+            try Data(Self.headerOnlyPNG(width: 10_000, height: 10_000)).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
+            #expect(error?.message.contains("limit") == true)
+        }
+    }
+
+    @Test func greyAndAlphaInputsAreReadAsRGBOnWhite() throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/grey-alpha.png"
+            // (grey, alpha) pairs: opaque 100, fully transparent black, opaque 255.
+            let greyAlpha: [UInt8] = [100, 255, 0, 0, 255, 255]
+            var control = png_image()
+            control.version = png_uint_32(PNG_IMAGE_VERSION)
+            control.width = 3
+            control.height = 1
+            control.format = png_uint_32(PNG_FORMAT_GA)
+            let written = greyAlpha.withUnsafeBytes { png_image_write_to_file(&control, path, 0, $0.baseAddress, 6, nil) }
+            #expect(written != 0)
+
+            let image = try PNGFile.read(path)
+            #expect(image.width == 3 && image.height == 1)
+            #expect(image[x: 0, y: 0] == RGBColor(red: 100, green: 100, blue: 100))
+            #expect(image[x: 1, y: 0] == .white)
+            #expect(image[x: 2, y: 0] == .white)
+        }
+    }
+
+    // MARK: Weight templates
+
+    @Test func exportWritesElevenFilesThatReadBackToTheColourMap() throws {
+        let maximum: Float = 2
+        let model = Self.model { k, p in
+            switch p {
+            case 0: return maximum
+            case 1: return -maximum
+            case 2: return 0
+            case 3: return maximum / 2
+            case 4: return -maximum / 2
+            default: return maximum * Float((p * 7 + k * 13) % 41 - 20) / 20
+            }
+        }
+        try Self.withTemporaryDirectory { directory in
+            let outputDirectory = directory + "/nested/templates"
+            let paths = try WeightTemplates.write(model, toDirectory: outputDirectory)
+            let names = (0..<10).map { "class-\($0).png" } + ["templates.png"]
+            #expect(paths == names.map { outputDirectory + "/" + $0 })
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory).sorted() == names.sorted())
+
+            let rendered = try WeightTemplates.render(model)
+            for k in 0..<10 {
+                let image = try PNGFile.read(paths[k])
+                #expect(image.width == 224 && image.height == 224)
+                #expect(image == rendered.classes[k])
+                // Weights 0…4 sit in the top row, columns 0…4: 8 × 8 blocks from x = 8·column.
+                #expect(image[x: 0, y: 0] == RGBColor(red: 255, green: 0, blue: 0))
+                #expect(image[x: 8, y: 7] == RGBColor(red: 0, green: 0, blue: 255))
+                #expect(image[x: 23, y: 0] == .white)
+                #expect(image[x: 24, y: 0] == RGBColor(red: 255, green: 128, blue: 128))
+                #expect(image[x: 39, y: 7] == RGBColor(red: 128, green: 128, blue: 255))
+                for p in 0..<784 {
+                    let expected = DivergingColorMap.color(for: model.weights[k * 784 + p] / maximum)
+                    #expect(image[x: (p % 28) * 8 + 3, y: (p / 28) * 8 + 5] == expected)
+                }
+            }
+            let montage = try PNGFile.read(paths[10])
+            #expect(montage.width == 146 * 8 && montage.height == 59 * 8)
+            #expect(montage == rendered.montage)
+            let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
+            for path in paths {
+                #expect(try Array(Self.bytes(of: path).prefix(4)) == pngSignature)
+            }
+        }
+    }
+
+    @Test func sharedAndPerClassScalingDifferAsDocumented() throws {
+        // Class 0 peaks at 1, class 1 at 4, every other class is zero.
+        let model = Self.model { k, p in
+            switch (k, p) {
+            case (0, 0): return 1
+            case (0, 1): return -0.5
+            case (1, 0): return 4
+            case (1, 1): return -2
+            default: return 0
+            }
+        }
+        let shared = try WeightTemplates.render(model, scale: 1, scaling: .shared).classes
+        let perClass = try WeightTemplates.render(model, scale: 1, scaling: .perClass).classes
+        // Shared: everything divided by 4.
+        #expect(shared[0][x: 0, y: 0] == DivergingColorMap.color(for: 0.25))
+        #expect(shared[0][x: 1, y: 0] == DivergingColorMap.color(for: -0.125))
+        // Per class: class 0 divided by its own maximum 1, so it reaches pure red.
+        #expect(perClass[0][x: 0, y: 0] == RGBColor(red: 255, green: 0, blue: 0))
+        #expect(perClass[0][x: 1, y: 0] == RGBColor(red: 128, green: 128, blue: 255))
+        // The class holding the global maximum is the same either way.
+        #expect(shared[1] == perClass[1])
+        #expect(shared[1][x: 0, y: 0] == RGBColor(red: 255, green: 0, blue: 0))
+        // An all-zero template has scale 0 and is white under both scalings.
+        for images in [shared, perClass] {
+            #expect(images[2] == RGBImage(width: 28, height: 28))
+        }
+        #expect(TemplateScaling(rawValue: "per-class") == .perClass)
+        #expect(TemplateScaling.allCases == [.shared, .perClass])
+    }
+
+    @Test func zeroModelRendersWhite() throws {
+        for scaling in TemplateScaling.allCases {
+            let classes = try WeightTemplates.render(SoftmaxModel(), scale: 2, scaling: scaling).classes
+            let white = RGBImage(width: 56, height: 56)
+            #expect(classes == [RGBImage](repeating: white, count: 10))
+        }
+    }
+
+    @Test(arguments: [1, 3, 8])
+    func upscalingRepeatsEachWeightInAScaleByScaleBlock(scale: Int) throws {
+        // Neighbouring weights always differ, so every block boundary is visible.
+        let model = Self.model { k, p in Float((p + k) % 5) - 2 }
+        let template = try WeightTemplates.render(model, scale: scale).classes[4]
+        #expect(template.width == 28 * scale && template.height == 28 * scale)
+        for y in 0..<template.height {
+            for x in 0..<template.width {
+                let weight = model.weights[4 * 784 + (y / scale) * 28 + x / scale]
+                #expect(template[x: x, y: y] == DivergingColorMap.color(for: weight / 2))
+            }
+        }
+    }
+
+    @Test func montagePlacesTwoRowsOfFiveWithGuttersAndMargin() throws {
+        let scale = 2
+        let model = Self.model { k, p in Float(k + 1) * (p % 2 == 0 ? 1 : -1) }
+        let (classes, montage) = try WeightTemplates.render(model, scale: scale)
+        let side = 28 * scale
+        #expect(montage.width == 5 * side + 6 * scale)
+        #expect(montage.height == 2 * side + 3 * scale)
+        var covered = Set<Int>()
+        for k in 0..<10 {
+            let left = scale + (k % 5) * (side + scale)
+            let top = scale + (k / 5) * (side + scale)
+            for y in 0..<side {
+                for x in 0..<side {
+                    #expect(montage[x: left + x, y: top + y] == classes[k][x: x, y: y])
+                    covered.insert((top + y) * montage.width + left + x)
+                }
+            }
+        }
+        #expect(covered.count == 10 * side * side)
+        for y in 0..<montage.height {
+            for x in 0..<montage.width where !covered.contains(y * montage.width + x) {
+                #expect(montage[x: x, y: y] == WeightTemplates.gutterColor)
+            }
+        }
+    }
+
+    @Test(arguments: [0, -1, 65])
+    func outOfRangeScaleThrowsBeforeCreatingTheDirectory(scale: Int) throws {
+        try Self.withTemporaryDirectory { directory in
+            let outputDirectory = directory + "/out"
+            #expect(throws: WeightTemplateError.scaleOutOfRange(scale)) {
+                try WeightTemplates.write(SoftmaxModel(), toDirectory: outputDirectory, scale: scale)
+            }
+            #expect(!FileManager.default.fileExists(atPath: outputDirectory))
+        }
+    }
+
+    @Test func malformedWeightsThrow() {
+        var truncated = SoftmaxModel()
+        truncated.weights.removeLast()
+        #expect(throws: WeightTemplateError.wrongWeightCount(7839)) { try WeightTemplates.render(truncated) }
+
+        var diverged = SoftmaxModel()
+        diverged.weights[3 * 784 + 30] = .nan
+        #expect(throws: WeightTemplateError.nonFiniteWeight(classIndex: 3, pixelIndex: 30)) {
+            try WeightTemplates.render(diverged)
+        }
+        diverged.weights[3 * 784 + 30] = -.infinity
+        #expect(throws: WeightTemplateError.self) { try WeightTemplates.render(diverged) }
+    }
+
+    @Test func exportIntoAPathBelowARegularFileThrows() throws {
+        try Self.withTemporaryDirectory { directory in
+            let file = directory + "/file"
+            try Data([1]).write(to: URL(fileURLWithPath: file))
+            #expect(throws: FileAccessError.self) {
+                try WeightTemplates.write(SoftmaxModel(), toDirectory: file + "/templates")
+            }
+        }
+    }
+
+    // MARK: Fixtures
+
+    /// A model whose weight for class k at pixel p is `weight(k, p)`; bias zero.
+    private static func model(_ weight: (Int, Int) -> Float) -> SoftmaxModel {
+        let weights = (0..<10).flatMap { k in (0..<784).map { p in weight(k, p) } }
+        return SoftmaxModel(weights: weights, bias: [Float](repeating: 0, count: 10))
+    }
+
+    /// Deterministic, poorly compressible pixels.
+    private static func noiseImage(width: Int, height: Int) -> RGBImage {
+        var state: UInt32 = 0x1234_5678
+        let pixels = (0..<width * height * 3).map { _ -> UInt8 in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)!
+    }
+
+    private static func bytes(of path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// A PNG signature, an 8-bit RGB IHDR of the given size and an empty IDAT: enough for
+    /// libpng to parse the header, nothing more.
+    private static func headerOnlyPNG(width: UInt32, height: UInt32) -> [UInt8] {
+        func bigEndian(_ value: UInt32) -> [UInt8] {
+            [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) }
+        }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let typeAndData = Array(type.utf8) + data
+            return bigEndian(UInt32(data.count)) + typeAndData + bigEndian(crc32(typeAndData))
+        }
+        let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", [])
+    }
+
+    /// CRC-32 (polynomial 0xEDB88320, reflected), as PNG chunks use.
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 {
+                crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1
+            }
+        }
+        return ~crc
+    }
+
+    private static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("png-export-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(path)
+    }
+}
