@@ -120,7 +120,7 @@ public struct LabeledImages: Sendable {
             for dimension in dimensions { header.appendBigEndian(UInt32(dimension)) }
             hasher.update(data: header)
             hasher.update(data: payload)
-            return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            return hasher.finalize().hexString
         }
         return (digest(dimensions: [count, rows, columns], payload: pixels), digest(dimensions: [count], payload: labels))
     }

