@@ -300,23 +300,22 @@ private final class LogLines: @unchecked Sendable {
     var all: [String] { lock.withLock { lines } }
 }
 
-private let sharedMNIST = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/mnist").resolvingSymlinksInPath().path
-
-@Test(.enabled(if: MNISTFile.all.allSatisfy { FileManager.default.fileExists(atPath: "\(sharedMNIST)/\($0.name).gz") }))
+@Test(.enabled(if: RealMNIST.directory != nil, RealMNIST.unavailableReason))
 func fetcherKeepsVerifiedFilesWithoutDownloading() async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-test-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let source = DataDirectory(path: try #require(RealMNIST.directory))
+    let directory = try makeScratchDirectory()
+    defer { removeScratchDirectory(directory) }
+    var copies: [String] = []
     for file in MNISTFile.all {
-        try FileManager.default.copyItem(atPath: "\(sharedMNIST)/\(file.name).gz", toPath: "\(directory)/\(file.name).gz")
+        let original = try source.location(of: file)
+        copies.append("\(directory)/\((original as NSString).lastPathComponent)")
+        try FileManager.default.copyItem(atPath: original, toPath: copies.last!)
     }
     let log = LogLines()
     // `.mirrors` would download; every file verifies, so nothing is asked of the network.
     let paths = try await MNISTFetcher(directory: DataDirectory(path: directory), log: { log.append($0) }).fetch(from: .mirrors)
-    #expect(paths == MNISTFile.all.map { "\(directory)/\($0.name).gz" })
-    #expect(log.all == MNISTFile.all.map { "\($0.name): verified \(directory)/\($0.name).gz" })
+    #expect(paths == copies)
+    #expect(log.all == zip(MNISTFile.all, copies).map { "\($0.name): verified \($1)" })
 }
 
 @Test func everySourceFailedErrorListsEachAttemptAndTheWaysOut() throws {
