@@ -36,8 +36,14 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the per-epoch shuffle; the same seed gives bit-identical weights.")
     var seed: UInt64 = defaults.seed
 
+    @Option(help: "Threads that share each batch (default: every core). The same seed and thread count give bit-identical weights.")
+    var threads: Int = defaults.threads
+
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
     var validationSplit: Int = 0
+
+    @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
+    var json = false
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -48,6 +54,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--learning-rate-decay must be in (0, 1]")
         }
         guard l2.isFinite && l2 >= 0 else { throw ValidationError("--l2 must be zero or positive") }
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard validationSplit >= 0 else { throw ValidationError("--validation-split must be zero or positive") }
     }
 
@@ -60,6 +67,7 @@ struct Train: ParsableCommand {
         configuration.learningRateDecay = learningRateDecay
         configuration.l2 = l2
         configuration.seed = seed
+        configuration.threads = threads
         return configuration
     }
 
@@ -76,26 +84,24 @@ struct Train: ParsableCommand {
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
         printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
 
-        print("epoch      loss  train acc    val acc  learning rate  seconds")
+        let report = TrainingReport(json: json)
+        report.begin()
         var lastEpoch: EpochSummary?
+        let clock = ContinuousClock()
+        let started = clock.now
         let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(on: training, validation: validation) { summary in
             lastEpoch = summary
-            print(rightAligned(String(summary.epoch), 5),
-                  rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
-                  rightAligned(percent(summary.trainingAccuracy), 10),
-                  rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
-                  rightAligned(String(format: "%.5g", summary.learningRate), 14),
-                  rightAligned(String(format: "%.3f", summary.seconds), 8))
+            report.epoch(summary)
         }
-
+        let trainingSeconds = (clock.now - started).seconds
         let evaluation = Evaluation(of: model, on: test)
-        print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), mean cross-entropy \(String(format: "%.4f", evaluation.meanLoss))")
+        report.summary(evaluation, trainingSeconds: trainingSeconds, modelPath: modelPath.model)
 
         let digests = allTraining.contentDigests()
         var metadata: [String: String] = [
             "epochs": String(epochs), "batch_size": String(batchSize), "learning_rate": String(learningRate),
             "momentum": String(momentum), "learning_rate_decay": String(learningRateDecay), "l2": String(l2),
-            "seed": String(seed), "optimizer": "sgd-momentum", "loss": "softmax-ce",
+            "seed": String(seed), "threads": String(threads), "optimizer": "sgd-momentum", "loss": "softmax-ce",
             "training_samples": String(training.count), "validation_samples": String(validationSplit),
             "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
             "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
@@ -106,6 +112,6 @@ struct Train: ParsableCommand {
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
         try SafeTensorsFile.write(StoredModel(model: model, metadata: metadata), to: modelPath.model)
-        print("saved model to \(modelPath.model)")
+        printDiagnostic("saved model to \(modelPath.model)")
     }
 }

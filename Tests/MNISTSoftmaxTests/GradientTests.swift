@@ -303,17 +303,20 @@ func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples:
 struct KernelTests {
     static let data = try! randomImageBatch(count: 150, seed: 77)
 
+    /// Batch sizes that are and are not multiples of the 16-lane vectors, the 4-sample blocks,
+    /// the 64-image chunks and the thread counts, on 1, 2 and 3 threads.
     @Test(arguments: [1, 7, 16, 100, 129], [Float(0), 0.5])
     func fastLossAndGradientMatchReferenceInDouble(batchSize: Int, l2: Float) {
         let model = randomModel(scale: 0.01, seed: UInt64(batchSize))
         for order in SampleOrder.allCases {
+          for threads in [1, 2, 3] {
             let samples = order.indices(count: batchSize, within: Self.data.count, seed: UInt64(1000 + batchSize))
-            let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: l2)
+            let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: l2, threads: threads)
             let reference = referenceLossAndGradient(model: model, data: Self.data, samples: samples, l2: l2)
             let lossError = relativeError(fast.loss, reference.loss)
             let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
             let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
-            let report = "B = \(batchSize), λ = \(l2), \(order): loss \(fast.loss) vs \(reference.loss) (rel \(lossError)), "
+            let report = "B = \(batchSize), λ = \(l2), \(order), \(threads) threads: loss \(fast.loss) vs \(reference.loss) (rel \(lossError)), "
                 + "∇W rel \(weightError), ∇b rel \(biasError)"
             print("[kernel vs reference] \(report)")
             #expect(lossError <= 1e-5, "\(report)")
@@ -321,6 +324,7 @@ struct KernelTests {
             #expect(biasError <= 1e-5, "\(report)")
             // Not vacuous: a real loss and a real gradient.
             #expect(fast.loss > 1 && reference.gradient.bias.map(abs).max()! > 1e-3, "\(report)")
+          }
         }
     }
 

@@ -35,6 +35,26 @@ struct TrainingTests {
         print("[determinism] seed 7 vs 8: \(differing) of 7840 weights differ, max relative difference \(maxRelativeError(first.weights, other.weights))")
     }
 
+    /// The batch is sharded across threads in fixed contiguous pieces and summed in shard order,
+    /// so a thread count fixes the result bit for bit, however the threads are scheduled. Batches
+    /// of 32 split unevenly over 3 threads and 7 threads get shards of 4 or 5 samples.
+    @Test(arguments: [1, 2, 3, 7])
+    func sameSeedAndThreadCountGiveBitIdenticalWeights(threads: Int) throws {
+        var configuration = blockTaskConfiguration(seed: 11)
+        configuration.threads = threads
+        let runs = try (0 ..< 3).map { _ in try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks) }
+        #expect(runs[0].weights.contains { $0 != 0 })
+        for run in runs.dropFirst() {
+            #expect(run.weights == runs[0].weights && run.bias == runs[0].bias,
+                    "\(threads) threads: \(zip(run.weights, runs[0].weights).filter { $0 != $1 }.count) weights differ")
+        }
+        // Other thread counts add in another order: close, not necessarily identical.
+        var single = configuration
+        single.threads = 1
+        let reference = try SoftmaxTrainer(configuration: single).train(on: Self.blocks)
+        #expect(maxRelativeError(runs[0].weights, reference.weights) < 1e-4)
+    }
+
     @Test func trainingLearnsTheSeparableBlockTask() throws {
         var summaries: [EpochSummary] = []
         let validation = try blockDataset(count: 100, seed: 99)
@@ -162,8 +182,9 @@ struct TrainingTests {
     @Test func defaultConfigurationIsTheDocumentedOne() {
         let configuration = TrainingConfiguration()
         #expect(configuration.epochs == 10 && configuration.batchSize == 100)
-        #expect(configuration.learningRate == 0.1 && configuration.momentum == 0.9)
-        #expect(configuration.learningRateDecay == 0.8 && configuration.l2 == 1e-4 && configuration.seed == 42)
+        #expect(configuration.learningRate == 0.4 && configuration.momentum == 0.9)
+        #expect(configuration.learningRateDecay == 0.6 && configuration.l2 == 1e-4 && configuration.seed == 42)
+        #expect(configuration.threads >= 1)
     }
 }
 

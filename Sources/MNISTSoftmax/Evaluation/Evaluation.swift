@@ -26,29 +26,31 @@ public struct Evaluation: Sendable, Equatable {
     public init(of model: SoftmaxModel, on data: LabeledImages) {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount, "evaluation needs 28×28 images")
         let classes = SoftmaxModel.classCount
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        // counts: (10, 10) row-major, [true][predicted].
+        var counts = [Int](repeating: 0, count: classes * classes)
         var lossSum = 0.0
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: classes)
-        defer { z.deallocate() }
-        let image = SoftmaxKernel.allocateImageBuffer()
-        defer { image.deallocate() }
+        let workspace = SoftmaxKernel.Workspace()
         model.weights.withUnsafeBufferPointer { w in
             model.bias.withUnsafeBufferPointer { b in
                 data.pixels.withUnsafeBufferPointer { pixels in
-                    for n in 0 ..< data.count {
-                        // x: (784) u8 → z = W x/255 + b: (10); −log p_y by log-sum-exp.
-                        SoftmaxKernel.convert(pixels: pixels.baseAddress! + n * SoftmaxModel.featureCount, into: image)
-                        SoftmaxKernel.logits(weights: w.baseAddress!, bias: b.baseAddress!, image: image, into: z)
-                        let label = Int(data.labels[n])
-                        let predicted = SoftmaxKernel.argmax(z)
-                        let labelLogit = z[label]
-                        let (maximum, logSum) = SoftmaxKernel.softmaxInPlace(z)
-                        lossSum += Double(logSum - (labelLogit - maximum))
-                        confusion[label][predicted] += 1
+                    data.labels.withUnsafeBufferPointer { labels in
+                        counts.withUnsafeMutableBufferPointer { counts in
+                            // x: (N, 784) u8 → z = W x/255 + b: (10) per image; −log p_y by log-sum-exp.
+                            SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
+                                                        count: data.count, workspace: workspace) { n, z in
+                                let label = Int(labels[n])
+                                let predicted = SoftmaxKernel.argmax(z)
+                                let labelLogit = z[label]
+                                let (maximum, logSum) = SoftmaxKernel.softmaxInPlace(z)
+                                lossSum += Double(logSum - (labelLogit - maximum))
+                                counts[label * classes + predicted] += 1
+                            }
+                        }
                     }
                 }
             }
         }
+        let confusion = (0 ..< classes).map { Array(counts[$0 * classes ..< ($0 + 1) * classes]) }
         self.init(confusion: confusion, lossSum: lossSum)
     }
 

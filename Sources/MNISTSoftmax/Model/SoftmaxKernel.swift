@@ -1,62 +1,142 @@
 import RealModule
 
-/// The fast kernels for the 784→10 model on UInt8 pixels, in Float with 16-lane SIMD vectors.
-/// `ReferenceMath` is the readable version of the same math; the tests hold the two together.
+/// The fast kernels for the 784→10 model on UInt8 pixels, in Float with 16-lane SIMD vectors and
+/// unsafe pointers. `ReferenceMath` is the naive version of the same math; the tests hold the two
+/// together.
 ///
-/// One trick throughout: x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the
-/// raw pixel values and apply 1/255 once per logit (forward) and once per class (backward),
-/// instead of once per pixel.
+/// Two tricks run throughout:
+/// - x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the raw pixel values and
+///   apply 1/255 once per logit (forward) and once per class (backward), not once per pixel.
+/// - Samples are processed in blocks of four, so every row of W and every row of the gradient
+///   that is loaded serves several samples: the forward pass keeps 2 samples × 10 classes of
+///   accumulators in registers (one W load feeds two FMAs), and the backward pass loads and
+///   stores each gradient vector once per four samples. W and the gradient (31 KB each) stay in
+///   L1/L2.
+/// - Images are converted to Float a chunk of 64 at a time (200 KB, in L2) before any of them is
+///   used. Reading a 64-byte vector right after the (vectorised, 32-byte) stores that wrote it
+///   would stall on store-to-load forwarding; by the time a chunk is read, its stores are done.
 enum SoftmaxKernel {
-    static let classes = SoftmaxModel.classCount
-    static let features = SoftmaxModel.featureCount
+    // Computed constants, not stored ones: a `static let` initialised from another global is
+    // initialised lazily, and every use in a loop would check that it had been.
+    @inline(__always) static var classes: Int { SoftmaxModel.classCount }
+    @inline(__always) static var features: Int { SoftmaxModel.featureCount }
     /// 784 = 49 × 16, so a row of W or an image is a whole number of vectors.
-    static let vectorsPerRow = features / 16
-    static let pixelScale: Float = 1 / 255
+    @inline(__always) static var vectorsPerRow: Int { 49 }
+    @inline(__always) static var pixelScale: Float { 1 / 255 }
+    /// Samples handled together by the forward and backward passes.
+    @inline(__always) static var blockSize: Int { 4 }
+    /// Images converted to Float before the first of them is used (a multiple of `blockSize`).
+    @inline(__always) static var chunkSize: Int { 64 }
 
-    /// Converts one image's 784 u8 pixels to Float (unscaled: 0…255) in `image`.
-    /// pixels: (784) u8; image: (784) Float, 64-byte aligned.
+    /// Scratch space for one thread: a chunk of converted images and a block's logits.
+    final class Workspace {
+        /// (chunkSize, 784) Float pixel values 0…255, 64-byte aligned.
+        let images: UnsafeMutableRawPointer
+        /// (blockSize, 10) logits, then probabilities, then p − y.
+        let logits: UnsafeMutablePointer<Float>
+        /// Where the cache-line touches of `accumulateGradient` leave their result, so that the
+        /// compiler keeps the loads.
+        var touched: UInt8 = 0
+
+        init() {
+            images = UnsafeMutableRawPointer(allocateAlignedFloats(count: chunkSize * features))
+            logits = allocateAlignedFloats(count: blockSize * classes)
+        }
+
+        deinit {
+            images.deallocate()
+            logits.deallocate()
+        }
+
+        /// Image `slot` of the chunk.
+        func image(_ slot: Int) -> UnsafeMutableRawPointer { images + slot * features * 4 }
+    }
+
+    /// Converts one image's 784 u8 pixels to Float (unscaled: 0…255).
+    /// pixels: (784) u8; image: (784) Float. The loop vectorises to zero-extend and convert.
     @inline(__always)
     static func convert(pixels: UnsafePointer<UInt8>, into image: UnsafeMutableRawPointer) {
-        let source = UnsafeRawPointer(pixels)
-        for v in 0 ..< vectorsPerRow {
-            image.storeBytes(of: SIMD16<Float>(source.loadUnaligned(fromByteOffset: 16 * v, as: SIMD16<UInt8>.self)),
-                             toByteOffset: 64 * v, as: SIMD16<Float>.self)
-        }
+        let target = image.assumingMemoryBound(to: Float.self)
+        for i in 0 ..< features { target[i] = Float(pixels[i]) }
     }
 
-    /// z = W (pixel / 255) + b for one converted image.
-    /// W: (10, 784) row-major; b: (10); image: (784) Float pixel values 0…255, from `convert`;
-    /// z: (10), written.
+    /// The sum of 16 lanes as a fixed tree of additions (8 + 8, 4 + 4, 2 + 2, 1 + 1).
     @inline(__always)
-    static func logits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, image: UnsafeRawPointer,
-                       into z: UnsafeMutablePointer<Float>)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let eight = v.lowHalf + v.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
+    /// z_s = W (image_s / 255) + b for two converted images at once.
+    /// W: (10, 784) row-major; b: (10); first, second: (784) Float pixel values; z0, z1: (10), written.
+    /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
+    /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
+    /// depend on the caller.
+    @inline(never)
+    static func logits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                       first x0: UnsafeRawPointer, second x1: UnsafeRawPointer,
+                       into z0: UnsafeMutablePointer<Float>, _ z1: UnsafeMutablePointer<Float>)
     {
         let w = UnsafeRawPointer(weights)
-        for k in 0 ..< classes {
-            // Two accumulators halve the dependency chain of the additions.
-            var even = SIMD16<Float>(), odd = SIMD16<Float>()
-            let row = k * features * 4
-            var v = 0
-            while v + 1 < vectorsPerRow {
-                even += w.loadUnaligned(fromByteOffset: row + 64 * v, as: SIMD16<Float>.self)
-                    * image.load(fromByteOffset: 64 * v, as: SIMD16<Float>.self)
-                odd += w.loadUnaligned(fromByteOffset: row + 64 * (v + 1), as: SIMD16<Float>.self)
-                    * image.load(fromByteOffset: 64 * (v + 1), as: SIMD16<Float>.self)
-                v += 2
+        let row = features * 4
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>(), a4 = SIMD16<Float>()
+        var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
+        var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
+        var b5 = SIMD16<Float>(), b6 = SIMD16<Float>(), b7 = SIMD16<Float>(), b8 = SIMD16<Float>(), b9 = SIMD16<Float>()
+        for v in 0 ..< vectorsPerRow {
+            let offset = 64 * v
+            let p = x0.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+            let q = x1.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+            @inline(__always) func weight(_ k: Int) -> SIMD16<Float> {
+                w.loadUnaligned(fromByteOffset: k * row + offset, as: SIMD16<Float>.self)
             }
-            even += w.loadUnaligned(fromByteOffset: row + 64 * v, as: SIMD16<Float>.self)
-                * image.load(fromByteOffset: 64 * v, as: SIMD16<Float>.self)
-            z[k] = (even + odd).sum() * pixelScale + bias[k]
+            var r = weight(0); a0.addProduct(r, p); b0.addProduct(r, q)
+            r = weight(1); a1.addProduct(r, p); b1.addProduct(r, q)
+            r = weight(2); a2.addProduct(r, p); b2.addProduct(r, q)
+            r = weight(3); a3.addProduct(r, p); b3.addProduct(r, q)
+            r = weight(4); a4.addProduct(r, p); b4.addProduct(r, q)
+            r = weight(5); a5.addProduct(r, p); b5.addProduct(r, q)
+            r = weight(6); a6.addProduct(r, p); b6.addProduct(r, q)
+            r = weight(7); a7.addProduct(r, p); b7.addProduct(r, q)
+            r = weight(8); a8.addProduct(r, p); b8.addProduct(r, q)
+            r = weight(9); a9.addProduct(r, p); b9.addProduct(r, q)
+        }
+        @inline(__always) func finish(_ sum: SIMD16<Float>, _ k: Int) -> Float {
+            horizontalSum(sum) * pixelScale + bias[k]
+        }
+        z0[0] = finish(a0, 0); z0[1] = finish(a1, 1); z0[2] = finish(a2, 2); z0[3] = finish(a3, 3); z0[4] = finish(a4, 4)
+        z0[5] = finish(a5, 5); z0[6] = finish(a6, 6); z0[7] = finish(a7, 7); z0[8] = finish(a8, 8); z0[9] = finish(a9, 9)
+        z1[0] = finish(b0, 0); z1[1] = finish(b1, 1); z1[2] = finish(b2, 2); z1[3] = finish(b3, 3); z1[4] = finish(b4, 4)
+        z1[5] = finish(b5, 5); z1[6] = finish(b6, 6); z1[7] = finish(b7, 7); z1[8] = finish(b8, 8); z1[9] = finish(b9, 9)
+    }
+
+    /// Computes the logits of images 0..<count of `pixels`, two at a time, and hands each image's
+    /// 10 logits to `visit(n, z)`, which may overwrite them.
+    /// W: (10, 784); b: (10); pixels: (count, 784) u8.
+    @inline(__always)
+    static func forEachLogits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
+                              count: Int, workspace: Workspace, _ visit: (Int, UnsafeMutablePointer<Float>) -> Void)
+    {
+        let z = workspace.logits
+        for chunk in stride(from: 0, to: count, by: chunkSize) {
+            let chunkCount = min(chunkSize, count - chunk)
+            for slot in 0 ..< chunkCount {
+                convert(pixels: pixels + (chunk + slot) * features, into: workspace.image(slot))
+            }
+            for first in stride(from: 0, to: chunkCount, by: 2) {
+                // An odd last image is paired with itself.
+                let second = min(first + 1, chunkCount - 1)
+                logits(weights: weights, bias: bias, first: workspace.image(first), second: workspace.image(second),
+                       into: z, z + classes)
+                visit(chunk + first, z)
+                if second != first { visit(chunk + second, z + classes) }
+            }
         }
     }
 
-    /// Space for one converted image: 784 Floats, 64-byte aligned. The caller deallocates it.
-    static func allocateImageBuffer() -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer.allocate(byteCount: features * MemoryLayout<Float>.size, alignment: 64)
-    }
-
-    /// Turns 10 logits into probabilities in place and returns the log of the normaliser
-    /// relative to the maximum, log Σ e^{z_j − m}, together with m.
+    /// Turns 10 logits into probabilities in place; returns m = max z and log Σ e^{z_j − m}.
     ///
     /// The maximum is subtracted before exponentiating: the ratio is unchanged, every exponent is
     /// ≤ 0, and logits of ±1000 stay finite. Then −log p_y = logSum − (z_y − m).
@@ -89,8 +169,9 @@ enum SoftmaxKernel {
     /// Fused forward and backward pass over the images `samples` of `pixels`.
     ///
     /// For each sample n: x = pixels[n] / 255, z = W x + b, p = softmax(z), δ = p − onehot(y_n)
-    /// (the gradient of −log p_y with respect to z, which needs no softmax Jacobian), then
-    /// gradW += δ xᵀ and gradB += δ. The sums are not divided by the batch size.
+    /// (the gradient of −log p_y with respect to z: the softmax Jacobian and ∂L/∂p = −y/p cancel
+    /// to this), then gradW += δ xᵀ and gradB += δ. The sums are not divided by the batch size.
+    /// Samples are taken four at a time in order, so the result depends only on `samples`.
     ///
     /// W: (10, 784); b: (10); pixels: (N, 784) u8; labels: (N); samples: indices into N;
     /// gradW: (10, 784) and gradB: (10), accumulated into.
@@ -98,41 +179,100 @@ enum SoftmaxKernel {
     static func accumulateGradient(
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, samples: UnsafeBufferPointer<Int32>,
-        gradientWeights: UnsafeMutablePointer<Float>, gradientBias: UnsafeMutablePointer<Float>
+        gradientWeights: UnsafeMutablePointer<Float>, gradientBias: UnsafeMutablePointer<Float>,
+        workspace: Workspace
     ) -> (lossSum: Double, correct: Int) {
         var lossSum = 0.0
         var correct = 0
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: classes)
-        defer { z.deallocate() }
-        let image = allocateImageBuffer()
-        defer { image.deallocate() }
-        let gradient = UnsafeMutableRawPointer(gradientWeights)
-
-        for sample in samples {
-            let label = Int(labels[Int(sample)])
-            // 1. u8 → Float, once per image while it is in cache.
-            convert(pixels: pixels + Int(sample) * features, into: image)
-            // 2–3. logits and the stable softmax; −log p_y = log Σ e^{z_j − m} − (z_y − m).
-            logits(weights: weights, bias: bias, image: image, into: z)
-            if argmax(z) == label { correct += 1 }
-            let labelLogit = z[label]
-            let (maximum, logSum) = softmaxInPlace(z)
-            lossSum += Double(logSum - (labelLogit - maximum))
-            // 4. δ = p − y.
-            z[label] -= 1
-            // 5. gradW += (δ / 255) · pixelsᵀ, gradB += δ.
-            for k in 0 ..< classes {
-                gradientBias[k] += z[k]
-                let scaled = SIMD16<Float>(repeating: z[k] * pixelScale)
-                let row = k * features * 4
-                for v in 0 ..< vectorsPerRow {
-                    let offset = row + 64 * v
-                    let sum = gradient.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                        + scaled * image.load(fromByteOffset: 64 * v, as: SIMD16<Float>.self)
-                    gradient.storeBytes(of: sum, toByteOffset: offset, as: SIMD16<Float>.self)
+        let z = workspace.logits
+        for chunk in stride(from: 0, to: samples.count, by: chunkSize) {
+            let chunkCount = min(chunkSize, samples.count - chunk)
+            // 1. u8 → Float for the whole chunk. Slots past its end keep finite pixels from an
+            //    earlier chunk (or zeros) and get δ = 0 below, so they add exactly nothing.
+            //    The samples are in shuffled order, so their pixels are scattered over 47 MB:
+            //    first touch every cache line of the chunk's images in one tight loop, so that the
+            //    memory system fetches many lines at once instead of one image at a time.
+            var touched: UInt8 = 0
+            for slot in 0 ..< chunkCount {
+                let image = pixels + Int(samples[chunk + slot]) * features
+                for line in stride(from: 0, to: features, by: 64) { touched |= image[line] }
+                touched |= image[features - 1]
+            }
+            workspace.touched = touched
+            for slot in 0 ..< chunkCount {
+                convert(pixels: pixels + Int(samples[chunk + slot]) * features, into: workspace.image(slot))
+            }
+            for block in stride(from: 0, to: chunkCount, by: blockSize) {
+                let count = min(blockSize, chunkCount - block)
+                // 2. Logits for the block, two images at a time.
+                for pair in stride(from: 0, to: count, by: 2) {
+                    logits(weights: weights, bias: bias, first: workspace.image(block + pair),
+                           second: workspace.image(block + pair + 1), into: z + pair * classes, z + (pair + 1) * classes)
                 }
+                for slot in 0 ..< blockSize {
+                    let delta = z + slot * classes
+                    guard slot < count else {
+                        delta.update(repeating: 0, count: classes)
+                        continue
+                    }
+                    // 3. The stable softmax; −log p_y = log Σ e^{z_j − m} − (z_y − m).
+                    let label = Int(labels[Int(samples[chunk + block + slot])])
+                    if argmax(delta) == label { correct += 1 }
+                    let labelLogit = delta[label]
+                    let (maximum, logSum) = softmaxInPlace(delta)
+                    lossSum += Double(logSum - (labelLogit - maximum))
+                    // 4. δ = p − y, scaled by 1/255 for the weights (the bias takes it unscaled).
+                    //    Probabilities below Float's smallest normal (about 1.2e−38, from logits ~88
+                    //    below the maximum) are flushed to zero: they change no sum, and subnormal
+                    //    operands would cost a microcode assist in each multiply-add that uses them.
+                    delta[label] -= 1
+                    for k in 0 ..< classes {
+                        let scaled = delta[k] * pixelScale
+                        let isNormal = abs(scaled) >= Float.leastNormalMagnitude
+                        gradientBias[k] += isNormal ? delta[k] : 0
+                        delta[k] = isNormal ? scaled : 0
+                    }
+                }
+                // 5. gradW += Σ_s δ_s pixels_sᵀ over the block.
+                addOuterProducts(deltas: z, images: workspace.image(block), into: gradientWeights)
             }
         }
         return (lossSum, correct)
+    }
+
+    /// gradW[k] += Σ_{s<4} δ[s][k] · image_s for every class k.
+    /// deltas: (4, 10); images: (4, 784) Float; gradW: (10, 784), accumulated into.
+    /// Each gradient vector is loaded and stored once for four fused multiply-adds. Never inlined,
+    /// like `logits`.
+    @inline(never)
+    static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer,
+                                 into gradientWeights: UnsafeMutablePointer<Float>)
+    {
+        let gradient = UnsafeMutableRawPointer(gradientWeights)
+        let imageBytes = features * 4
+        for v in 0 ..< vectorsPerRow {
+            let offset = 64 * v
+            let x0 = images.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+            let x1 = images.load(fromByteOffset: imageBytes + offset, as: SIMD16<Float>.self)
+            let x2 = images.load(fromByteOffset: 2 * imageBytes + offset, as: SIMD16<Float>.self)
+            let x3 = images.load(fromByteOffset: 3 * imageBytes + offset, as: SIMD16<Float>.self)
+            for k in 0 ..< classes {
+                let address = k * imageBytes + offset
+                var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
+                sum.addProduct(SIMD16(repeating: deltas[k]), x0)
+                sum.addProduct(SIMD16(repeating: deltas[classes + k]), x1)
+                sum.addProduct(SIMD16(repeating: deltas[2 * classes + k]), x2)
+                sum.addProduct(SIMD16(repeating: deltas[3 * classes + k]), x3)
+                gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
+            }
+        }
+    }
+}
+
+extension SIMD16<Float> {
+    /// self += a · b, as one fused multiply-add per lane.
+    @inline(__always)
+    mutating func addProduct(_ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+        self = addingProduct(a, b)
     }
 }

@@ -29,18 +29,18 @@ public struct SoftmaxModel: Equatable, Sendable {
     /// Class probabilities for one image of 784 pixels (row-major UInt8).
     public func probabilities(forPixels pixels: [UInt8]) -> [Float] {
         precondition(pixels.count == Self.featureCount, "an image has 784 pixels")
-        var logits = [Float](repeating: 0, count: Self.classCount)
-        let image = SoftmaxKernel.allocateImageBuffer()
-        defer { image.deallocate() }
-        pixels.withUnsafeBufferPointer { SoftmaxKernel.convert(pixels: $0.baseAddress!, into: image) }
+        var probabilities = [Float](repeating: 0, count: Self.classCount)
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
-                logits.withUnsafeMutableBufferPointer { z in
-                    SoftmaxKernel.logits(weights: w.baseAddress!, bias: b.baseAddress!, image: image, into: z.baseAddress!)
+                pixels.withUnsafeBufferPointer { x in
+                    SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!,
+                                                count: 1, workspace: SoftmaxKernel.Workspace()) { _, z in
+                        _ = SoftmaxKernel.softmaxInPlace(z)
+                        for k in 0 ..< Self.classCount { probabilities[k] = z[k] }
+                    }
                 }
             }
         }
-        SoftmaxKernel.softmaxInPlace(&logits)
-        return logits
+        return probabilities
     }
 }

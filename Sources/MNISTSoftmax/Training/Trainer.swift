@@ -4,16 +4,19 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var epochs = 10
     /// Samples per gradient step, B. Default 100.
     public var batchSize = 100
-    /// η at the first epoch. Default 0.1.
-    public var learningRate: Float = 0.1
+    /// η at the first epoch. Default 0.4.
+    public var learningRate: Float = 0.4
     /// μ in v ← μv − η∇L, W ← W + v. Default 0.9.
     public var momentum: Float = 0.9
-    /// Epoch e (from 1) uses η · decay^(e−1). Default 0.8.
-    public var learningRateDecay: Float = 0.8
+    /// Epoch e (from 1) uses η · decay^(e−1). Default 0.6.
+    public var learningRateDecay: Float = 0.6
     /// λ in L = mean cross-entropy + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
     public var l2: Float = 1e-4
-    /// Seeds the per-epoch shuffle. The same seed gives bit-identical weights. Default 42.
+    /// Seeds the per-epoch shuffle. The same seed and thread count give bit-identical weights.
+    /// Default 42.
     public var seed: UInt64 = 42
+    /// Threads that share each batch, in fixed contiguous shards. Default: every core.
+    public var threads = ShardPool.availableCores
 
     public init() {}
 
@@ -66,12 +69,8 @@ public struct SoftmaxTrainer: Sendable {
                       afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> SoftmaxModel
     {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
-        precondition(configuration.batchSize > 0 && configuration.epochs > 0, "invalid configuration")
-        let parameterCount = SoftmaxModel.classCount * SoftmaxModel.featureCount
-        var model = SoftmaxModel()
-        var velocity = SoftmaxModel(weights: [Float](repeating: 0, count: parameterCount),
-                                    bias: [Float](repeating: 0, count: SoftmaxModel.classCount))
-        var gradient = ParameterGradient<Float>.zero
+        precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0, "invalid configuration")
+        let state = ShardedGradient(threadCount: configuration.threads, model: SoftmaxModel())
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
@@ -84,14 +83,11 @@ public struct SoftmaxTrainer: Sendable {
 
             for batchStart in stride(from: 0, to: data.count, by: configuration.batchSize) {
                 let batchEnd = min(batchStart + configuration.batchSize, data.count)
-                for i in gradient.weights.indices { gradient.weights[i] = 0 }
-                for k in gradient.bias.indices { gradient.bias[k] = 0 }
                 let (lossSum, batchCorrect) = order.withUnsafeBufferPointer {
-                    model.accumulateFusedGradient(on: data, samples: UnsafeBufferPointer(rebasing: $0[batchStart ..< batchEnd]),
-                                                  into: &gradient)
+                    state.accumulate(on: data, samples: UnsafeBufferPointer(rebasing: $0[batchStart ..< batchEnd]))
                 }
-                let squaredNorm = applyMomentumStep(to: &model, velocity: &velocity, gradient: gradient,
-                                                    batchSize: batchEnd - batchStart, learningRate: learningRate)
+                let squaredNorm = state.momentumStep(batchSize: batchEnd - batchStart, learningRate: learningRate,
+                                                     momentum: configuration.momentum, l2: configuration.l2)
                 batches += 1
                 let objective = lossSum / Double(batchEnd - batchStart) + Double(configuration.l2) / 2 * squaredNorm
                 guard objective.isFinite else {
@@ -102,37 +98,17 @@ public struct SoftmaxTrainer: Sendable {
             }
 
             // Each batch's loss is measured before its step, so check the weights the last step made.
-            guard model.weights.allSatisfy(\.isFinite) && model.bias.allSatisfy(\.isFinite) else {
+            guard state.isFinite else {
                 throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
             }
             let summary = EpochSummary(
                 epoch: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
-                validation: validation.map { Evaluation(of: model, on: $0) },
+                validation: validation.map { Evaluation(of: state.model, on: $0) },
                 learningRate: learningRate, seconds: (clock.now - started).seconds)
             afterEpoch(summary)
         }
-        return model
-    }
-
-    /// One momentum step from a summed gradient; returns ‖W‖² before the step (for the loss).
-    /// W, v, gradW: (10, 784); b, v_b, gradB: (10).
-    private func applyMomentumStep(to model: inout SoftmaxModel, velocity: inout SoftmaxModel, gradient: ParameterGradient<Float>,
-                                   batchSize: Int, learningRate: Float) -> Double
-    {
-        let scale = 1 / Float(batchSize), l2 = configuration.l2, momentum = configuration.momentum
-        var squaredNorm: Float = 0
-        for i in model.weights.indices {
-            let w = model.weights[i]
-            squaredNorm += w * w
-            velocity.weights[i] = momentum * velocity.weights[i] - learningRate * (gradient.weights[i] * scale + l2 * w)
-            model.weights[i] = w + velocity.weights[i]
-        }
-        for k in model.bias.indices {
-            velocity.bias[k] = momentum * velocity.bias[k] - learningRate * gradient.bias[k] * scale
-            model.bias[k] += velocity.bias[k]
-        }
-        return Double(squaredNorm)
+        return state.model
     }
 }
 

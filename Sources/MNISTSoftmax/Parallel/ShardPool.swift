@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A fixed set of threads that run numbered shards of work in lockstep.
+///
+/// `run { shard in … }` executes the closure for shards 0..<threadCount, shard 0 on the calling
+/// thread, and returns when every shard has finished. The threads live as long as the pool, and
+/// a waiting thread spins briefly before it yields and then sleeps, so a step of a few
+/// microseconds (one minibatch) is not eaten by synchronisation: publishing a step is one atomic
+/// increment, and finishing it one more per worker.
+final class ShardPool: @unchecked Sendable {
+    let threadCount: Int
+    /// Bumped by `run` to publish a step; workers run each generation once.
+    private let generation = Atomic<Int>(0)
+    /// Workers that finished the current step.
+    private let finished = Atomic<Int>(0)
+    /// Workers that have exited (after `deinit` asks them to).
+    private let exited = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    /// The current step's work. Written by `run` before the release of `generation` and read by
+    /// workers after acquiring it, so the accesses are ordered.
+    private var step: ((Int) -> Void)?
+
+    /// A pool of `threadCount` ≥ 1 shards: the caller plus `threadCount − 1` worker threads.
+    init(threadCount: Int) {
+        precondition(threadCount >= 1, "a pool needs at least one thread")
+        self.threadCount = threadCount
+        for shard in 1 ..< threadCount {
+            let thread = Thread { [unowned(unsafe) self] in self.work(shard: shard) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    deinit {
+        stopping.store(true, ordering: .releasing)
+        generation.add(1, ordering: .releasing)
+        Self.wait { exited.load(ordering: .acquiring) == threadCount - 1 }
+    }
+
+    /// Runs `body(shard)` for every shard in 0..<threadCount and returns when all are done.
+    func run(_ body: (Int) -> Void) {
+        guard threadCount > 1 else { return body(0) }
+        withoutActuallyEscaping(body) { body in
+            step = body
+            finished.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            body(0)
+            Self.wait { finished.load(ordering: .acquiring) == threadCount - 1 }
+            step = nil
+        }
+    }
+
+    private func work(shard: Int) {
+        var seen = 0
+        while true {
+            Self.wait { generation.load(ordering: .acquiring) != seen }
+            seen += 1
+            if stopping.load(ordering: .acquiring) {
+                exited.add(1, ordering: .releasing)
+                return
+            }
+            step?(shard)
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Spins, then yields, then sleeps in 50 µs naps until `condition` holds: fast for the short
+    /// waits inside an epoch, and idle during long ones (evaluation, saving).
+    private static func wait(until condition: () -> Bool) {
+        var attempts = 0
+        while !condition() {
+            attempts += 1
+            if attempts > 1_000_000 {
+                usleep(50)
+            } else if attempts > 50_000 {
+                sched_yield()
+            }
+        }
+    }
+}
+
+extension ShardPool {
+    /// The shard of `count` items that `shard` of `shardCount` takes: contiguous, in order, with
+    /// sizes that differ by at most one.
+    static func range(ofShard shard: Int, of shardCount: Int, count: Int) -> Range<Int> {
+        (count * shard / shardCount) ..< (count * (shard + 1) / shardCount)
+    }
+
+    /// All cores the process may use.
+    static var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import MNISTSoftmax
+
+/// What `train` prints on standard output: a table, or JSON Lines with `--json`.
+struct TrainingReport {
+    let json: Bool
+
+    func begin() {
+        if !json { print("epoch      loss  train acc    val acc  learning rate  seconds") }
+    }
+
+    func epoch(_ summary: EpochSummary) {
+        if json {
+            emit(["type": "epoch", "epoch": summary.epoch, "loss": summary.trainingLoss,
+                  "train_accuracy": summary.trainingAccuracy,
+                  "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
+                  "validation_loss": summary.validation?.meanLoss ?? NSNull(),
+                  "learning_rate": summary.learningRate, "seconds": summary.seconds])
+        } else {
+            print(rightAligned(String(summary.epoch), 5),
+                  rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
+                  rightAligned(percent(summary.trainingAccuracy), 10),
+                  rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
+                  rightAligned(String(format: "%.5g", summary.learningRate), 14),
+                  rightAligned(String(format: "%.3f", summary.seconds), 8))
+        }
+    }
+
+    func summary(_ evaluation: Evaluation, trainingSeconds: Double, modelPath: String) {
+        if json {
+            emit(["type": "summary", "test_accuracy": evaluation.accuracy, "test_loss": evaluation.meanLoss,
+                  "test_count": evaluation.count, "training_seconds": trainingSeconds, "model": modelPath])
+        } else {
+            print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
+                + "mean cross-entropy \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s")
+        }
+    }
+
+    /// One JSON object on one line, keys sorted; nil values are written as null.
+    private func emit(_ object: [String: Any]) {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
