@@ -154,10 +154,6 @@ enum SoftmaxKernel {
         return (maximum, Float.log(sum))
     }
 
-    static func softmaxInPlace(_ z: inout [Float]) {
-        z.withUnsafeMutableBufferPointer { _ = softmaxInPlace($0.baseAddress!) }
-    }
-
     /// The first index of the largest of 10 logits.
     @inline(__always)
     static func argmax(_ z: UnsafePointer<Float>) -> Int {
