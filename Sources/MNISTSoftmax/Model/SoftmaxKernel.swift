@@ -4,17 +4,17 @@ import RealModule
 /// unsafe pointers. `ReferenceMath` is the naive version of the same math; the tests hold the two
 /// together.
 ///
-/// Two tricks run throughout:
+/// How it is fast:
 /// - x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the raw pixel values and
 ///   apply 1/255 once per logit (forward) and once per class (backward), not once per pixel.
-/// - Samples are processed in blocks of four, so every row of W and every row of the gradient
-///   that is loaded serves several samples: the forward pass keeps 2 samples × 10 classes of
-///   accumulators in registers (one W load feeds two FMAs), and the backward pass loads and
-///   stores each gradient vector once per four samples. W and the gradient (31 KB each) stay in
-///   L1/L2.
-/// - Images are converted to Float a chunk of 64 at a time (200 KB, in L2) before any of them is
-///   used. Reading a 64-byte vector right after the (vectorised, 32-byte) stores that wrote it
-///   would stall on store-to-load forwarding; by the time a chunk is read, its stores are done.
+/// - A chunk of 64 images is converted to Float (200 KB, in L2) before any of them is used:
+///   reading a 64-byte vector right after the (vectorised, 32-byte) stores that wrote it would
+///   stall on store-to-load forwarding.
+/// - The forward pass runs over the whole chunk, then the backward pass, so that W (31 KB) and
+///   then the gradient (31 KB) stay in the 48 KB L1 instead of evicting each other.
+/// - The forward pass keeps 2 images × 10 classes of accumulators in registers, so each vector of
+///   W loaded feeds two fused multiply-adds; the backward pass loads and stores each gradient
+///   vector once for four images.
 enum SoftmaxKernel {
     // Computed constants, not stored ones: a `static let` initialised from another global is
     // initialised lazily, and every use in a loop would check that it had been.
@@ -27,12 +27,15 @@ enum SoftmaxKernel {
     @inline(__always) static var blockSize: Int { 4 }
     /// Images converted to Float before the first of them is used (a multiple of `blockSize`).
     @inline(__always) static var chunkSize: Int { 64 }
+    /// Floats between one sample's logits and the next: 10 logits and 6 padding lanes, so that
+    /// the softmax works on one 16-lane vector.
+    @inline(__always) static var logitStride: Int { 16 }
 
     /// Scratch space for one thread: a chunk of converted images and a block's logits.
     final class Workspace {
         /// (chunkSize, 784) Float pixel values 0…255, 64-byte aligned.
         let images: UnsafeMutableRawPointer
-        /// (blockSize, 10) logits, then probabilities, then p − y.
+        /// (chunkSize, logitStride): logits, then probabilities, then p − y; padding lanes finite.
         let logits: UnsafeMutablePointer<Float>
         /// Where the cache-line touches of `accumulateGradient` leave their result, so that the
         /// compiler keeps the loads.
@@ -40,7 +43,7 @@ enum SoftmaxKernel {
 
         init() {
             images = UnsafeMutableRawPointer(allocateAlignedFloats(count: chunkSize * features))
-            logits = allocateAlignedFloats(count: blockSize * classes)
+            logits = allocateAlignedFloats(count: chunkSize * logitStride)
         }
 
         deinit {
@@ -129,29 +132,56 @@ enum SoftmaxKernel {
                 // An odd last image is paired with itself.
                 let second = min(first + 1, chunkCount - 1)
                 logits(weights: weights, bias: bias, first: workspace.image(first), second: workspace.image(second),
-                       into: z, z + classes)
+                       into: z, z + logitStride)
                 visit(chunk + first, z)
-                if second != first { visit(chunk + second, z + classes) }
+                if second != first { visit(chunk + second, z + logitStride) }
             }
         }
     }
 
     /// Turns 10 logits into probabilities in place; returns m = max z and log Σ e^{z_j − m}.
+    /// z: 16 Floats, the 10 logits then 6 finite padding lanes (0 after this call).
     ///
     /// The maximum is subtracted before exponentiating: the ratio is unchanged, every exponent is
-    /// ≤ 0, and logits of ±1000 stay finite. Then −log p_y = logSum − (z_y − m).
+    /// ≤ 0, and logits of ±1000 stay finite. Then −log p_y = logSum − (z_y − m). All ten
+    /// exponentials are one 16-lane `exponential`; the padding lanes are masked out of the sum.
     @inline(__always)
     static func softmaxInPlace(_ z: UnsafeMutablePointer<Float>) -> (maximum: Float, logSum: Float) {
         var maximum = z[0]
         for k in 1 ..< classes where z[k] > maximum { maximum = z[k] }
-        var sum: Float = 0
-        for k in 0 ..< classes {
-            z[k] = Float.exp(z[k] - maximum)
-            sum += z[k]
-        }
-        let inverse = 1 / sum
-        for k in 0 ..< classes { z[k] *= inverse }
+        let raw = UnsafeMutableRawPointer(z)
+        let shifted = raw.load(as: SIMD16<Float>.self) - maximum
+        let classLanes = SIMD16<Float>(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)
+        let exponentials = exponential(shifted) * classLanes
+        let sum = horizontalSum(exponentials)
+        raw.storeBytes(of: exponentials * (1 / sum), as: SIMD16<Float>.self)
         return (maximum, Float.log(sum))
+    }
+
+    /// e^x in each lane, for x ≤ 0 (the softmax's shifted logits), to within a few ulp.
+    ///
+    /// x = n·ln 2 + r with n = round(x / ln 2) and |r| ≤ ln 2 / 2, so e^x = 2^n · e^r: e^r by its
+    /// degree-7 Taylor polynomial (truncation error below 1e−8 relative on that interval), 2^n by
+    /// writing n + 127 into the exponent bits. Adding 1.5·2²³ rounds x / ln 2 to an integer held
+    /// in the low mantissa bits, with no float-to-int conversion; ln 2 is split in two (Cody and
+    /// Waite) so that n·ln2High is exact. Lanes below −87 (where e^x falls below Float's smallest
+    /// normal, about 1.2e−38) give 0, as the kernels flush such values anyway.
+    @inline(__always)
+    static func exponential(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let lowest = SIMD16<Float>(repeating: -87)
+        let clamped = x.replacing(with: lowest, where: x .< lowest)
+        let shifter = SIMD16<Float>(repeating: 12_582_912) // 1.5 · 2²³
+        let shiftedQuotient = clamped * 1.442_695_04 + shifter // 1.5 · 2²³ + n
+        let n = shiftedQuotient - shifter
+        let r = clamped.addingProduct(n, SIMD16(repeating: -0.693_359_375)).addingProduct(n, SIMD16(repeating: 2.121_944_4e-4))
+        // Horner: e^r ≈ 1 + r(1 + r(1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040)))))).
+        @inline(__always) func step(_ coefficient: Float, _ inner: SIMD16<Float>) -> SIMD16<Float> {
+            SIMD16(repeating: coefficient).addingProduct(inner, r)
+        }
+        let polynomial = step(1, step(1, step(1 / 2, step(1 / 6, step(1 / 24, step(1 / 120, step(1 / 720, SIMD16(repeating: 1 / 5040))))))))
+        let exponentBits = (unsafeBitCast(shiftedQuotient, to: SIMD16<UInt32>.self) &+ (127 &- 0x4B40_0000)) &<< 23
+        let result = polynomial * unsafeBitCast(exponentBits, to: SIMD16<Float>.self)
+        return result.replacing(with: 0, where: x .< lowest)
     }
 
     /// The first index of the largest of 10 logits.
@@ -198,46 +228,48 @@ enum SoftmaxKernel {
             for slot in 0 ..< chunkCount {
                 convert(pixels: pixels + Int(samples[chunk + slot]) * features, into: workspace.image(slot))
             }
-            for block in stride(from: 0, to: chunkCount, by: blockSize) {
-                let count = min(blockSize, chunkCount - block)
-                // 2. Logits for the block, two images at a time.
-                for pair in stride(from: 0, to: count, by: 2) {
-                    logits(weights: weights, bias: bias, first: workspace.image(block + pair),
-                           second: workspace.image(block + pair + 1), into: z + pair * classes, z + (pair + 1) * classes)
+            // 2. Logits for the whole chunk, two images at a time, while W stays in L1. (An odd
+            //    last image is paired with a padding slot, whose logits are discarded.)
+            for pair in stride(from: 0, to: chunkCount, by: 2) {
+                logits(weights: weights, bias: bias, first: workspace.image(pair), second: workspace.image(pair + 1),
+                       into: z + pair * logitStride, z + (pair + 1) * logitStride)
+            }
+            let paddedCount = (chunkCount + blockSize - 1) / blockSize * blockSize
+            for slot in 0 ..< paddedCount {
+                let delta = z + slot * logitStride
+                guard slot < chunkCount else {
+                    delta.update(repeating: 0, count: logitStride)
+                    continue
                 }
-                for slot in 0 ..< blockSize {
-                    let delta = z + slot * classes
-                    guard slot < count else {
-                        delta.update(repeating: 0, count: classes)
-                        continue
-                    }
-                    // 3. The stable softmax; −log p_y = log Σ e^{z_j − m} − (z_y − m).
-                    let label = Int(labels[Int(samples[chunk + block + slot])])
-                    if argmax(delta) == label { correct += 1 }
-                    let labelLogit = delta[label]
-                    let (maximum, logSum) = softmaxInPlace(delta)
-                    lossSum += Double(logSum - (labelLogit - maximum))
-                    // 4. δ = p − y, scaled by 1/255 for the weights (the bias takes it unscaled).
-                    //    Probabilities below Float's smallest normal (about 1.2e−38, from logits ~88
-                    //    below the maximum) are flushed to zero: they change no sum, and subnormal
-                    //    operands would cost a microcode assist in each multiply-add that uses them.
-                    delta[label] -= 1
-                    for k in 0 ..< classes {
-                        let scaled = delta[k] * pixelScale
-                        let isNormal = abs(scaled) >= Float.leastNormalMagnitude
-                        gradientBias[k] += isNormal ? delta[k] : 0
-                        delta[k] = isNormal ? scaled : 0
-                    }
+                // 3. The stable softmax; −log p_y = log Σ e^{z_j − m} − (z_y − m).
+                let label = Int(labels[Int(samples[chunk + slot])])
+                if argmax(delta) == label { correct += 1 }
+                let labelLogit = delta[label]
+                let (maximum, logSum) = softmaxInPlace(delta)
+                lossSum += Double(logSum - (labelLogit - maximum))
+                // 4. δ = p − y, scaled by 1/255 for the weights (the bias takes it unscaled).
+                //    Values below Float's smallest normal (about 1.2e−38) are flushed to zero: they
+                //    change no sum, and subnormal operands would cost a microcode assist in each
+                //    multiply-add that uses them.
+                delta[label] -= 1
+                for k in 0 ..< classes {
+                    let scaled = delta[k] * pixelScale
+                    let isNormal = abs(scaled) >= Float.leastNormalMagnitude
+                    gradientBias[k] += isNormal ? delta[k] : 0
+                    delta[k] = isNormal ? scaled : 0
                 }
-                // 5. gradW += Σ_s δ_s pixels_sᵀ over the block.
-                addOuterProducts(deltas: z, images: workspace.image(block), into: gradientWeights)
+            }
+            // 5. gradW += Σ_s δ_s pixels_sᵀ, four images at a time, while the gradient stays in L1.
+            for block in stride(from: 0, to: paddedCount, by: blockSize) {
+                addOuterProducts(deltas: z + block * logitStride, images: workspace.image(block), into: gradientWeights)
             }
         }
         return (lossSum, correct)
     }
 
     /// gradW[k] += Σ_{s<4} δ[s][k] · image_s for every class k.
-    /// deltas: (4, 10); images: (4, 784) Float; gradW: (10, 784), accumulated into.
+    /// deltas: (4, logitStride), the first 10 of each used; images: (4, 784) Float;
+    /// gradW: (10, 784), accumulated into.
     /// Each gradient vector is loaded and stored once for four fused multiply-adds. Never inlined,
     /// like `logits`.
     @inline(never)
@@ -256,9 +288,9 @@ enum SoftmaxKernel {
                 let address = k * imageBytes + offset
                 var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
                 sum.addProduct(SIMD16(repeating: deltas[k]), x0)
-                sum.addProduct(SIMD16(repeating: deltas[classes + k]), x1)
-                sum.addProduct(SIMD16(repeating: deltas[2 * classes + k]), x2)
-                sum.addProduct(SIMD16(repeating: deltas[3 * classes + k]), x3)
+                sum.addProduct(SIMD16(repeating: deltas[logitStride + k]), x1)
+                sum.addProduct(SIMD16(repeating: deltas[2 * logitStride + k]), x2)
+                sum.addProduct(SIMD16(repeating: deltas[3 * logitStride + k]), x3)
                 gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
             }
         }
