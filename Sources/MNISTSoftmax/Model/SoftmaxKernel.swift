@@ -270,28 +270,43 @@ enum SoftmaxKernel {
     /// gradW[k] += Σ_{s<4} δ[s][k] · image_s for every class k.
     /// deltas: (4, logitStride), the first 10 of each used; images: (4, 784) Float;
     /// gradW: (10, 784), accumulated into.
-    /// Each gradient vector is loaded and stored once for four fused multiply-adds. Never inlined,
-    /// like `logits`.
+    /// Five classes at a time: their 4 × 5 δ broadcasts stay in registers, and each vector of the
+    /// four images and of the five gradient rows is loaded once for twenty fused multiply-adds.
+    /// Never inlined, like `logits`.
     @inline(never)
     static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer,
                                  into gradientWeights: UnsafeMutablePointer<Float>)
     {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
-        let imageBytes = features * 4
-        for v in 0 ..< vectorsPerRow {
-            let offset = 64 * v
-            let x0 = images.load(fromByteOffset: offset, as: SIMD16<Float>.self)
-            let x1 = images.load(fromByteOffset: imageBytes + offset, as: SIMD16<Float>.self)
-            let x2 = images.load(fromByteOffset: 2 * imageBytes + offset, as: SIMD16<Float>.self)
-            let x3 = images.load(fromByteOffset: 3 * imageBytes + offset, as: SIMD16<Float>.self)
-            for k in 0 ..< classes {
-                let address = k * imageBytes + offset
-                var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
-                sum.addProduct(SIMD16(repeating: deltas[k]), x0)
-                sum.addProduct(SIMD16(repeating: deltas[logitStride + k]), x1)
-                sum.addProduct(SIMD16(repeating: deltas[2 * logitStride + k]), x2)
-                sum.addProduct(SIMD16(repeating: deltas[3 * logitStride + k]), x3)
-                gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
+        let row = features * 4
+        for first in stride(from: 0, to: classes, by: 5) {
+            @inline(__always) func delta(_ sample: Int, _ k: Int) -> SIMD16<Float> {
+                SIMD16(repeating: deltas[sample * logitStride + first + k])
+            }
+            let d00 = delta(0, 0), d01 = delta(0, 1), d02 = delta(0, 2), d03 = delta(0, 3), d04 = delta(0, 4)
+            let d10 = delta(1, 0), d11 = delta(1, 1), d12 = delta(1, 2), d13 = delta(1, 3), d14 = delta(1, 4)
+            let d20 = delta(2, 0), d21 = delta(2, 1), d22 = delta(2, 2), d23 = delta(2, 3), d24 = delta(2, 4)
+            let d30 = delta(3, 0), d31 = delta(3, 1), d32 = delta(3, 2), d33 = delta(3, 3), d34 = delta(3, 4)
+            for v in 0 ..< vectorsPerRow {
+                let offset = 64 * v
+                let x0 = images.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+                let x1 = images.load(fromByteOffset: row + offset, as: SIMD16<Float>.self)
+                let x2 = images.load(fromByteOffset: 2 * row + offset, as: SIMD16<Float>.self)
+                let x3 = images.load(fromByteOffset: 3 * row + offset, as: SIMD16<Float>.self)
+                @inline(__always) func update(_ k: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>, _ d: SIMD16<Float>) {
+                    let address = (first + k) * row + offset
+                    var sum = gradient.load(fromByteOffset: address, as: SIMD16<Float>.self)
+                    sum.addProduct(a, x0)
+                    sum.addProduct(b, x1)
+                    sum.addProduct(c, x2)
+                    sum.addProduct(d, x3)
+                    gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
+                }
+                update(0, d00, d10, d20, d30)
+                update(1, d01, d11, d21, d31)
+                update(2, d02, d12, d22, d32)
+                update(3, d03, d13, d23, d33)
+                update(4, d04, d14, d24, d34)
             }
         }
     }
