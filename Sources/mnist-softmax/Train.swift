@@ -74,8 +74,8 @@ struct Train: ParsableCommand {
     func run() throws {
         let directory = data.directory
         printDiagnostic("loading MNIST from \(directory.path)")
-        let allTraining = try directory.load(.train)
-        let test = try directory.load(.test)
+        let splits = try directory.load([.train, .test])
+        let (allTraining, test) = (splits[0], splits[1])
         guard validationSplit < allTraining.count else {
             throw ValidationError("--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
         }

@@ -52,6 +52,16 @@ public struct DataDirectory: Sendable {
         throw DatasetError(path: path, problem: .missingFile(name: file.name, directory: path))
     }
 
+    /// Loads several splits at once, one thread each (decompression dominates), in the order given.
+    /// Throws the first split's error, in that order, if any fails.
+    public func load(_ splits: [MNISTSplit]) throws -> [LabeledImages] {
+        let results = ConcurrentResults<LabeledImages>(count: splits.count)
+        DispatchQueue.concurrentPerform(iterations: splits.count) { index in
+            results.set(index, Result { try load(splits[index]) })
+        }
+        return try results.values.map { try $0.get() }
+    }
+
     /// Loads one split and checks that its images are 28×28.
     public func load(_ split: MNISTSplit) throws -> LabeledImages {
         let imagesPath = try location(of: split.imagesFile)
@@ -59,4 +69,19 @@ public struct DataDirectory: Sendable {
         try data.requireModelInputSize(source: imagesPath)
         return data
     }
+}
+
+/// One result slot per concurrent task; each task writes only its own slot.
+private final class ConcurrentResults<Value>: @unchecked Sendable {
+    private var slots: [Result<Value, Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<Value, Error>) {
+        lock.withLock { slots[index] = result }
+    }
+
+    /// Every slot, once all tasks have finished.
+    var values: [Result<Value, Error>] { lock.withLock { slots.map { $0! } } }
 }
