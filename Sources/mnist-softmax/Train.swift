@@ -33,10 +33,10 @@ struct Train: ParsableCommand {
     @Option(help: "L2 strength λ: the loss adds (λ/2)‖W‖² (the bias is not regularised).")
     var l2: Float = defaults.l2
 
-    @Option(help: "Seed of the per-epoch shuffle; the same seed gives bit-identical weights.")
+    @Option(help: "Seed of the per-epoch shuffle; with the same --threads, the same seed gives bit-identical weights.")
     var seed: UInt64 = defaults.seed
 
-    @Option(help: "Threads that share each batch (default: every core). The same seed and thread count give bit-identical weights.")
+    @Option(help: "Threads that share each batch, in fixed shards; the default is every core.")
     var threads: Int = defaults.threads
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
