@@ -141,12 +141,18 @@ public enum FileIO {
         }
     }
 
-    /// Creates `path` and its parents if they do not exist.
+    /// Creates `path` and its parents if they do not exist. A failure names the first folder
+    /// that could not be made and the operating system's reason.
     public static func createDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw FileAccessError(path: path, problem: .writeFailed(reason: "cannot create directory"))
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            var info = stat()
+            if stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { continue }
+            guard mkdir(prefix, 0o755) == 0 || errno == EEXIST && stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
+                let reason = errno == EEXIST ? "a file of that name is in the way" : systemErrorMessage()
+                throw FileAccessError(path: path, problem: .writeFailed(reason: "cannot create directory \(prefix): \(reason)"))
+            }
         }
     }
 
