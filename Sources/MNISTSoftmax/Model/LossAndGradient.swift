@@ -14,17 +14,20 @@ extension SoftmaxModel {
         precondition(threads >= 1, "at least one thread")
         let samples = samples ?? (0 ..< Int32(data.count)).map { $0 }
         precondition(!samples.isEmpty && samples.allSatisfy { $0 >= 0 && Int($0) < data.count }, "sample indices out of range")
-        let sharded = ShardedGradient(threadCount: threads, model: self)
-        let (lossSum, _) = samples.withUnsafeBufferPointer { sharded.accumulate(on: data, samples: $0) }
-        let sum = sharded.gradientSum()
+        let engine = ColumnShardedSoftmax(threadCount: threads, model: self)
+        var lossSum = 0.0
+        samples.withUnsafeBufferPointer { samples in
+            engine.pass(over: samples, of: data, stepSize: samples.count, update: nil) { lossSum = $0.lossSum }
+        }
+        let sum = engine.gradientSum
         let scale = 1 / Float(samples.count)
         let weightCount = weights.count
         var squaredNorm: Double = 0
         let weightGradient = (0 ..< weightCount).map { i in
             squaredNorm += Double(weights[i]) * Double(weights[i])
-            return sum[i] * scale + l2 * weights[i]
+            return sum.weights[i] * scale + l2 * weights[i]
         }
-        let biasGradient = (0 ..< bias.count).map { sum[weightCount + $0] * scale }
+        let biasGradient = sum.bias.map { $0 * scale }
         return (lossSum / Double(samples.count) + Double(l2) / 2 * squaredNorm,
                 ParameterGradient(weights: weightGradient, bias: biasGradient))
     }

@@ -7,14 +7,14 @@ import RealModule
 /// How it is fast:
 /// - x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the raw pixel values and
 ///   apply 1/255 once per logit (forward) and once per class (backward), not once per pixel.
-/// - A chunk of 64 images is converted to Float (200 KB, in L2) before any of them is used:
-///   reading a 64-byte vector right after the (vectorised, 32-byte) stores that wrote it would
-///   stall on store-to-load forwarding.
-/// - The forward pass runs over the whole chunk, then the backward pass, so that W (31 KB) and
-///   then the gradient (31 KB) stay in the 48 KB L1 instead of evicting each other.
+/// - Images are converted to Float a block at a time before any of them is used: reading a
+///   64-byte vector right after the (narrower) stores that wrote it would stall on
+///   store-to-load forwarding.
+/// - The kernels work on a slice of columns (`ColumnShardedSoftmax` gives each thread one), so
+///   that the thread's part of W and of the gradient (at most 31 KB each) stays in L1.
 /// - The forward pass keeps 2 images × 10 classes of accumulators in registers, so each vector of
-///   W loaded feeds two fused multiply-adds; the backward pass loads and stores each gradient
-///   vector once for four images.
+///   W loaded feeds two fused multiply-adds, and reduces the 20 accumulators with a shared tree
+///   of shuffles; the backward pass loads and stores each gradient vector once for four images.
 enum SoftmaxKernel {
     // Computed constants, not stored ones: a `static let` initialised from another global is
     // initialised lazily, and every use in a loop would check that it had been.
@@ -23,23 +23,18 @@ enum SoftmaxKernel {
     /// 784 = 49 × 16, so a row of W or an image is a whole number of vectors.
     @inline(__always) static var vectorsPerRow: Int { 49 }
     @inline(__always) static var pixelScale: Float { 1 / 255 }
-    /// Samples handled together by the forward and backward passes.
-    @inline(__always) static var blockSize: Int { 4 }
-    /// Images converted to Float before the first of them is used (a multiple of `blockSize`).
+    /// Images converted to Float before the first of them is used, in `forEachLogits`.
     @inline(__always) static var chunkSize: Int { 64 }
     /// Floats between one sample's logits and the next: 10 logits and 6 padding lanes, so that
     /// the softmax works on one 16-lane vector.
     @inline(__always) static var logitStride: Int { 16 }
 
-    /// Scratch space for one thread: a chunk of converted images and a block's logits.
+    /// Scratch space for `forEachLogits`: a chunk of converted images and their logits.
     final class Workspace {
         /// (chunkSize, 784) Float pixel values 0…255, 64-byte aligned.
         let images: UnsafeMutableRawPointer
-        /// (chunkSize, logitStride): logits, then probabilities, then p − y; padding lanes finite.
+        /// (chunkSize, logitStride): logits; padding lanes finite.
         let logits: UnsafeMutablePointer<Float>
-        /// Where the cache-line touches of `accumulateGradient` leave their result, so that the
-        /// compiler keeps the loads.
-        var touched: UInt8 = 0
 
         init() {
             images = UnsafeMutableRawPointer(allocateAlignedFloats(count: chunkSize * features))
@@ -55,12 +50,12 @@ enum SoftmaxKernel {
         func image(_ slot: Int) -> UnsafeMutableRawPointer { images + slot * features * 4 }
     }
 
-    /// Converts one image's 784 u8 pixels to Float (unscaled: 0…255).
-    /// pixels: (784) u8; image: (784) Float. The loop vectorises to zero-extend and convert.
+    /// Converts `count` u8 pixels to Float (unscaled: 0…255).
+    /// pixels: (count) u8; image: (count) Float. The loop vectorises to zero-extend and convert.
     @inline(__always)
-    static func convert(pixels: UnsafePointer<UInt8>, into image: UnsafeMutableRawPointer) {
+    static func convert(pixels: UnsafePointer<UInt8>, count: Int, into image: UnsafeMutableRawPointer) {
         let target = image.assumingMemoryBound(to: Float.self)
-        for i in 0 ..< features { target[i] = Float(pixels[i]) }
+        for i in 0 ..< count { target[i] = Float(pixels[i]) }
     }
 
     /// The sum of 16 lanes as a fixed tree of additions (8 + 8, 4 + 4, 2 + 2, 1 + 1).
@@ -72,15 +67,17 @@ enum SoftmaxKernel {
         return two[0] + two[1]
     }
 
-    /// z_s = W (image_s / 255) + b for two converted images at once.
-    /// W: (10, 784) row-major; b: (10); first, second: (784) Float pixel values; z0, z1: (10), written.
+    /// Raw dot products s_k = Σ_j W[k, j] · x[j] of two converted images with every row of W,
+    /// over `vectorCount` vectors of 16 columns (a column slice of W, or all 49 vectors of a row).
+    /// weights: column c0 of row 0 of W (10, 784) row-major; first, second: (vectorCount·16) Float
+    /// pixel values 0…255; sums0, sums1: (10), written (no 1/255, no bias).
     /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
     /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
     /// depend on the caller.
     @inline(never)
-    static func logits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                       first x0: UnsafeRawPointer, second x1: UnsafeRawPointer,
-                       into z0: UnsafeMutablePointer<Float>, _ z1: UnsafeMutablePointer<Float>)
+    static func dotProducts(weights: UnsafePointer<Float>, vectorCount: Int,
+                            first x0: UnsafeRawPointer, second x1: UnsafeRawPointer,
+                            into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>)
     {
         let w = UnsafeRawPointer(weights)
         let row = features * 4
@@ -88,7 +85,7 @@ enum SoftmaxKernel {
         var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
         var b5 = SIMD16<Float>(), b6 = SIMD16<Float>(), b7 = SIMD16<Float>(), b8 = SIMD16<Float>(), b9 = SIMD16<Float>()
-        for v in 0 ..< vectorsPerRow {
+        for v in 0 ..< vectorCount {
             let offset = 64 * v
             let p = x0.load(fromByteOffset: offset, as: SIMD16<Float>.self)
             let q = x1.load(fromByteOffset: offset, as: SIMD16<Float>.self)
@@ -106,33 +103,65 @@ enum SoftmaxKernel {
             r = weight(8); a8.addProduct(r, p); b8.addProduct(r, q)
             r = weight(9); a9.addProduct(r, p); b9.addProduct(r, q)
         }
-        @inline(__always) func finish(_ sum: SIMD16<Float>, _ k: Int) -> Float {
-            horizontalSum(sum) * pixelScale + bias[k]
+        UnsafeMutableRawPointer(sums0).storeBytes(of: horizontalSums(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9), as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(sums1).storeBytes(of: horizontalSums(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9), as: SIMD16<Float>.self)
+    }
+
+    /// The lane sums of ten vectors, as lanes 0…9 of one vector (lanes 10…15 are 0).
+    /// Halving by pairs: each step adds the low and high halves of two vectors at once, so ten
+    /// sums cost about 25 vector operations rather than ten separate reductions of 8 each. The
+    /// order of additions is fixed, so the result is deterministic.
+    @inline(__always)
+    static func horizontalSums(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
+                               _ v4: SIMD16<Float>, _ v5: SIMD16<Float>, _ v6: SIMD16<Float>, _ v7: SIMD16<Float>,
+                               _ v8: SIMD16<Float>, _ v9: SIMD16<Float>) -> SIMD16<Float>
+    {
+        // 16 → 8 lanes per vector, two vectors per result: [v_a (8) | v_b (8)].
+        @inline(__always) func fold16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+            SIMD16(lowHalf: a.lowHalf, highHalf: b.lowHalf) + SIMD16(lowHalf: a.highHalf, highHalf: b.highHalf)
         }
-        z0[0] = finish(a0, 0); z0[1] = finish(a1, 1); z0[2] = finish(a2, 2); z0[3] = finish(a3, 3); z0[4] = finish(a4, 4)
-        z0[5] = finish(a5, 5); z0[6] = finish(a6, 6); z0[7] = finish(a7, 7); z0[8] = finish(a8, 8); z0[9] = finish(a9, 9)
-        z1[0] = finish(b0, 0); z1[1] = finish(b1, 1); z1[2] = finish(b2, 2); z1[3] = finish(b3, 3); z1[4] = finish(b4, 4)
-        z1[5] = finish(b5, 5); z1[6] = finish(b6, 6); z1[7] = finish(b7, 7); z1[8] = finish(b8, 8); z1[9] = finish(b9, 9)
+        // [a (8) | b (8)] → [a (4) | b (4)], two such per result: [a | b | c | d] with 4 lanes each.
+        @inline(__always) func fold8(_ ab: SIMD16<Float>, _ cd: SIMD16<Float>) -> SIMD16<Float> {
+            SIMD16(lowHalf: SIMD8(lowHalf: ab.lowHalf.lowHalf, highHalf: ab.highHalf.lowHalf),
+                   highHalf: SIMD8(lowHalf: cd.lowHalf.lowHalf, highHalf: cd.highHalf.lowHalf))
+                + SIMD16(lowHalf: SIMD8(lowHalf: ab.lowHalf.highHalf, highHalf: ab.highHalf.highHalf),
+                         highHalf: SIMD8(lowHalf: cd.lowHalf.highHalf, highHalf: cd.highHalf.highHalf))
+        }
+        let s01 = fold16(v0, v1), s23 = fold16(v2, v3), s45 = fold16(v4, v5), s67 = fold16(v6, v7), s89 = fold16(v8, v9)
+        let q0123 = fold8(s01, s23), q4567 = fold8(s45, s67), q89 = fold8(s89, SIMD16())
+        // Four lanes per vector left, four vectors per register: [0 (4) | 1 (4) | 2 (4) | 3 (4)].
+        // Two lanes per vector: evens + odds gives [0,0',1,1',…] pairs summed; then once more.
+        let pairs0 = q0123.evenHalf + q0123.oddHalf // (8): two partial sums for each of 0…3
+        let pairs1 = q4567.evenHalf + q4567.oddHalf // (8): … of 4…7
+        let pairs2 = q89.evenHalf + q89.oddHalf // (8): … of 8, 9, then zeros
+        let sums0 = pairs0.evenHalf + pairs0.oddHalf, sums1 = pairs1.evenHalf + pairs1.oddHalf
+        let sums2 = pairs2.evenHalf + pairs2.oddHalf
+        return SIMD16(lowHalf: SIMD8(lowHalf: sums0, highHalf: sums1), highHalf: SIMD8(lowHalf: sums2, highHalf: SIMD4()))
     }
 
     /// Computes the logits of images 0..<count of `pixels`, two at a time, and hands each image's
     /// 10 logits to `visit(n, z)`, which may overwrite them.
-    /// W: (10, 784); b: (10); pixels: (count, 784) u8.
+    /// W: (10, 784); b: (10); pixels: (count, 784) u8. z = (W · pixels) / 255 + b.
     @inline(__always)
     static func forEachLogits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
                               count: Int, workspace: Workspace, _ visit: (Int, UnsafeMutablePointer<Float>) -> Void)
     {
         let z = workspace.logits
+        let b = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self, count: classes)
         for chunk in stride(from: 0, to: count, by: chunkSize) {
             let chunkCount = min(chunkSize, count - chunk)
             for slot in 0 ..< chunkCount {
-                convert(pixels: pixels + (chunk + slot) * features, into: workspace.image(slot))
+                convert(pixels: pixels + (chunk + slot) * features, count: features, into: workspace.image(slot))
             }
             for first in stride(from: 0, to: chunkCount, by: 2) {
                 // An odd last image is paired with itself.
                 let second = min(first + 1, chunkCount - 1)
-                logits(weights: weights, bias: bias, first: workspace.image(first), second: workspace.image(second),
-                       into: z, z + logitStride)
+                dotProducts(weights: weights, vectorCount: vectorsPerRow, first: workspace.image(first),
+                            second: workspace.image(second), into: z, z + logitStride)
+                for slot in 0 ..< 2 {
+                    let logits = UnsafeMutableRawPointer(z + slot * logitStride)
+                    logits.storeBytes(of: logits.load(as: SIMD16<Float>.self) * pixelScale + b, as: SIMD16<Float>.self)
+                }
                 visit(chunk + first, z)
                 if second != first { visit(chunk + second, z + logitStride) }
             }
@@ -156,6 +185,29 @@ enum SoftmaxKernel {
         let sum = horizontalSum(exponentials)
         raw.storeBytes(of: exponentials * (1 / sum), as: SIMD16<Float>.self)
         return (maximum, Float.log(sum))
+    }
+
+    /// The fused softmax–cross-entropy step for one sample: replaces its logits z by
+    /// δ = ∂L/∂z = p − onehot(y) and returns L = −log p_y and whether argmax z = y.
+    /// z: 16 Floats, the 10 logits then 6 padding lanes (0 after this call).
+    ///
+    /// The chain rule through the softmax Jacobian p_i(δ_ij − p_j) with ∂L/∂p = −y/p collapses
+    /// to p − y, so no Jacobian is formed; `ReferenceMath.chainRuleGradient` keeps the long way.
+    @inline(__always)
+    static func softmaxCrossEntropyDelta(logits z: UnsafeMutablePointer<Float>, label: Int) -> (loss: Float, isCorrect: Bool) {
+        let isCorrect = argmax(z) == label
+        let labelLogit = z[label]
+        let (maximum, logSum) = softmaxInPlace(z)
+        z[label] -= 1
+        return (logSum - (labelLogit - maximum), isCorrect)
+    }
+
+    /// Lanes below Float's smallest normal magnitude (about 1.2e−38) set to 0: they change no
+    /// sum, and a subnormal operand costs a microcode assist in every multiply-add that uses it.
+    @inline(__always)
+    static func flushedToZeroBelowNormal(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        let magnitude = unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+        return v.replacing(with: 0, where: magnitude .< Float.leastNormalMagnitude)
     }
 
     /// e^x in each lane, for x ≤ 0 (the softmax's shifted logits), to within a few ulp.
@@ -192,90 +244,16 @@ enum SoftmaxKernel {
         return best
     }
 
-    /// Fused forward and backward pass over the images `samples` of `pixels`.
-    ///
-    /// For each sample n: x = pixels[n] / 255, z = W x + b, p = softmax(z), δ = p − onehot(y_n)
-    /// (the gradient of −log p_y with respect to z: the softmax Jacobian and ∂L/∂p = −y/p cancel
-    /// to this), then gradW += δ xᵀ and gradB += δ. The sums are not divided by the batch size.
-    /// Samples are taken four at a time in order, so the result depends only on `samples`.
-    ///
-    /// W: (10, 784); b: (10); pixels: (N, 784) u8; labels: (N); samples: indices into N;
-    /// gradW: (10, 784) and gradB: (10), accumulated into.
-    /// Returns Σ_n −log p_{y_n} (in Double) and how many argmax z_n equal y_n.
-    static func accumulateGradient(
-        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, samples: UnsafeBufferPointer<Int32>,
-        gradientWeights: UnsafeMutablePointer<Float>, gradientBias: UnsafeMutablePointer<Float>,
-        workspace: Workspace
-    ) -> (lossSum: Double, correct: Int) {
-        var lossSum = 0.0
-        var correct = 0
-        let z = workspace.logits
-        for chunk in stride(from: 0, to: samples.count, by: chunkSize) {
-            let chunkCount = min(chunkSize, samples.count - chunk)
-            // 1. u8 → Float for the whole chunk. Slots past its end keep finite pixels from an
-            //    earlier chunk (or zeros) and get δ = 0 below, so they add exactly nothing.
-            //    The samples are in shuffled order, so their pixels are scattered over 47 MB:
-            //    first touch every cache line of the chunk's images in one tight loop, so that the
-            //    memory system fetches many lines at once instead of one image at a time.
-            var touched: UInt8 = 0
-            for slot in 0 ..< chunkCount {
-                let image = pixels + Int(samples[chunk + slot]) * features
-                for line in stride(from: 0, to: features, by: 64) { touched |= image[line] }
-                touched |= image[features - 1]
-            }
-            workspace.touched = touched
-            for slot in 0 ..< chunkCount {
-                convert(pixels: pixels + Int(samples[chunk + slot]) * features, into: workspace.image(slot))
-            }
-            // 2. Logits for the whole chunk, two images at a time, while W stays in L1. (An odd
-            //    last image is paired with a padding slot, whose logits are discarded.)
-            for pair in stride(from: 0, to: chunkCount, by: 2) {
-                logits(weights: weights, bias: bias, first: workspace.image(pair), second: workspace.image(pair + 1),
-                       into: z + pair * logitStride, z + (pair + 1) * logitStride)
-            }
-            let paddedCount = (chunkCount + blockSize - 1) / blockSize * blockSize
-            for slot in 0 ..< paddedCount {
-                let delta = z + slot * logitStride
-                guard slot < chunkCount else {
-                    delta.update(repeating: 0, count: logitStride)
-                    continue
-                }
-                // 3. The stable softmax; −log p_y = log Σ e^{z_j − m} − (z_y − m).
-                let label = Int(labels[Int(samples[chunk + slot])])
-                if argmax(delta) == label { correct += 1 }
-                let labelLogit = delta[label]
-                let (maximum, logSum) = softmaxInPlace(delta)
-                lossSum += Double(logSum - (labelLogit - maximum))
-                // 4. δ = p − y, scaled by 1/255 for the weights (the bias takes it unscaled).
-                //    Values below Float's smallest normal (about 1.2e−38) are flushed to zero: they
-                //    change no sum, and subnormal operands would cost a microcode assist in each
-                //    multiply-add that uses them.
-                delta[label] -= 1
-                for k in 0 ..< classes {
-                    let scaled = delta[k] * pixelScale
-                    let isNormal = abs(scaled) >= Float.leastNormalMagnitude
-                    gradientBias[k] += isNormal ? delta[k] : 0
-                    delta[k] = isNormal ? scaled : 0
-                }
-            }
-            // 5. gradW += Σ_s δ_s pixels_sᵀ, four images at a time, while the gradient stays in L1.
-            for block in stride(from: 0, to: paddedCount, by: blockSize) {
-                addOuterProducts(deltas: z + block * logitStride, images: workspace.image(block), into: gradientWeights)
-            }
-        }
-        return (lossSum, correct)
-    }
-
-    /// gradW[k] += Σ_{s<4} δ[s][k] · image_s for every class k.
-    /// deltas: (4, logitStride), the first 10 of each used; images: (4, 784) Float;
-    /// gradW: (10, 784), accumulated into.
+    /// gradW[k, c0 + j] += Σ_{s<4} δ[s][k] · image_s[j] for every class k and every column j of
+    /// a slice of `vectorCount` vectors.
+    /// deltas: (4, logitStride), the first 10 of each used; images: (4, imageStride bytes), each
+    /// (vectorCount·16) Float; gradW: column c0 of row 0 of the (10, 784) gradient, accumulated into.
     /// Five classes at a time: their 4 × 5 δ broadcasts stay in registers, and each vector of the
     /// four images and of the five gradient rows is loaded once for twenty fused multiply-adds.
-    /// Never inlined, like `logits`.
+    /// Never inlined, like `dotProducts`.
     @inline(never)
-    static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer,
-                                 into gradientWeights: UnsafeMutablePointer<Float>)
+    static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer, imageStride: Int,
+                                 vectorCount: Int, into gradientWeights: UnsafeMutablePointer<Float>)
     {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
         let row = features * 4
@@ -287,15 +265,15 @@ enum SoftmaxKernel {
             let d10 = delta(1, 0), d11 = delta(1, 1), d12 = delta(1, 2), d13 = delta(1, 3), d14 = delta(1, 4)
             let d20 = delta(2, 0), d21 = delta(2, 1), d22 = delta(2, 2), d23 = delta(2, 3), d24 = delta(2, 4)
             let d30 = delta(3, 0), d31 = delta(3, 1), d32 = delta(3, 2), d33 = delta(3, 3), d34 = delta(3, 4)
-            for v in 0 ..< vectorsPerRow {
+            for v in 0 ..< vectorCount {
                 let offset = 64 * v
                 let x0 = images.load(fromByteOffset: offset, as: SIMD16<Float>.self)
-                let x1 = images.load(fromByteOffset: row + offset, as: SIMD16<Float>.self)
-                let x2 = images.load(fromByteOffset: 2 * row + offset, as: SIMD16<Float>.self)
-                let x3 = images.load(fromByteOffset: 3 * row + offset, as: SIMD16<Float>.self)
+                let x1 = images.load(fromByteOffset: imageStride + offset, as: SIMD16<Float>.self)
+                let x2 = images.load(fromByteOffset: 2 * imageStride + offset, as: SIMD16<Float>.self)
+                let x3 = images.load(fromByteOffset: 3 * imageStride + offset, as: SIMD16<Float>.self)
                 @inline(__always) func update(_ k: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>, _ d: SIMD16<Float>) {
                     let address = (first + k) * row + offset
-                    var sum = gradient.load(fromByteOffset: address, as: SIMD16<Float>.self)
+                    var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
                     sum.addProduct(a, x0)
                     sum.addProduct(b, x1)
                     sum.addProduct(c, x2)
@@ -317,5 +295,15 @@ extension SIMD16<Float> {
     @inline(__always)
     mutating func addProduct(_ a: SIMD16<Float>, _ b: SIMD16<Float>) {
         self = addingProduct(a, b)
+    }
+}
+
+extension UnsafeRawPointer {
+    /// The first `count` ≤ 16 Floats here in the low lanes of a vector; the other lanes are 0.
+    @inline(__always)
+    func loadUnaligned(as _: SIMD16<Float>.Type, count: Int) -> SIMD16<Float> {
+        var vector = SIMD16<Float>()
+        for i in 0 ..< count { vector[i] = load(fromByteOffset: 4 * i, as: Float.self) }
+        return vector
     }
 }

@@ -70,7 +70,7 @@ public struct SoftmaxTrainer: Sendable {
     {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0, "invalid configuration")
-        let state = ShardedGradient(threadCount: configuration.threads, model: SoftmaxModel())
+        let state = ColumnShardedSoftmax(threadCount: configuration.threads, model: SoftmaxModel())
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
@@ -80,25 +80,22 @@ public struct SoftmaxTrainer: Sendable {
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0
-
-            for batchStart in stride(from: 0, to: data.count, by: configuration.batchSize) {
-                let batchEnd = min(batchStart + configuration.batchSize, data.count)
-                let (lossSum, batchCorrect) = order.withUnsafeBufferPointer {
-                    state.accumulate(on: data, samples: UnsafeBufferPointer(rebasing: $0[batchStart ..< batchEnd]))
+            let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
+                                                             l2: configuration.l2)
+            try order.withUnsafeBufferPointer { order in
+                try state.pass(over: order, of: data, stepSize: configuration.batchSize, update: update) { step in
+                    batches += 1
+                    let objective = step.lossSum / Double(step.count) + Double(configuration.l2) / 2 * step.squaredNorm
+                    guard objective.isFinite else {
+                        throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
+                    }
+                    objectiveSum += objective
+                    correct += step.correct
                 }
-                let squaredNorm = state.momentumStep(batchSize: batchEnd - batchStart, learningRate: learningRate,
-                                                     momentum: configuration.momentum, l2: configuration.l2)
-                batches += 1
-                let objective = lossSum / Double(batchEnd - batchStart) + Double(configuration.l2) / 2 * squaredNorm
-                guard objective.isFinite else {
-                    throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
-                }
-                objectiveSum += objective
-                correct += batchCorrect
             }
 
             // Each batch's loss is measured before its step, so check the weights the last step made.
-            guard state.isFinite else {
+            guard state.logitsAreFinite else {
                 throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
             }
             let summary = EpochSummary(

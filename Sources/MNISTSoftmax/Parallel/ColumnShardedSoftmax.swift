@@ -1,0 +1,322 @@
+import RealModule
+
+/// The parameters of a `SoftmaxModel` split by pixel columns over the threads of a `ShardPool`,
+/// and the fused forward and backward pass over blocks of samples.
+///
+/// Thread t owns a contiguous range of columns of W (whole 16-float vectors, so whole cache lines
+/// of every row), and the same columns of the velocity and of the gradient. For each block of
+/// samples:
+/// 1. forward: each thread converts its columns of every image to Float and computes the partial
+///    logits Σ_{j in its columns} W[k, j] · pixel[j] for every sample and class;
+/// 2. every thread adds the partials of all threads, in thread order, so all threads hold the
+///    same logits z = (Σ partials) / 255 + b; each then computes the softmax, the loss and
+///    δ = p − y for the whole block (ten exponentials per sample, cheap next to the 7840
+///    multiply-adds of each pass);
+/// 3. backward: each thread adds Σ_s δ_s x_sᵀ into its own columns of the gradient;
+/// 4. at the end of a step, each thread applies the momentum update to its own columns.
+///
+/// Only the partial logits (16 Floats per sample and thread) cross between cores; W, its
+/// velocity and the gradient stay in the cache of the core that owns them. The bias is ten
+/// numbers: every thread keeps its own copy and updates it with the same arithmetic.
+///
+/// A block's backward pass and the next block's forward pass run in one `ShardPool.run`, so a
+/// batch costs one synchronisation. The partials are double-buffered: a thread may start the next
+/// block's forward pass while another still reads this block's partials.
+///
+/// Every sum runs in a fixed order (samples in order, threads in order), so the result depends
+/// on the samples and the thread count, never on timing.
+final class ColumnShardedSoftmax {
+    static let weightCount = SoftmaxModel.classCount * SoftmaxModel.featureCount
+    /// The most samples converted and held at once per thread. A larger step (a full-batch
+    /// gradient) runs as several blocks that add into the same gradient.
+    static let maximumBlock = 256
+    /// Sample slots per block buffer: room for the padding of an odd pair and of a group of four.
+    private static let blockSlots = maximumBlock + 4
+
+    /// What one step (a batch, or the whole sample list) gave.
+    struct StepResult {
+        /// Samples in the step.
+        let count: Int
+        /// Σ −log p_y over the step's samples, at the weights the step saw.
+        let lossSum: Double
+        /// How many argmax z equal the label.
+        let correct: Int
+        /// ‖W‖² at the weights the step saw (only when the step was followed by an update).
+        let squaredNorm: Double
+    }
+
+    /// The momentum update after each step: g = gradient / B + λW (no λ on the bias),
+    /// v ← μv − ηg, θ ← θ + v.
+    struct MomentumUpdate {
+        let learningRate: Float
+        let momentum: Float
+        let l2: Float
+    }
+
+    /// One thread's columns and scratch space.
+    private final class Shard {
+        /// The vectors of 16 columns this thread owns, within 0..<49.
+        let columns: Range<Int>
+        /// (blockSlots, columns.count · 16) Float pixel values 0…255 of its columns, 64-byte aligned.
+        let images: UnsafeMutableRawPointer
+        /// (blockSlots, 16): the block's logits, then δ/255 (padding lanes and slots 0).
+        let deltas: UnsafeMutablePointer<Float>
+        /// (16) each: this thread's copy of b, of its velocity, and Σ δ over the step.
+        let bias: UnsafeMutablePointer<Float>
+        let biasVelocity: UnsafeMutablePointer<Float>
+        let biasGradient: UnsafeMutablePointer<Float>
+        var lossSum = 0.0
+        var correct = 0
+        var squaredNorm = 0.0
+
+        init(columns: Range<Int>) {
+            self.columns = columns
+            images = UnsafeMutableRawPointer(allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * max(columns.count, 1) * 16))
+            deltas = allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * 16)
+            bias = allocateAlignedFloats(count: 16)
+            biasVelocity = allocateAlignedFloats(count: 16)
+            biasGradient = allocateAlignedFloats(count: 16)
+        }
+
+        deinit {
+            images.deallocate()
+            deltas.deallocate()
+            bias.deallocate()
+            biasVelocity.deallocate()
+            biasGradient.deallocate()
+        }
+
+        /// Bytes from one converted image to the next.
+        var imageStride: Int { columns.count * 64 }
+    }
+
+    let pool: ShardPool
+    private let shards: [Shard]
+    /// (10, 784) row-major each, 64-byte aligned: W, its velocity, and the step's Σ δ pixelsᵀ / 255.
+    private let weights: UnsafeMutablePointer<Float>
+    private let velocity: UnsafeMutablePointer<Float>
+    private let gradient: UnsafeMutablePointer<Float>
+    /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
+    private let partials: UnsafeMutablePointer<Float>
+
+    /// `threadCount` threads over the parameters of `model`, with zero velocity.
+    init(threadCount: Int, model: SoftmaxModel) {
+        pool = ShardPool(threadCount: threadCount)
+        shards = (0 ..< threadCount).map {
+            Shard(columns: ShardPool.range(ofShard: $0, of: threadCount, count: SoftmaxKernel.vectorsPerRow))
+        }
+        weights = allocateAlignedFloats(count: Self.weightCount)
+        velocity = allocateAlignedFloats(count: Self.weightCount)
+        gradient = allocateAlignedFloats(count: Self.weightCount)
+        partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
+        self.model = model
+    }
+
+    deinit {
+        weights.deallocate()
+        velocity.deallocate()
+        gradient.deallocate()
+        partials.deallocate()
+    }
+
+    var threadCount: Int { pool.threadCount }
+
+    /// The current parameters. Setting them keeps the velocity.
+    var model: SoftmaxModel {
+        get {
+            SoftmaxModel(weights: Array(UnsafeBufferPointer(start: weights, count: Self.weightCount)),
+                         bias: Array(UnsafeBufferPointer(start: shards[0].bias, count: SoftmaxModel.classCount)))
+        }
+        set {
+            newValue.weights.withUnsafeBufferPointer { weights.update(from: $0.baseAddress!, count: Self.weightCount) }
+            for shard in shards {
+                newValue.bias.withUnsafeBufferPointer { shard.bias.update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
+            }
+        }
+    }
+
+    /// The gradient sums of the last step: Σ_n (p_n − y_n) x_nᵀ (10, 784) and Σ_n (p_n − y_n) (10),
+    /// not divided by the step's size.
+    var gradientSum: (weights: [Float], bias: [Float]) {
+        (Array(UnsafeBufferPointer(start: gradient, count: Self.weightCount)),
+         Array(UnsafeBufferPointer(start: shards[0].biasGradient, count: SoftmaxModel.classCount)))
+    }
+
+    /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
+    /// Σ_j |W[k, j]| + |b_k| is finite. (Finite weights alone are not enough: weights near
+    /// Float's largest value overflow the dot product.)
+    var logitsAreFinite: Bool {
+        (0 ..< SoftmaxKernel.classes).allSatisfy { k in
+            let row = UnsafeBufferPointer(start: weights + k * SoftmaxKernel.features, count: SoftmaxKernel.features)
+            return row.reduce(abs(shards[0].bias[k])) { $0 + abs($1) }.isFinite
+        }
+    }
+
+    /// The fused forward and backward pass over `samples` of `data`, in steps of `stepSize`
+    /// samples (the last may be shorter). After each step, `update` (when given) changes the
+    /// parameters and `afterStep` sees the step's result; an error it throws ends the pass.
+    /// data: (N, 784) u8 with labels; samples: indices into N.
+    func pass(over samples: UnsafeBufferPointer<Int32>, of data: LabeledImages, stepSize: Int, update: MomentumUpdate?,
+              afterStep: (StepResult) throws -> Void) rethrows
+    {
+        precondition(stepSize > 0 && !samples.isEmpty, "a pass needs samples")
+        // Blocks of at most `maximumBlock` samples, as even as possible within each step.
+        var blocks: [(samples: Range<Int>, startsStep: Bool, endsStep: Bool)] = []
+        for stepStart in stride(from: 0, to: samples.count, by: stepSize) {
+            let count = min(stepSize, samples.count - stepStart)
+            let blockCount = (count + Self.maximumBlock - 1) / Self.maximumBlock
+            for block in 0 ..< blockCount {
+                let range = ShardPool.range(ofShard: block, of: blockCount, count: count)
+                blocks.append((range.lowerBound + stepStart ..< range.upperBound + stepStart, block == 0, block == blockCount - 1))
+            }
+        }
+        try data.pixels.withUnsafeBufferPointer { pixels in
+            try data.labels.withUnsafeBufferPointer { labels in
+                let pixels = pixels.baseAddress!, labels = labels.baseAddress!
+                pool.run { forward(samples: UnsafeBufferPointer(rebasing: samples[blocks[0].samples]), pixels: pixels, parity: 0, shard: $0) }
+                var stepStart = 0
+                for (index, block) in blocks.enumerated() {
+                    let blockSamples = UnsafeBufferPointer(rebasing: samples[block.samples])
+                    let stepCount = block.samples.upperBound - stepStart
+                    pool.run { shard in
+                        backward(samples: blockSamples, labels: labels, parity: index & 1, startsStep: block.startsStep, shard: shard)
+                        if block.endsStep, let update {
+                            applyUpdate(update, batchSize: stepCount, shard: shard)
+                        }
+                        if index + 1 < blocks.count {
+                            forward(samples: UnsafeBufferPointer(rebasing: samples[blocks[index + 1].samples]), pixels: pixels,
+                                    parity: (index + 1) & 1, shard: shard)
+                        }
+                    }
+                    if block.endsStep {
+                        stepStart = block.samples.upperBound
+                        let squaredNorm = update == nil ? 0 : shards.reduce(0.0) { $0 + $1.squaredNorm }
+                        try afterStep(StepResult(count: stepCount, lossSum: shards[0].lossSum, correct: shards[0].correct,
+                                                 squaredNorm: squaredNorm))
+                    }
+                }
+            }
+        }
+    }
+
+    /// (blockSlots, 16): thread `shard`'s partial logits for blocks of `parity`.
+    private func partialLogits(parity: Int, shard: Int) -> UnsafeMutablePointer<Float> {
+        partials + (parity * threadCount + shard) * Self.blockSlots * 16
+    }
+
+    /// Step 1 for thread `shard`: converts its columns of each sample's image, then writes the
+    /// partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255, no bias).
+    /// samples: the block's indices into pixels (N, 784) u8.
+    private func forward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, parity: Int, shard index: Int) {
+        let shard = shards[index]
+        let partial = partialLogits(parity: parity, shard: index)
+        let vectorCount = shard.columns.count, stride = shard.imageStride
+        guard vectorCount > 0 else {
+            // More threads than vectors: this thread owns no columns and contributes zeros.
+            partial.update(repeating: 0, count: (samples.count + 1) * 16)
+            return
+        }
+        let firstColumn = shard.columns.lowerBound * 16
+        // Converted for the whole block before any is used: a vector load right after the
+        // narrower stores that wrote it would stall on store-to-load forwarding. The independent
+        // loads of the shuffled images also overlap their cache misses.
+        for (slot, sample) in samples.enumerated() {
+            SoftmaxKernel.convert(pixels: pixels + Int(sample) * SoftmaxKernel.features + firstColumn, count: vectorCount * 16,
+                                  into: shard.images + slot * stride)
+        }
+        // Two images at a time; an odd last image is paired with a stale (finite) slot whose
+        // partials are never read.
+        for pair in Swift.stride(from: 0, to: samples.count, by: 2) {
+            SoftmaxKernel.dotProducts(weights: weights + firstColumn, vectorCount: vectorCount,
+                                      first: shard.images + pair * stride, second: shard.images + (pair + 1) * stride,
+                                      into: partial + pair * 16, partial + (pair + 1) * 16)
+        }
+    }
+
+    /// Steps 2 and 3 for thread `shard`: logits from every thread's partials, softmax, loss and
+    /// δ = p − y for every sample of the block, then gradW[:, columns] += Σ_s δ_s x_sᵀ / 255 and
+    /// Σ δ into its bias gradient. `startsStep` zeroes the sums first.
+    /// samples: the block's indices into labels (N) u8.
+    private func backward(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, startsStep: Bool,
+                          shard index: Int)
+    {
+        let shard = shards[index]
+        let vectorCount = shard.columns.count, firstColumn = shard.columns.lowerBound * 16
+        if startsStep {
+            for k in 0 ..< SoftmaxKernel.classes {
+                (gradient + k * SoftmaxKernel.features + firstColumn).update(repeating: 0, count: vectorCount * 16)
+            }
+            shard.biasGradient.update(repeating: 0, count: 16)
+            shard.lossSum = 0
+            shard.correct = 0
+        }
+        let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
+        var biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self)
+        var lossSum = 0.0, correct = 0
+        for (slot, sample) in samples.enumerated() {
+            var sum = UnsafeRawPointer(partialLogits(parity: parity, shard: 0) + slot * 16).load(as: SIMD16<Float>.self)
+            for other in 1 ..< threadCount {
+                sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
+            }
+            let z = shard.deltas + slot * 16
+            UnsafeMutableRawPointer(z).storeBytes(of: sum * SoftmaxKernel.pixelScale + bias, as: SIMD16<Float>.self)
+            let label = Int(labels[Int(sample)])
+            let (loss, isCorrect) = SoftmaxKernel.softmaxCrossEntropyDelta(logits: z, label: label)
+            lossSum += Double(loss)
+            if isCorrect { correct += 1 }
+            // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
+            let delta = UnsafeMutableRawPointer(z).load(as: SIMD16<Float>.self)
+            biasGradient += delta
+            UnsafeMutableRawPointer(z).storeBytes(of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale),
+                                                  as: SIMD16<Float>.self)
+        }
+        UnsafeMutableRawPointer(shard.biasGradient).storeBytes(of: biasGradient, as: SIMD16<Float>.self)
+        shard.lossSum += lossSum
+        shard.correct += correct
+        guard vectorCount > 0 else { return }
+        // Padding slots up to a multiple of four get δ = 0 and so add nothing.
+        let padded = (samples.count + 3) / 4 * 4
+        (shard.deltas + samples.count * 16).update(repeating: 0, count: (padded - samples.count) * 16)
+        for group in Swift.stride(from: 0, to: padded, by: 4) {
+            SoftmaxKernel.addOuterProducts(deltas: shard.deltas + group * 16, images: shard.images + group * shard.imageStride,
+                                           imageStride: shard.imageStride, vectorCount: vectorCount,
+                                           into: gradient + firstColumn)
+        }
+    }
+
+    /// Step 4 for thread `shard`: the momentum update of its columns of W and of its copy of b;
+    /// records ‖W[:, columns]‖² before the update.
+    private func applyUpdate(_ update: MomentumUpdate, batchSize: Int, shard index: Int) {
+        let shard = shards[index]
+        let scale = 1 / Float(batchSize)
+        let (learningRate, momentum, l2) = (update.learningRate, update.momentum, update.l2)
+        let gradients = UnsafeRawPointer(gradient), parameters = UnsafeMutableRawPointer(weights)
+        let speeds = UnsafeMutableRawPointer(velocity)
+        var squaredNorm = SIMD16<Float>()
+        for k in 0 ..< SoftmaxKernel.classes {
+            for vector in shard.columns {
+                let offset = (k * SoftmaxKernel.vectorsPerRow + vector) * 64
+                let weight = parameters.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+                squaredNorm.addProduct(weight, weight)
+                let g = gradients.load(fromByteOffset: offset, as: SIMD16<Float>.self) * scale + l2 * weight
+                let speed = momentum * speeds.load(fromByteOffset: offset, as: SIMD16<Float>.self) - learningRate * g
+                speeds.storeBytes(of: speed, toByteOffset: offset, as: SIMD16<Float>.self)
+                parameters.storeBytes(of: weight + speed, toByteOffset: offset, as: SIMD16<Float>.self)
+            }
+        }
+        shard.squaredNorm = Double(SoftmaxKernel.horizontalSum(squaredNorm))
+        let biasSpeed = momentum * UnsafeRawPointer(shard.biasVelocity).load(as: SIMD16<Float>.self)
+            - learningRate * (UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self) * scale)
+        UnsafeMutableRawPointer(shard.biasVelocity).storeBytes(of: biasSpeed, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(shard.bias).storeBytes(of: UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self) + biasSpeed,
+                                                       as: SIMD16<Float>.self)
+    }
+}
+
+/// `count` Floats at a 64-byte boundary, zeroed. Deallocate with `deallocate()`.
+func allocateAlignedFloats(count: Int) -> UnsafeMutablePointer<Float> {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
+        .bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
+    return floats
+}
