@@ -4,7 +4,7 @@ import MNISTSoftmax
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a model: accuracy, mean cross-entropy, confusion matrix, per-class metrics.",
+        abstract: "Evaluate a model: accuracy, mean loss, confusion matrix, per-class metrics.",
         discussion: "Uses the 10,000 MNIST test images unless --images and --labels name another IDX pair.")
 
     @OptionGroup var data: DataOptions
@@ -39,20 +39,23 @@ struct Evaluate: ParsableCommand {
             testSet = try data.directory.load(.test)
             source = try data.directory.location(of: MNISTSplit.test.imagesFile)
         }
-        let evaluation = Evaluation(of: stored.model, on: testSet)
+        let preprocessing = stored.preprocessing
+        if preprocessing != .none { printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it") }
+        let evaluation = Evaluation(of: stored.model, on: preprocessing.apply(to: testSet), lossFunction: stored.lossFunction)
         if json {
-            print(try EvaluationReport(evaluation: evaluation, model: model, images: source).jsonString())
+            print(try EvaluationReport(evaluation: evaluation, stored: stored, model: model, images: source).jsonString())
         } else {
-            printTables(evaluation, source: source)
+            printTables(evaluation, stored: stored, source: source)
         }
     }
 
-    private func printTables(_ evaluation: Evaluation, source: String) {
+    private func printTables(_ evaluation: Evaluation, stored: StoredModel, source: String) {
         let correct = evaluation.confusion.indices.reduce(0) { $0 + evaluation.confusion[$1][$1] }
         print("model      \(model)")
         print("images     \(source)")
         print("accuracy   \(percent(evaluation.accuracy)) (\(correct) of \(evaluation.count))")
-        print("mean loss  \(String(format: "%.4f", evaluation.meanLoss)) (cross-entropy)")
+        print("mean loss  \(String(format: "%.4f", evaluation.meanLoss)) (\(stored.lossFunction.rawValue))")
+        if stored.preprocessing != .none { print("prepared   \(stored.preprocessing.rawValue) (from the model file)") }
         print()
         print("confusion matrix: rows are true labels, columns predicted labels")
         let header = ["true\\pred"] + evaluation.confusion.indices.map(String.init) + ["total"]
@@ -90,8 +93,10 @@ struct EvaluationReport: Encodable {
     let perClass: [PerClass]
     let model: String
     let images: String
+    let lossFunction: String
+    let preprocessing: String
 
-    init(evaluation: Evaluation, model: String, images: String) {
+    init(evaluation: Evaluation, stored: StoredModel, model: String, images: String) {
         accuracy = evaluation.accuracy
         loss = evaluation.meanLoss
         count = evaluation.count
@@ -101,6 +106,8 @@ struct EvaluationReport: Encodable {
         }
         self.model = model
         self.images = images
+        lossFunction = stored.lossFunction.rawValue
+        preprocessing = stored.preprocessing.rawValue
     }
 
     func jsonString() throws -> String {

@@ -1,13 +1,19 @@
 import ArgumentParser
 import MNISTSoftmax
 
+extension Optimizer: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+extension LossFunction: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the 784→10 softmax regression on the 60,000 training images.",
         discussion: """
-            Minibatch SGD with momentum on the fused softmax–cross-entropy gradient p − y, with L2 \
-            on the weights and a per-epoch learning-rate decay. Prints one line per epoch, then the \
-            accuracy on the 10,000 test images, and saves the model atomically.
+            By default: 10 epochs of minibatch SGD with momentum on the fused softmax–cross-entropy \
+            gradient p − y, with L2 on the weights and a learning rate that decays per epoch. \
+            --optimizer lbfgs instead minimises the same objective over the whole training set. \
+            Prints one line per epoch (or iteration), then the accuracy on the 10,000 test images, \
+            and saves the model atomically.
             """)
 
     private static let defaults = TrainingConfiguration()
@@ -15,59 +21,114 @@ struct Train: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var modelPath: ModelPathOption
 
-    @Option(help: "Passes over the training set.")
-    var epochs: Int = defaults.epochs
+    @Option(help: "sgd: minibatch SGD with momentum; lbfgs: full-batch L-BFGS with a Wolfe line search.")
+    var optimizer: Optimizer = defaults.optimizer
 
-    @Option(help: "Samples per gradient step.")
-    var batchSize: Int = defaults.batchSize
-
-    @Option(help: "Step size η of the first epoch.")
-    var learningRate: Float = defaults.learningRate
-
-    @Option(help: "Momentum μ, in [0, 1).")
-    var momentum: Float = defaults.momentum
-
-    @Option(help: "Factor applied to the learning rate after each epoch, in (0, 1].")
-    var learningRateDecay: Float = defaults.learningRateDecay
+    @Option(help: ArgumentHelp("The cost: softmax-ce (cross-entropy), sigmoid-bce (ten sigmoids with binary cross-entropy) or mse (softmax with the quadratic cost).",
+                               valueName: "loss"))
+    var loss: LossFunction = defaults.lossFunction
 
     @Option(help: "L2 strength λ: the loss adds (λ/2)‖W‖² (the bias is not regularised).")
     var l2: Float = defaults.l2
 
-    @Option(help: "Seed of the per-epoch shuffle; with the same --threads, the same seed gives bit-identical weights.")
-    var seed: UInt64 = defaults.seed
+    @Flag(help: "Deskew every image by its moments before training; the model file records it, so evaluate applies it too.")
+    var deskew = false
 
-    @Option(help: "Threads that share each batch, in fixed shards; the default is every core.")
+    @Option(help: ArgumentHelp("SGD: passes over the training set. [default: \(defaults.epochs)]"))
+    var epochs: Int?
+
+    @Option(help: ArgumentHelp("SGD: samples per gradient step. [default: \(defaults.batchSize)]"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("SGD: step size η of the first epoch. [default: \(defaults.learningRate)]"))
+    var learningRate: Float?
+
+    @Option(help: ArgumentHelp("SGD: momentum μ, in [0, 1). [default: \(defaults.momentum)]"))
+    var momentum: Float?
+
+    @Flag(help: "SGD: use Nesterov's momentum.")
+    var nesterov = false
+
+    @Option(help: ArgumentHelp("SGD: the learning rate per epoch: constant, step (× --learning-rate-decay per epoch) or cosine (a half cosine down to 0). [default: \(defaults.schedule.rawValue)]",
+                               valueName: "schedule"))
+    var schedule: LearningRateSchedule?
+
+    @Option(help: ArgumentHelp("SGD, step schedule: factor applied to the learning rate after each epoch, in (0, 1]. [default: \(defaults.learningRateDecay)]"))
+    var learningRateDecay: Float?
+
+    @Option(help: ArgumentHelp("SGD: seed of the per-epoch shuffle; with the same --threads, the same seed gives bit-identical weights. [default: \(defaults.seed)]"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"))
+    var maxIterations: Int?
+
+    @Option(help: "Threads that share each pass, each owning a fixed slice of the weights; the default is every core.")
     var threads: Int = defaults.threads
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
     var validationSplit: Int = 0
 
+    @Option(help: ArgumentHelp("Stop when the validation loss has not improved for N epochs (or iterations), keeping the best weights; needs --validation-split.",
+                               valueName: "n"))
+    var patience: Int?
+
     @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
     var json = false
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number") }
-        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard learningRateDecay > 0 && learningRateDecay <= 1 else {
-            throw ValidationError("--learning-rate-decay must be in (0, 1]")
+        if optimizer == .lbfgs {
+            let sgdOnly: [(String, Bool)] = [
+                ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--learning-rate", learningRate != nil),
+                ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--schedule", schedule != nil),
+                ("--learning-rate-decay", learningRateDecay != nil), ("--seed", seed != nil),
+            ]
+            if let (name, _) = sgdOnly.first(where: \.1) {
+                throw ValidationError("\(name) applies to --optimizer sgd; L-BFGS takes every sample at every step (see --max-iterations)")
+            }
+        } else if maxIterations != nil {
+            throw ValidationError("--max-iterations applies to --optimizer lbfgs; SGD runs for --epochs")
         }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let learningRate, !(learningRate.isFinite && learningRate > 0) {
+            throw ValidationError("--learning-rate must be a positive number")
+        }
+        if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1)") }
+        if nesterov && momentum == 0 { throw ValidationError("--nesterov needs a momentum above 0") }
+        if let learningRateDecay {
+            guard learningRateDecay > 0 && learningRateDecay <= 1 else {
+                throw ValidationError("--learning-rate-decay must be in (0, 1]")
+            }
+            guard (schedule ?? Self.defaults.schedule) == .step else {
+                throw ValidationError("--learning-rate-decay applies to --schedule step")
+            }
+        }
+        if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
         guard l2.isFinite && l2 >= 0 else { throw ValidationError("--l2 must be zero or positive") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard validationSplit >= 0 else { throw ValidationError("--validation-split must be zero or positive") }
+        if let patience {
+            guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
+            guard validationSplit > 0 else { throw ValidationError("--patience needs a validation set: add --validation-split N") }
+        }
     }
 
     var trainingConfiguration: TrainingConfiguration {
         var configuration = TrainingConfiguration()
-        configuration.epochs = epochs
-        configuration.batchSize = batchSize
-        configuration.learningRate = learningRate
-        configuration.momentum = momentum
-        configuration.learningRateDecay = learningRateDecay
+        configuration.optimizer = optimizer
+        configuration.lossFunction = loss
         configuration.l2 = l2
-        configuration.seed = seed
         configuration.threads = threads
+        configuration.patience = patience
+        if let epochs { configuration.epochs = epochs }
+        if let batchSize { configuration.batchSize = batchSize }
+        if let learningRate { configuration.learningRate = learningRate }
+        if let momentum { configuration.momentum = momentum }
+        configuration.nesterov = nesterov
+        if let schedule { configuration.schedule = schedule }
+        if let learningRateDecay { configuration.learningRateDecay = learningRateDecay }
+        if let seed { configuration.seed = seed }
+        if let maxIterations { configuration.maxIterations = maxIterations }
         return configuration
     }
 
@@ -75,7 +136,9 @@ struct Train: ParsableCommand {
         let directory = data.directory
         printDiagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
-        let (allTraining, test) = (splits[0], splits[1])
+        let preprocessing: Preprocessing = deskew ? .deskew : .none
+        if deskew { printDiagnostic("deskewing \(splits[0].count + splits[1].count) images") }
+        let (allTraining, test) = (preprocessing.apply(to: splits[0]), preprocessing.apply(to: splits[1]))
         guard validationSplit < allTraining.count else {
             throw ValidationError("--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
         }
@@ -84,34 +147,54 @@ struct Train: ParsableCommand {
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
         printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
 
-        let report = TrainingReport(json: json)
+        let configuration = trainingConfiguration
+        let report = TrainingReport(json: json, optimizer: optimizer)
         report.begin()
         var lastEpoch: EpochSummary?
         let clock = ContinuousClock()
         let started = clock.now
-        let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(on: training, validation: validation) { summary in
+        let outcome = try SoftmaxTrainer(configuration: configuration).run(on: training, validation: validation) { summary in
             lastEpoch = summary
             report.epoch(summary)
         }
         let trainingSeconds = (clock.now - started).seconds
-        let evaluation = Evaluation(of: model, on: test)
-        report.summary(evaluation, trainingSeconds: trainingSeconds, modelPath: modelPath.model)
+        if let reason = outcome.stoppedBecause {
+            printDiagnostic("stopped after \(optimizer == .sgd ? "epoch" : "iteration") \(outcome.epochsRun): \(reason)"
+                + (outcome.bestEpoch.map { "; keeping the weights of \(optimizer == .sgd ? "epoch" : "iteration") \($0)" } ?? ""))
+        }
+        let evaluation = Evaluation(of: outcome.model, on: test, lossFunction: loss)
+        report.summary(evaluation, trainingSeconds: trainingSeconds, epochsRun: outcome.epochsRun, modelPath: modelPath.model)
 
-        let digests = allTraining.contentDigests()
+        let digests = splits[0].contentDigests()
         var metadata: [String: String] = [
-            "epochs": String(epochs), "batch_size": String(batchSize), "learning_rate": String(learningRate),
-            "momentum": String(momentum), "learning_rate_decay": String(learningRateDecay), "l2": String(l2),
-            "seed": String(seed), "threads": String(threads), "optimizer": "sgd-momentum", "loss": "softmax-ce",
+            "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
+            StoredModel.preprocessingKey: preprocessing.rawValue, "threads": String(threads),
             "training_samples": String(training.count), "validation_samples": String(validationSplit),
             "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
             "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
+            optimizer == .sgd ? "epochs_run" : "iterations": String(outcome.epochsRun),
         ]
+        switch optimizer {
+        case .sgd:
+            metadata.merge([
+                "epochs": String(configuration.epochs), "batch_size": String(configuration.batchSize),
+                "learning_rate": String(configuration.learningRate), "momentum": String(configuration.momentum),
+                "nesterov": String(configuration.nesterov), "schedule": configuration.schedule.rawValue,
+                "seed": String(configuration.seed),
+            ]) { $1 }
+            if configuration.schedule == .step { metadata["learning_rate_decay"] = String(configuration.learningRateDecay) }
+        case .lbfgs:
+            metadata["max_iterations"] = String(configuration.maxIterations)
+        }
+        if let patience { metadata["patience"] = String(patience) }
+        if let best = outcome.bestEpoch { metadata["best_epoch"] = String(best) }
+        if let reason = outcome.stoppedBecause { metadata["stopped_because"] = reason }
         if let lastEpoch {
             metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
-        try SafeTensorsFile.write(StoredModel(model: model, metadata: metadata), to: modelPath.model)
+        try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
         printDiagnostic("saved model to \(modelPath.model)")
     }
 }

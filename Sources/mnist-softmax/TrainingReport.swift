@@ -4,18 +4,24 @@ import MNISTSoftmax
 /// What `train` prints on standard output: a table, or JSON Lines with `--json`.
 struct TrainingReport {
     let json: Bool
+    let optimizer: Optimizer
 
     func begin() {
-        if !json { print("epoch      loss  train acc    val acc  learning rate  seconds") }
+        guard !json else { return }
+        switch optimizer {
+        case .sgd: print("epoch      loss  train acc    val acc  learning rate  seconds")
+        case .lbfgs: print(" iter      loss  train acc    val acc    line step  seconds")
+        }
     }
 
     func epoch(_ summary: EpochSummary) {
         if json {
-            emit(["type": "epoch", "epoch": summary.epoch, "loss": summary.trainingLoss,
+            emit(["type": optimizer == .sgd ? "epoch" : "iteration", optimizer == .sgd ? "epoch" : "iteration": summary.epoch,
+                  "loss": summary.trainingLoss,
                   "train_accuracy": summary.trainingAccuracy,
                   "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
                   "validation_loss": summary.validation?.meanLoss ?? NSNull(),
-                  "learning_rate": summary.learningRate, "seconds": summary.seconds])
+                  optimizer == .sgd ? "learning_rate" : "step": summary.learningRate, "seconds": summary.seconds])
         } else {
             print(rightAligned(String(summary.epoch), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
@@ -26,13 +32,14 @@ struct TrainingReport {
         }
     }
 
-    func summary(_ evaluation: Evaluation, trainingSeconds: Double, modelPath: String) {
+    func summary(_ evaluation: Evaluation, trainingSeconds: Double, epochsRun: Int, modelPath: String) {
         if json {
             emit(["type": "summary", "test_accuracy": evaluation.accuracy, "test_loss": evaluation.meanLoss,
-                  "test_count": evaluation.count, "training_seconds": trainingSeconds, "model": modelPath])
+                  "test_count": evaluation.count, "training_seconds": trainingSeconds, "model": modelPath,
+                  optimizer == .sgd ? "epochs" : "iterations": epochsRun])
         } else {
             print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
-                + "mean cross-entropy \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s")
+                + "mean loss \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s")
         }
     }
 

@@ -16,18 +16,20 @@ struct TinyProblem<T: Real & BinaryFloatingPoint> where T.RawSignificand: FixedW
     let inputs: [T]
     let labels: [Int]
     let l2: T
+    let lossFunction: LossFunction
 
-    init(seed: UInt64, l2: T) {
+    init(seed: UInt64, l2: T, lossFunction: LossFunction = .softmaxCrossEntropy) {
         var generator = SeededGenerator(seed: seed)
         weights = randomValues(Self.classes * Self.features, in: -1 ... 1, using: &generator)
         bias = randomValues(Self.classes, in: -1 ... 1, using: &generator)
         inputs = randomValues(Self.batch * Self.features, in: 0 ... 1, using: &generator)
         labels = (0 ..< Self.batch).map { _ in generator.next(below: Self.classes) }
         self.l2 = l2
+        self.lossFunction = lossFunction
     }
 
     func loss(weights: [T], bias: [T]) -> T {
-        ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: l2)
+        ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: l2, lossFunction: lossFunction)
     }
 
     /// ∂L/∂θ_i ≈ (L(θ + h e_i) − L(θ − h e_i)) / 2h for every weight and bias element, with
@@ -284,7 +286,8 @@ enum SampleOrder: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// `ReferenceMath` in Double for `model` on `samples` of `data`, with x = pixel / 255.
-func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples: [Int32], l2: Float)
+func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples: [Int32], l2: Float,
+                              lossFunction: LossFunction = .softmaxCrossEntropy)
     -> (loss: Double, gradient: ParameterGradient<Double>)
 {
     let weights = model.weights.map { Double($0) }, bias = model.bias.map { Double($0) }
@@ -295,8 +298,9 @@ func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples:
         inputs += data.pixels[start ..< start + 784].map { Double($0) / 255 }
     }
     let labels = samples.map { Int(data.labels[Int($0)]) }
-    return (ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2)),
-            ReferenceMath.fusedGradient(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2)))
+    return (ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2), lossFunction: lossFunction),
+            ReferenceMath.fusedGradient(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2),
+                                        lossFunction: lossFunction))
 }
 
 @Suite("Fast kernel vs reference")

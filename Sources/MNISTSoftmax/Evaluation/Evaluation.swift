@@ -11,19 +11,21 @@ public struct ClassMetrics: Sendable, Equatable {
     public let support: Int
 }
 
-/// How a model does on a labelled set: accuracy, mean cross-entropy, and the confusion matrix.
+/// How a model does on a labelled set: accuracy, mean cost, and the confusion matrix.
 public struct Evaluation: Sendable, Equatable {
     /// Number of samples.
     public let count: Int
     /// Fraction of samples whose argmax z equals the label.
     public let accuracy: Double
-    /// Mean −log p_y over the samples (no L2 term).
+    /// Mean cost over the samples, of the evaluation's `LossFunction` (no L2 term): −log p_y by
+    /// default.
     public let meanLoss: Double
     /// (10, 10): confusion[true][predicted].
     public let confusion: [[Int]]
 
-    /// Evaluates `model` on every sample of `data` (28×28 images).
-    public init(of model: SoftmaxModel, on data: LabeledImages) {
+    /// Evaluates `model` on every sample of `data` (28×28 images), with the mean cost of
+    /// `lossFunction` (the softmax cross-entropy by default).
+    public init(of model: SoftmaxModel, on data: LabeledImages, lossFunction: LossFunction = .softmaxCrossEntropy) {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount, "evaluation needs 28×28 images")
         let classes = SoftmaxModel.classCount
         // counts: (10, 10) row-major, [true][predicted].
@@ -35,14 +37,12 @@ public struct Evaluation: Sendable, Equatable {
                 data.pixels.withUnsafeBufferPointer { pixels in
                     data.labels.withUnsafeBufferPointer { labels in
                         counts.withUnsafeMutableBufferPointer { counts in
-                            // x: (N, 784) u8 → z = W x/255 + b: (10) per image; −log p_y by log-sum-exp.
+                            // x: (N, 784) u8 → z = W x/255 + b: (10) per image, then its cost.
                             SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
                                                         count: data.count, workspace: workspace) { n, z in
                                 let label = Int(labels[n])
                                 let predicted = SoftmaxKernel.argmax(z)
-                                let labelLogit = z[label]
-                                let (maximum, logSum) = SoftmaxKernel.softmaxInPlace(z)
-                                lossSum += Double(logSum - (labelLogit - maximum))
+                                lossSum += Double(SoftmaxKernel.logitGradient(lossFunction, logits: z, label: label).loss)
                                 counts[label * classes + predicted] += 1
                             }
                         }

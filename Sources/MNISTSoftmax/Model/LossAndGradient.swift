@@ -1,20 +1,22 @@
 import RealModule
 
 extension SoftmaxModel {
-    /// The training objective and its fused gradient over the images `samples` of `data`
-    /// (all of them when `samples` is nil), computed by the fast kernel on `threads` threads:
-    /// L = (1/B) Σ −log p_y + (λ/2)‖W‖², ∇W = (1/B) Σ (p − y) xᵀ + λW, ∇b = (1/B) Σ (p − y).
+    /// The training objective and its gradient over the images `samples` of `data` (all of them
+    /// when `samples` is nil), computed by the fast kernel on `threads` threads:
+    /// L = (1/B) Σ L_n + (λ/2)‖W‖², ∇W = (1/B) Σ δ_n xᵀ + λW, ∇b = (1/B) Σ δ_n, where L_n and
+    /// δ_n = ∂L_n/∂z are those of `lossFunction`: −log p_y and p − y by default.
     ///
     /// data: (N, 784) u8 images with labels; samples: B indices into N (B ≥ 1). The result
     /// depends on the thread count only through the order of additions.
-    public func lossAndGradient(on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1)
+    public func lossAndGradient(on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1,
+                                lossFunction: LossFunction = .softmaxCrossEntropy)
         -> (loss: Double, gradient: ParameterGradient<Float>)
     {
         precondition(data.pixelsPerImage == Self.featureCount, "the model needs 28×28 images")
         precondition(threads >= 1, "at least one thread")
         let samples = samples ?? (0 ..< Int32(data.count)).map { $0 }
         precondition(!samples.isEmpty && samples.allSatisfy { $0 >= 0 && Int($0) < data.count }, "sample indices out of range")
-        let engine = ColumnShardedSoftmax(threadCount: threads, model: self)
+        let engine = ColumnShardedSoftmax(threadCount: threads, model: self, lossFunction: lossFunction)
         var lossSum = 0.0
         samples.withUnsafeBufferPointer { samples in
             engine.pass(over: samples, of: data, stepSize: samples.count, update: nil) { lossSum = $0.lossSum }

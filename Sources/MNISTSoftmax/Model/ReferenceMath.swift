@@ -43,22 +43,75 @@ public enum ReferenceMath {
         }
     }
 
-    /// L = (1/B) Σ_n −log p_{y_n}(x_n) + (λ/2) ‖W‖². The bias is not regularised.
-    public static func loss<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T) -> T {
+    /// σ(z) = 1 / (1 + e^{−z}), written so that neither branch overflows.
+    public static func sigmoid<T: Real & BinaryFloatingPoint>(_ z: T) -> T {
+        z >= 0 ? 1 / (1 + T.exp(-z)) : T.exp(z) / (1 + T.exp(z))
+    }
+
+    /// One sample's cost for `lossFunction` from its logits z (K) and label y:
+    /// softmax-ce −log p_y; sigmoid-bce Σ_k softplus(z_k) − z_y (the binary cross-entropy of ten
+    /// sigmoids, with log(1 + e^z) kept finite for large |z|); mse ½ ‖softmax(z) − onehot(y)‖².
+    public static func sampleLoss<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T], label: Int) -> T {
+        switch lossFunction {
+        case .softmaxCrossEntropy:
+            return crossEntropy(logits: logits, label: label)
+        case .sigmoidBinaryCrossEntropy:
+            // −log σ(z) = softplus(−z) and −log(1 − σ(z)) = softplus(z), softplus(z) = log(1 + e^z).
+            let softplus = { (z: T) in max(z, 0) + T.log(onePlus: T.exp(-abs(z))) }
+            return logits.reduce(T.zero) { $0 + softplus($1) } - logits[label]
+        case .softmaxQuadratic:
+            let p = softmax(logits)
+            return p.indices.reduce(T.zero) { sum, k in
+                let difference = p[k] - (k == label ? 1 : 0)
+                return sum + difference * difference / 2
+            }
+        }
+    }
+
+    /// ∂L/∂z for one sample (K): p − onehot(y) for softmax-ce, σ(z) − onehot(y) for sigmoid-bce,
+    /// and for mse the chain rule through the softmax Jacobian, J (p − y) with
+    /// J_ij = p_i (δ_ij − p_j).
+    public static func logitGradient<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T], label: Int) -> [T] {
+        let classes = logits.count
+        switch lossFunction {
+        case .softmaxCrossEntropy:
+            var delta = softmax(logits)
+            delta[label] -= 1
+            return delta
+        case .sigmoidBinaryCrossEntropy:
+            return logits.indices.map { sigmoid(logits[$0]) - (($0 == label) ? 1 : 0) }
+        case .softmaxQuadratic:
+            let p = softmax(logits)
+            let lossByProbability = p.indices.map { p[$0] - (($0 == label) ? 1 : 0) }
+            return (0 ..< classes).map { i in
+                (0 ..< classes).reduce(T.zero) { sum, j in
+                    let kronecker: T = i == j ? 1 : 0
+                    let jacobian: T = p[i] * (kronecker - p[j])
+                    return sum + jacobian * lossByProbability[j]
+                }
+            }
+        }
+    }
+
+    /// L = (1/B) Σ_n L_n(z_n) + (λ/2) ‖W‖², L_n the sample cost of `lossFunction` (by default
+    /// −log p_{y_n}). The bias is not regularised.
+    public static func loss<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
+                                                           lossFunction: LossFunction = .softmaxCrossEntropy) -> T
+    {
         let z = logits(weights: weights, bias: bias, inputs: inputs)
-        let dataLoss = zip(z, labels).reduce(T.zero) { $0 + crossEntropy(logits: $1.0, label: $1.1) } / T(labels.count)
+        let dataLoss = zip(z, labels).reduce(T.zero) { $0 + sampleLoss(lossFunction, logits: $1.0, label: $1.1) } / T(labels.count)
         return dataLoss + l2 / 2 * weights.reduce(0) { $0 + $1 * $1 }
     }
 
-    /// The fused gradient. For softmax followed by cross-entropy, ∂L_n/∂z_n = p_n − onehot(y_n),
-    /// so dW = (1/B) Σ_n (p_n − y_n) x_nᵀ + λW and db = (1/B) Σ_n (p_n − y_n).
-    public static func fusedGradient<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T)
+    /// The gradient from ∂L_n/∂z_n (`logitGradient`). For softmax followed by cross-entropy,
+    /// ∂L_n/∂z_n = p_n − onehot(y_n), so dW = (1/B) Σ_n (p_n − y_n) x_nᵀ + λW and
+    /// db = (1/B) Σ_n (p_n − y_n).
+    public static func fusedGradient<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
+                                                                    lossFunction: LossFunction = .softmaxCrossEntropy)
         -> ParameterGradient<T>
     {
         let logitGradients = zip(logits(weights: weights, bias: bias, inputs: inputs), labels).map { z, label in
-            var delta = softmax(z)
-            delta[label] -= 1
-            return delta
+            logitGradient(lossFunction, logits: z, label: label)
         }
         return accumulate(logitGradients: logitGradients, weights: weights, inputs: inputs, l2: l2)
     }

@@ -180,27 +180,60 @@ enum SoftmaxKernel {
         for k in 1 ..< classes where z[k] > maximum { maximum = z[k] }
         let raw = UnsafeMutableRawPointer(z)
         let shifted = raw.load(as: SIMD16<Float>.self) - maximum
-        let classLanes = SIMD16<Float>(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)
         let exponentials = exponential(shifted) * classLanes
         let sum = horizontalSum(exponentials)
         raw.storeBytes(of: exponentials * (1 / sum), as: SIMD16<Float>.self)
         return (maximum, Float.log(sum))
     }
 
-    /// The fused softmax–cross-entropy step for one sample: replaces its logits z by
-    /// δ = ∂L/∂z = p − onehot(y) and returns L = −log p_y and whether argmax z = y.
-    /// z: 16 Floats, the 10 logits then 6 padding lanes (0 after this call).
+    /// The cost step for one sample: replaces its logits z by δ = ∂L/∂z and returns the sample's
+    /// cost L and whether argmax z = y. z: 16 Floats, the 10 logits then 6 padding lanes (0
+    /// after this call).
     ///
-    /// The chain rule through the softmax Jacobian p_i(δ_ij − p_j) with ∂L/∂p = −y/p collapses
-    /// to p − y, so no Jacobian is formed; `ReferenceMath.chainRuleGradient` keeps the long way.
+    /// - softmax-ce: δ = p − onehot(y). The chain rule through the softmax Jacobian
+    ///   p_i(δ_ij − p_j) with ∂L/∂p = −y/p collapses to this, so no Jacobian is formed;
+    ///   `ReferenceMath.chainRuleGradient` keeps the long way.
+    /// - sigmoid-bce: δ = σ(z) − onehot(y), L = Σ_k softplus(z_k) − z_y.
+    /// - mse: g = p − y, L = ½‖g‖², δ_j = p_j (g_j − Σ_i p_i g_i), the Jacobian applied to g.
     @inline(__always)
-    static func softmaxCrossEntropyDelta(logits z: UnsafeMutablePointer<Float>, label: Int) -> (loss: Float, isCorrect: Bool) {
+    static func logitGradient(_ lossFunction: LossFunction, logits z: UnsafeMutablePointer<Float>, label: Int)
+        -> (loss: Float, isCorrect: Bool)
+    {
         let isCorrect = argmax(z) == label
-        let labelLogit = z[label]
-        let (maximum, logSum) = softmaxInPlace(z)
-        z[label] -= 1
-        return (logSum - (labelLogit - maximum), isCorrect)
+        let raw = UnsafeMutableRawPointer(z)
+        var onehot = SIMD16<Float>()
+        onehot[label] = 1
+        switch lossFunction {
+        case .softmaxCrossEntropy:
+            let labelLogit = z[label]
+            let (maximum, logSum) = softmaxInPlace(z)
+            z[label] -= 1
+            return (logSum - (labelLogit - maximum), isCorrect)
+        case .sigmoidBinaryCrossEntropy:
+            let logits = raw.load(as: SIMD16<Float>.self)
+            // e = e^{−|z|} ≤ 1 in every lane, so nothing overflows: σ(z) = 1/(1 + e) for z ≥ 0 and
+            // e/(1 + e) below; softplus(z) = max(z, 0) + log(1 + e).
+            let magnitude = logits.replacing(with: -logits, where: logits .< 0)
+            let e = exponential(-magnitude)
+            let numerator = SIMD16<Float>(repeating: 1).replacing(with: e, where: logits .< 0)
+            let sigmoid = numerator / (e + 1)
+            var loss = -z[label]
+            for k in 0 ..< classes { loss += max(z[k], 0) + Float.log(onePlus: e[k]) }
+            raw.storeBytes(of: (sigmoid - onehot) * classLanes, as: SIMD16<Float>.self)
+            return (loss, isCorrect)
+        case .softmaxQuadratic:
+            _ = softmaxInPlace(z)
+            let p = raw.load(as: SIMD16<Float>.self)
+            let g = (p - onehot) * classLanes
+            let delta = p * (g - horizontalSum(p * g))
+            raw.storeBytes(of: delta, as: SIMD16<Float>.self)
+            return (horizontalSum(g * g) / 2, isCorrect)
+        }
     }
+
+    /// 1 in the ten class lanes of a logit vector, 0 in the six padding lanes.
+    @inline(__always)
+    static var classLanes: SIMD16<Float> { SIMD16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0) }
 
     /// Lanes below Float's smallest normal magnitude (about 1.2e−38) set to 0: they change no
     /// sum, and a subnormal operand costs a microcode assist in every multiply-add that uses it.

@@ -21,6 +21,8 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable {
         case dataLengthMismatch(expected: Int, actual: Int)
         case nonFiniteValue(name: String, index: Int)
         case newerFormat(version: String, supported: Int)
+        /// A metadata key this tool acts on holds a value it does not know.
+        case unknownMetadataValue(key: String, value: String, expected: [String])
     }
 
     public let path: String
@@ -60,6 +62,8 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable {
             message = "tensor \"\(name)\" holds a NaN or infinite value at element \(index)\nHINT: the model diverged when it was trained; train again with a smaller learning rate"
         case .newerFormat(let version, let supported):
             message = "format version \(version) is newer than this tool's \(supported)\nHINT: upgrade mnist-softmax to read it"
+        case .unknownMetadataValue(let key, let value, let expected):
+            message = "metadata \"\(key)\" is \"\(value)\"; expected one of \(expected.joined(separator: ", "))\nHINT: the model was made by a newer mnist-softmax, or edited"
         }
         return "\(path): \(message)"
     }
@@ -75,6 +79,26 @@ public struct StoredModel: Equatable, Sendable {
         self.model = model
         self.metadata = metadata
     }
+
+    /// The preprocessing the model was trained with (metadata `preprocessing`; `none` when
+    /// absent), which every use of the model must apply to its images.
+    public var preprocessing: Preprocessing {
+        metadata[Self.preprocessingKey].flatMap(Preprocessing.init(rawValue:)) ?? .none
+    }
+
+    /// The cost the model was trained with (metadata `loss`; the softmax cross-entropy when absent).
+    public var lossFunction: LossFunction {
+        metadata[Self.lossKey].flatMap(LossFunction.init(rawValue:)) ?? .softmaxCrossEntropy
+    }
+
+    /// The metadata keys that change how a model is used, and the values each may take. Reading
+    /// a file refuses any other value, so that no model is used with the wrong preparation.
+    public static let preprocessingKey = "preprocessing"
+    public static let lossKey = "loss"
+    static let interpretedMetadata: [String: [String]] = [
+        preprocessingKey: Preprocessing.allCases.map(\.rawValue),
+        lossKey: LossFunction.allCases.map(\.rawValue),
+    ]
 }
 
 /// The model file format: safetensors with two tensors, `weight` F32 [10, 784] and `bias` F32 [10].
@@ -158,6 +182,11 @@ public enum SafeTensorsFile {
         }
         if let version = metadata["format_version"], Int(version).map({ $0 > formatVersion }) ?? true {
             throw fail(.newerFormat(version: version, supported: formatVersion))
+        }
+        for (key, allowed) in StoredModel.interpretedMetadata.sorted(by: { $0.key < $1.key }) {
+            if let value = metadata[key], !allowed.contains(value) {
+                throw fail(.unknownMetadataValue(key: key, value: value, expected: allowed))
+            }
         }
 
         // name → byte range in the data section

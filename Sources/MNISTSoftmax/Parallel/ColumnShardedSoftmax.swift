@@ -9,9 +9,9 @@ import RealModule
 /// 1. forward: each thread converts its columns of every image to Float and computes the partial
 ///    logits Σ_{j in its columns} W[k, j] · pixel[j] for every sample and class;
 /// 2. every thread adds the partials of all threads, in thread order, so all threads hold the
-///    same logits z = (Σ partials) / 255 + b; each then computes the softmax, the loss and
-///    δ = p − y for the whole block (ten exponentials per sample, cheap next to the 7840
-///    multiply-adds of each pass);
+///    same logits z = (Σ partials) / 255 + b; each then computes the cost and δ = ∂L/∂z
+///    (p − y for the softmax cross-entropy) for the whole block (ten exponentials per sample,
+///    cheap next to the 7840 multiply-adds of each pass);
 /// 3. backward: each thread adds Σ_s δ_s x_sᵀ into its own columns of the gradient;
 /// 4. at the end of a step, each thread applies the momentum update to its own columns.
 ///
@@ -37,7 +37,8 @@ final class ColumnShardedSoftmax {
     struct StepResult {
         /// Samples in the step.
         let count: Int
-        /// Σ −log p_y over the step's samples, at the weights the step saw.
+        /// Σ L_n (−log p_y for the softmax cross-entropy) over the step's samples, at the weights
+        /// the step saw.
         let lossSum: Double
         /// How many argmax z equal the label.
         let correct: Int
@@ -46,10 +47,12 @@ final class ColumnShardedSoftmax {
     }
 
     /// The momentum update after each step: g = gradient / B + λW (no λ on the bias),
-    /// v ← μv − ηg, θ ← θ + v.
+    /// v ← μv − ηg, then θ ← θ + v, or with Nesterov's momentum θ ← θ + μv − ηg (the gradient
+    /// step taken again from where momentum is heading).
     struct MomentumUpdate {
         let learningRate: Float
         let momentum: Float
+        let nesterov: Bool
         let l2: Float
     }
 
@@ -99,8 +102,13 @@ final class ColumnShardedSoftmax {
     /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
 
-    /// `threadCount` threads over the parameters of `model`, with zero velocity.
-    init(threadCount: Int, model: SoftmaxModel) {
+    /// The cost whose gradient the backward pass forms.
+    let lossFunction: LossFunction
+
+    /// `threadCount` threads over the parameters of `model`, with zero velocity, for the cost
+    /// `lossFunction`.
+    init(threadCount: Int, model: SoftmaxModel, lossFunction: LossFunction) {
+        self.lossFunction = lossFunction
         pool = ShardPool(threadCount: threadCount)
         shards = (0 ..< threadCount).map {
             Shard(columns: ShardPool.range(ofShard: $0, of: threadCount, count: SoftmaxKernel.vectorsPerRow))
@@ -233,8 +241,8 @@ final class ColumnShardedSoftmax {
         }
     }
 
-    /// Steps 2 and 3 for thread `shard`: logits from every thread's partials, softmax, loss and
-    /// δ = p − y for every sample of the block, then gradW[:, columns] += Σ_s δ_s x_sᵀ / 255 and
+    /// Steps 2 and 3 for thread `shard`: logits from every thread's partials, then the cost and
+    /// δ = ∂L/∂z (p − y for the softmax cross-entropy) for every sample of the block, then gradW[:, columns] += Σ_s δ_s x_sᵀ / 255 and
     /// Σ δ into its bias gradient. `startsStep` zeroes the sums first.
     /// samples: the block's indices into labels (N) u8.
     private func backward(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, startsStep: Bool,
@@ -261,7 +269,7 @@ final class ColumnShardedSoftmax {
             let z = shard.deltas + slot * 16
             UnsafeMutableRawPointer(z).storeBytes(of: sum * SoftmaxKernel.pixelScale + bias, as: SIMD16<Float>.self)
             let label = Int(labels[Int(sample)])
-            let (loss, isCorrect) = SoftmaxKernel.softmaxCrossEntropyDelta(logits: z, label: label)
+            let (loss, isCorrect) = SoftmaxKernel.logitGradient(lossFunction, logits: z, label: label)
             lossSum += Double(loss)
             if isCorrect { correct += 1 }
             // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
@@ -290,6 +298,8 @@ final class ColumnShardedSoftmax {
         let shard = shards[index]
         let scale = 1 / Float(batchSize)
         let (learningRate, momentum, l2) = (update.learningRate, update.momentum, update.l2)
+        // θ ← θ + a·v_new − b·g: (1, 0) for momentum, (μ, η) for Nesterov.
+        let (lookahead, gradientStep): (Float, Float) = update.nesterov ? (momentum, learningRate) : (1, 0)
         let gradients = UnsafeRawPointer(gradient), parameters = UnsafeMutableRawPointer(weights)
         let speeds = UnsafeMutableRawPointer(velocity)
         var squaredNorm = SIMD16<Float>()
@@ -301,14 +311,15 @@ final class ColumnShardedSoftmax {
                 let g = gradients.load(fromByteOffset: offset, as: SIMD16<Float>.self) * scale + l2 * weight
                 let speed = momentum * speeds.load(fromByteOffset: offset, as: SIMD16<Float>.self) - learningRate * g
                 speeds.storeBytes(of: speed, toByteOffset: offset, as: SIMD16<Float>.self)
-                parameters.storeBytes(of: weight + speed, toByteOffset: offset, as: SIMD16<Float>.self)
+                parameters.storeBytes(of: weight + lookahead * speed - gradientStep * g, toByteOffset: offset, as: SIMD16<Float>.self)
             }
         }
         shard.squaredNorm = Double(SoftmaxKernel.horizontalSum(squaredNorm))
-        let biasSpeed = momentum * UnsafeRawPointer(shard.biasVelocity).load(as: SIMD16<Float>.self)
-            - learningRate * (UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self) * scale)
+        let biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self) * scale
+        let biasSpeed = momentum * UnsafeRawPointer(shard.biasVelocity).load(as: SIMD16<Float>.self) - learningRate * biasGradient
         UnsafeMutableRawPointer(shard.biasVelocity).storeBytes(of: biasSpeed, as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(shard.bias).storeBytes(of: UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self) + biasSpeed,
+        let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(shard.bias).storeBytes(of: bias + lookahead * biasSpeed - gradientStep * biasGradient,
                                                        as: SIMD16<Float>.self)
     }
 }

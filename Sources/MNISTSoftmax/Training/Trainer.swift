@@ -1,44 +1,30 @@
-/// Hyperparameters of minibatch SGD with momentum and a per-epoch learning-rate decay.
-public struct TrainingConfiguration: Sendable, Equatable {
-    /// Passes over the training set. Default 10.
-    public var epochs = 10
-    /// Samples per gradient step, B. Default 100.
-    public var batchSize = 100
-    /// η at the first epoch. Default 0.4.
-    public var learningRate: Float = 0.4
-    /// μ in v ← μv − η∇L, W ← W + v. Default 0.9.
-    public var momentum: Float = 0.9
-    /// Epoch e (from 1) uses η · decay^(e−1). Default 0.6.
-    public var learningRateDecay: Float = 0.6
-    /// λ in L = mean cross-entropy + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
-    public var l2: Float = 1e-4
-    /// Seeds the per-epoch shuffle. The same seed and thread count give bit-identical weights.
-    /// Default 42.
-    public var seed: UInt64 = 42
-    /// Threads that share each batch, in fixed contiguous shards. Default: every core.
-    public var threads = ShardPool.availableCores
-
-    public init() {}
-
-    /// The learning rate used during `epoch` (counted from 1).
-    public func learningRate(atEpoch epoch: Int) -> Float {
-        (1 ..< max(epoch, 1)).reduce(learningRate) { rate, _ in rate * learningRateDecay }
-    }
-}
-
-/// What one epoch did.
+/// What one epoch (or one L-BFGS iteration) did.
 public struct EpochSummary: Sendable {
-    /// Counted from 1.
+    /// The epoch, or the L-BFGS iteration, counted from 1.
     public let epoch: Int
-    /// Mean over the epoch's batches of (batch cross-entropy + (λ/2)‖W‖²), each at the weights the
-    /// batch saw.
+    /// SGD: the mean over the epoch's batches of (batch cost + (λ/2)‖W‖²), each at the weights
+    /// the batch saw. L-BFGS: the full objective at the new weights.
     public let trainingLoss: Double
-    /// Fraction of the epoch's samples whose argmax was right, at the weights each batch saw.
+    /// Fraction of the training samples whose argmax was right: SGD at the weights each batch
+    /// saw, L-BFGS at the new weights.
     public let trainingAccuracy: Double
     /// The held-out split after the epoch, when there is one.
     public let validation: Evaluation?
+    /// SGD: the epoch's learning rate. L-BFGS: the step α the line search accepted.
     public let learningRate: Float
     public let seconds: Double
+}
+
+/// How a training run ended.
+public struct TrainingOutcome: Sendable {
+    /// The weights returned: the last ones, or with early stopping the best ones.
+    public let model: SoftmaxModel
+    /// Epochs (or L-BFGS iterations) run.
+    public let epochsRun: Int
+    /// With early stopping, the epoch whose weights are kept.
+    public let bestEpoch: Int?
+    /// Why training ended before its epoch or iteration limit, in words; nil when it ran to it.
+    public let stoppedBecause: String?
 }
 
 /// A training run that produced a non-finite loss: the step size is too large.
@@ -52,11 +38,13 @@ public struct DivergenceError: Error, CustomStringConvertible {
     }
 }
 
-/// Trains `SoftmaxModel` by minibatch SGD with momentum, using only the fused gradient p − y.
+/// Trains `SoftmaxModel` by minibatch SGD or full-batch L-BFGS, using only the gradient the
+/// kernel forms from ∂L/∂z (p − y for the softmax cross-entropy).
 ///
-/// Per batch of B samples: ∇W = (1/B) Σ (p − y) xᵀ + λW, ∇b = (1/B) Σ (p − y);
-/// v ← μv − η∇, θ ← θ + v. The order of samples is a seeded shuffle per epoch and every sum runs
-/// in a fixed order, so a seed fixes the result bit for bit.
+/// SGD, per batch of B samples: ∇W = (1/B) Σ δ xᵀ + λW, ∇b = (1/B) Σ δ; v ← μv − η∇,
+/// θ ← θ + v (or Nesterov's θ ← θ + μv − η∇). The order of samples is a seeded shuffle per epoch
+/// and every sum runs in a fixed order, so a seed and a thread count fix the result bit for bit.
+/// L-BFGS: the same objective over the whole training set at every step.
 public struct SoftmaxTrainer: Sendable {
     public let configuration: TrainingConfiguration
 
@@ -64,24 +52,56 @@ public struct SoftmaxTrainer: Sendable {
         self.configuration = configuration
     }
 
-    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
+    /// Trains from the zero model and returns the weights; `afterEpoch` sees each epoch's summary
+    /// as it ends.
     public func train(on data: LabeledImages, validation: LabeledImages? = nil,
                       afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> SoftmaxModel
     {
+        try run(on: data, validation: validation, afterEpoch: afterEpoch).model
+    }
+
+    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
+    /// With `configuration.patience` and a validation set, stops once the validation loss has
+    /// not improved for that many epochs, and returns the best weights.
+    public func run(on data: LabeledImages, validation: LabeledImages? = nil,
+                    afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> TrainingOutcome
+    {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
-        precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0, "invalid configuration")
-        let state = ColumnShardedSoftmax(threadCount: configuration.threads, model: SoftmaxModel())
+        precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0
+            && configuration.maxIterations > 0, "invalid configuration")
+        let state = ColumnShardedSoftmax(threadCount: configuration.threads, model: SoftmaxModel(),
+                                         lossFunction: configuration.lossFunction)
+        var earlyStopping = configuration.patience.flatMap { patience in validation.map { _ in EarlyStopping(patience: patience) } }
+        // Reports an epoch; false when early stopping ends training.
+        let finishEpoch = { (summary: EpochSummary) -> Bool in
+            afterEpoch(summary)
+            guard let loss = summary.validation?.meanLoss else { return true }
+            return earlyStopping?.shouldContinue(after: summary.epoch, validationLoss: loss, model: { state.model }) ?? true
+        }
+        let (epochsRun, stoppedBecause) = switch configuration.optimizer {
+        case .sgd: try trainBySGD(state, on: data, validation: validation, finishEpoch: finishEpoch)
+        case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch)
+        }
+        let best = earlyStopping?.best
+        return TrainingOutcome(model: best?.model ?? state.model, epochsRun: epochsRun, bestEpoch: best?.epoch,
+                               stoppedBecause: stoppedBecause)
+    }
+
+    /// Minibatch SGD for `configuration.epochs` epochs; returns the epochs run and why it stopped
+    /// early, if it did.
+    private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
+                            finishEpoch: (EpochSummary) -> Bool) throws -> (Int, String?)
+    {
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
-
         for epoch in 1 ... configuration.epochs {
             let started = clock.now
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
-                                                             l2: configuration.l2)
+                                                             nesterov: configuration.nesterov, l2: configuration.l2)
             try order.withUnsafeBufferPointer { order in
                 try state.pass(over: order, of: data, stepSize: configuration.batchSize, update: update) { step in
                     batches += 1
@@ -93,7 +113,6 @@ public struct SoftmaxTrainer: Sendable {
                     correct += step.correct
                 }
             }
-
             // Each batch's loss is measured before its step, so check the weights the last step made.
             guard state.logitsAreFinite else {
                 throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
@@ -101,11 +120,87 @@ public struct SoftmaxTrainer: Sendable {
             let summary = EpochSummary(
                 epoch: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
-                validation: validation.map { Evaluation(of: state.model, on: $0) },
+                validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
                 learningRate: learningRate, seconds: (clock.now - started).seconds)
-            afterEpoch(summary)
+            if !finishEpoch(summary) {
+                return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
+            }
         }
-        return state.model
+        return (configuration.epochs, nil)
+    }
+
+    /// Full-batch L-BFGS on L(θ) = (1/N) Σ L_n + (λ/2)‖W‖², θ = (W, b) in Double, each objective
+    /// and gradient computed by the kernel at θ rounded to Float. Returns the iterations run and
+    /// why it stopped, if before the limit.
+    private func trainByLBFGS(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
+                              finishEpoch: (EpochSummary) -> Bool) throws -> (Int, String?)
+    {
+        let weightCount = ColumnShardedSoftmax.weightCount
+        let samples = (0 ..< Int32(data.count)).map { $0 }
+        let l2 = Double(configuration.l2)
+        var lastCorrect = 0
+        func objective(_ theta: [Double]) -> LBFGS.Evaluation {
+            let model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
+            state.model = model
+            var lossSum = 0.0
+            samples.withUnsafeBufferPointer { samples in
+                state.pass(over: samples, of: data, stepSize: samples.count, update: nil) { step in
+                    lossSum = step.lossSum
+                    lastCorrect = step.correct
+                }
+            }
+            let scale = 1 / Double(data.count)
+            let sums = state.gradientSum
+            var squaredNorm = 0.0
+            var gradient = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
+            for i in 0 ..< weightCount {
+                let weight = Double(model.weights[i])
+                squaredNorm += weight * weight
+                gradient[i] = Double(sums.weights[i]) * scale + l2 * weight
+            }
+            for k in 0 ..< SoftmaxModel.classCount { gradient[weightCount + k] = Double(sums.bias[k]) * scale }
+            return (lossSum * scale + l2 / 2 * squaredNorm, gradient)
+        }
+        let minimizer = LBFGS(historySize: configuration.historySize, maxIterations: configuration.maxIterations,
+                              gradientTolerance: configuration.gradientTolerance, relativeTolerance: configuration.relativeTolerance)
+        let clock = ContinuousClock()
+        var started = clock.now
+        var iterations = 0
+        let start = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
+        let (theta, _, stop) = try minimizer.minimize(from: start, objective: objective) { iteration, _, value, step in
+            iterations = iteration
+            // The accepted point is the last one evaluated: `state` holds it, and `lastCorrect`
+            // is its count.
+            let model = state.model
+            let summary = EpochSummary(
+                epoch: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
+                validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
+                learningRate: Float(step), seconds: (clock.now - started).seconds)
+            started = clock.now
+            return finishEpoch(summary)
+        }
+        state.model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
+        return (iterations, stop == .maxIterations ? nil : stop.rawValue)
+    }
+}
+
+/// Stops training once the validation loss has not improved for `patience` epochs in a row, and
+/// remembers the best weights seen.
+struct EarlyStopping {
+    let patience: Int
+    private(set) var best: (epoch: Int, loss: Double, model: SoftmaxModel)?
+
+    init(patience: Int) {
+        self.patience = patience
+    }
+
+    /// Records `epoch`'s validation loss; keeps `model()` when it is the best so far. Returns
+    /// false once `patience` epochs have passed since the best.
+    mutating func shouldContinue(after epoch: Int, validationLoss: Double, model: () -> SoftmaxModel) -> Bool {
+        if best.map({ validationLoss < $0.loss }) ?? true {
+            best = (epoch, validationLoss, model())
+        }
+        return epoch - best!.epoch < patience
     }
 }
 
