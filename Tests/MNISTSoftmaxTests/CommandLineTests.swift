@@ -107,6 +107,47 @@ struct CommandLineTests {
         #expect(run.standardOutput.isEmpty)
     }
 
+    /// A model trained with --deskew and --loss mse records both; evaluate applies the deskew
+    /// and reports the same test accuracy as train did, without being told.
+    @Test func evaluateAppliesTheDeskewingAndLossRecordedAtTraining() throws {
+        try withTemporaryDirectory { directory in
+            let train = try blockDataset(count: 300, seed: 11), test = try blockDataset(count: 100, seed: 12)
+            for (split, data) in [(MNISTSplit.train, train), (.test, test)] {
+                _ = try writeIDX(IDXArray(dimensions: [data.count, 28, 28], elements: .uint8(data.pixels)), named: split.imagesFile.name, in: directory)
+                _ = try writeIDX(IDXArray(dimensions: [data.count], elements: .uint8(data.labels)), named: split.labelsFile.name, in: directory)
+            }
+            let model = directory + "/m.safetensors"
+            let trained = try CommandRun(["train", "--data-dir", directory, "--model", model, "--deskew", "--loss", "mse",
+                                          "--epochs", "3", "--json"])
+            #expect(trained.status == 0, "\(trained.standardError)")
+            let summary = try #require(trained.standardOutput.split(separator: "\n").last.flatMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            })
+            let evaluated = try CommandRun(["evaluate", "--data-dir", directory, "--model", model, "--json"])
+            #expect(evaluated.status == 0, "\(evaluated.standardError)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.standardOutput.utf8)) as? [String: Any])
+            #expect(report["preprocessing"] as? String == "deskew" && report["loss_function"] as? String == "mse")
+            #expect(evaluated.standardError.contains("deskew"), "\(evaluated.standardError)")
+            let accuracy = try #require(report["accuracy"] as? Double)
+            #expect(accuracy == summary["test_accuracy"] as? Double && accuracy > 0.5, "evaluate \(accuracy) vs train \(summary)")
+            #expect((report["loss"] as? Double) == summary["test_loss"] as? Double)
+        }
+    }
+
+    @Test(arguments: [
+        ["--optimizer", "lbfgs", "--epochs", "3"],
+        ["--optimizer", "lbfgs", "--nesterov"],
+        ["--max-iterations", "10"],
+        ["--patience", "2"],
+        ["--schedule", "cosine", "--learning-rate-decay", "0.5"],
+        ["--loss", "hinge"],
+    ])
+    func conflictingTrainingOptionsAreUsageErrors(arguments: [String]) throws {
+        let run = try CommandRun(["train"] + arguments)
+        #expect(run.status == 64, "\(arguments): \(run.standardError)")
+        #expect(!run.standardError.isEmpty && run.standardOutput.isEmpty)
+    }
+
     @Test func missingDataExitsWithStatus1AndNamesTheFetchCommand() throws {
         let empty = try makeScratchDirectory()
         defer { removeScratchDirectory(empty) }

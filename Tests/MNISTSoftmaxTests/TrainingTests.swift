@@ -181,10 +181,103 @@ struct TrainingTests {
 
     @Test func defaultConfigurationIsTheDocumentedOne() {
         let configuration = TrainingConfiguration()
+        #expect(configuration.optimizer == .sgd && configuration.lossFunction == .softmaxCrossEntropy)
         #expect(configuration.epochs == 10 && configuration.batchSize == 100)
-        #expect(configuration.learningRate == 0.4 && configuration.momentum == 0.9)
-        #expect(configuration.learningRateDecay == 0.6 && configuration.l2 == 1e-4 && configuration.seed == 42)
+        #expect(configuration.learningRate == 0.4 && configuration.momentum == 0.9 && !configuration.nesterov)
+        #expect(configuration.schedule == .step && configuration.learningRateDecay == 0.6)
+        #expect(configuration.l2 == 1e-4 && configuration.seed == 42 && configuration.patience == nil)
+        #expect(configuration.maxIterations == 1000 && configuration.historySize == 10)
         #expect(configuration.threads >= 1)
+    }
+
+    @Test func constantAndCosineSchedulesFollowTheirFormulas() {
+        var configuration = TrainingConfiguration()
+        configuration.learningRate = 0.5
+        configuration.epochs = 4
+        configuration.schedule = .constant
+        #expect((1 ... 4).map { configuration.learningRate(atEpoch: $0) } == [0.5, 0.5, 0.5, 0.5])
+        configuration.schedule = .cosine
+        // η · ½(1 + cos(π (e − 1) / 4)) for e = 1…4: 0.5, 0.4268, 0.25, 0.0732.
+        let expected = [0.5, 0.426_776_7, 0.25, 0.073_223_3]
+        let actual = (1 ... 4).map { Double(configuration.learningRate(atEpoch: $0)) }
+        #expect(zip(actual, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(actual)")
+    }
+
+    /// With the whole set as one batch, Nesterov's first step from W = 0, v = 0 is
+    /// v₁ = −η∇L(0), W₁ = μv₁ − η∇L(0) = −(1 + μ) η ∇L(0).
+    @Test func nesterovFirstStepIsOnePlusMuGradientSteps() throws {
+        let data = Self.blocks.slice(0 ..< 50)
+        var configuration = blockTaskConfiguration(seed: 3)
+        configuration.batchSize = 50
+        configuration.epochs = 1
+        configuration.momentum = 0.5
+        configuration.learningRate = 0.2
+        configuration.nesterov = true
+        let model = try SoftmaxTrainer(configuration: configuration).train(on: data)
+        let gradient = SoftmaxModel().lossAndGradient(on: data, l2: configuration.l2).gradient
+        let expectedWeights = gradient.weights.map { -1.5 * 0.2 * $0 }, expectedBias = gradient.bias.map { -1.5 * 0.2 * $0 }
+        let error = max(maxRelativeError(model.weights, expectedWeights), maxRelativeError(model.bias, expectedBias))
+        #expect(error <= 1e-5, "Nesterov step 1 relative error \(error)")
+    }
+
+    /// Full-batch L-BFGS on the block task with λ = 0.01 (strongly convex) stops by its own
+    /// criteria with a gradient near zero, below the objective 5 epochs of SGD reach.
+    @Test func lbfgsStopsAtTheMinimumOfTheBlockTask() throws {
+        var configuration = blockTaskConfiguration(seed: 1)
+        configuration.l2 = 0.01
+        configuration.threads = 2
+        let sgd = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks)
+        configuration.optimizer = .lbfgs
+        var summaries: [EpochSummary] = []
+        let outcome = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks) { summaries.append($0) }
+        let atMinimum = outcome.model.lossAndGradient(on: Self.blocks, l2: 0.01)
+        let atSGD = sgd.lossAndGradient(on: Self.blocks, l2: 0.01)
+        let largestGradient = (atMinimum.gradient.weights + atMinimum.gradient.bias).map { abs(Double($0)) }.max()!
+        print("[lbfgs] \(outcome.epochsRun) iterations, stopped: \(outcome.stoppedBecause ?? "limit"), objective \(atMinimum.loss) "
+            + "(SGD \(atSGD.loss)), max |∇| \(largestGradient)")
+        #expect(outcome.stoppedBecause != nil && outcome.epochsRun < configuration.maxIterations)
+        #expect(largestGradient <= 1e-4)
+        #expect(atMinimum.loss < atSGD.loss)
+        #expect(summaries.count == outcome.epochsRun && abs(summaries.last!.trainingLoss - atMinimum.loss) <= 1e-6 * atMinimum.loss)
+        // The objective never rises from one iteration to the next (the Wolfe decrease condition).
+        #expect(zip(summaries, summaries.dropFirst()).allSatisfy { $1.trainingLoss <= $0.trainingLoss })
+    }
+
+    /// The Rosenbrock function (1 − x)² + 100 (y − x²)², whose curved valley defeats plain
+    /// gradient descent, from (−1.2, 1): L-BFGS reaches the minimum (1, 1).
+    @Test func lbfgsMinimisesTheRosenbrockFunction() {
+        let minimizer = LBFGS(historySize: 10, maxIterations: 200, gradientTolerance: 1e-10, relativeTolerance: 0)
+        var evaluations = 0
+        let (x, value, stop) = minimizer.minimize(from: [-1.2, 1], objective: { p in
+            evaluations += 1
+            let (a, b) = (p[0], p[1])
+            return ((1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a),
+                    [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
+        }, afterIteration: { _, _, _, _ in true })
+        print("[rosenbrock] \(x), f = \(value), \(evaluations) evaluations, stopped: \(stop.rawValue)")
+        #expect(abs(x[0] - 1) < 1e-6 && abs(x[1] - 1) < 1e-6, "\(x)")
+        #expect(evaluations < 100)
+    }
+
+    /// Validation labels shifted by one make the validation loss rise as soon as the model
+    /// learns: with patience 2 the run stops after epoch 3, returning epoch 1's weights exactly.
+    @Test func earlyStoppingStopsAfterPatienceAndKeepsTheBestWeights() throws {
+        let training = Self.blocks.slice(0 ..< 200)
+        let shifted = Self.blocks.slice(200 ..< 300)
+        let validation = try LabeledImages(pixels: shifted.pixels, labels: shifted.labels.map { ($0 + 1) % 10 }, rows: 28, columns: 28)
+        var configuration = blockTaskConfiguration(seed: 4)
+        configuration.patience = 2
+        var losses: [Double] = []
+        let outcome = try SoftmaxTrainer(configuration: configuration).run(on: training, validation: validation) {
+            losses.append($0.validation!.meanLoss)
+        }
+        configuration.epochs = 1
+        configuration.patience = nil
+        let afterOneEpoch = try SoftmaxTrainer(configuration: configuration).train(on: training)
+        print("[early stopping] validation losses \(losses), stopped after \(outcome.epochsRun), best \(outcome.bestEpoch ?? 0)")
+        #expect(losses.count == 3 && losses[1] > losses[0] && losses[2] > losses[0])
+        #expect(outcome.epochsRun == 3 && outcome.bestEpoch == 1 && outcome.stoppedBecause != nil)
+        #expect(outcome.model == afterOneEpoch)
     }
 }
 
