@@ -70,15 +70,17 @@ final class ShardPool: @unchecked Sendable {
         }
     }
 
-    /// Spins, then yields, then sleeps in 50 µs naps until `condition` holds: fast for the short
-    /// waits inside an epoch, and idle during long ones (evaluation, saving).
+    /// Spins, then yields, then sleeps in 20 µs naps until `condition` holds. A batch's wait
+    /// (a few microseconds) ends while spinning; a longer one (evaluation, saving, or more
+    /// threads than free cores) gives the core away after about a hundred microseconds instead
+    /// of burning it in a loop of system calls.
     private static func wait(until condition: () -> Bool) {
         var attempts = 0
         while !condition() {
             attempts += 1
-            if attempts > 1_000_000 {
-                usleep(50)
-            } else if attempts > 50_000 {
+            if attempts > 20_064 {
+                usleep(20)
+            } else if attempts > 20_000 {
                 sched_yield()
             }
         }
