@@ -72,6 +72,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try FileIO.requireWritableTarget(modelPath.model)
+        StopSignals.install()
         let directory = data.directory
         printDiagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
@@ -89,9 +91,18 @@ struct Train: ParsableCommand {
         var lastEpoch: EpochSummary?
         let clock = ContinuousClock()
         let started = clock.now
-        let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(on: training, validation: validation) { summary in
-            lastEpoch = summary
-            report.epoch(summary)
+        let model: SoftmaxModel
+        do {
+            model = try SoftmaxTrainer(configuration: trainingConfiguration).train(
+                on: training, validation: validation,
+                afterEpoch: { summary in
+                    lastEpoch = summary
+                    report.epoch(summary)
+                },
+                shouldStop: { StopSignals.received != nil })
+        } catch let interrupted as TrainingInterrupted {
+            throw StopSignals.exit(notWriting: modelPath.model,
+                                   during: "epoch \(interrupted.epoch), after \(interrupted.batchesCompleted) of its batches")
         }
         let trainingSeconds = (clock.now - started).seconds
         let evaluation = Evaluation(of: model, on: test)
@@ -111,6 +122,7 @@ struct Train: ParsableCommand {
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
+        if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
         try SafeTensorsFile.write(StoredModel(model: model, metadata: metadata), to: modelPath.model)
         printDiagnostic("saved model to \(modelPath.model)")
     }

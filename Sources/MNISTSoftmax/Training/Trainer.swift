@@ -65,8 +65,12 @@ public struct SoftmaxTrainer: Sendable {
     }
 
     /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
+    ///
+    /// `shouldStop` is asked before every batch; when it returns true, training throws
+    /// `TrainingInterrupted` at once. Throws `DivergenceError` when the loss stops being finite.
     public func train(on data: LabeledImages, validation: LabeledImages? = nil,
-                      afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> SoftmaxModel
+                      afterEpoch: (EpochSummary) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) throws -> SoftmaxModel
     {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0, "invalid configuration")
@@ -82,6 +86,7 @@ public struct SoftmaxTrainer: Sendable {
             var objectiveSum = 0.0, correct = 0, batches = 0
 
             for batchStart in stride(from: 0, to: data.count, by: configuration.batchSize) {
+                if shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: batches) }
                 let batchEnd = min(batchStart + configuration.batchSize, data.count)
                 let (lossSum, batchCorrect) = order.withUnsafeBufferPointer {
                     state.accumulate(on: data, samples: UnsafeBufferPointer(rebasing: $0[batchStart ..< batchEnd]))
