@@ -133,6 +133,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try FileIO.requireWritableTarget(modelPath.model)
+        StopSignals.install()
         let directory = data.directory
         printDiagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
@@ -153,9 +155,19 @@ struct Train: ParsableCommand {
         var lastEpoch: EpochSummary?
         let clock = ContinuousClock()
         let started = clock.now
-        let outcome = try SoftmaxTrainer(configuration: configuration).run(on: training, validation: validation) { summary in
-            lastEpoch = summary
-            report.epoch(summary)
+        let outcome: TrainingOutcome
+        do {
+            outcome = try SoftmaxTrainer(configuration: configuration).run(
+                on: training, validation: validation,
+                afterEpoch: { summary in
+                    lastEpoch = summary
+                    report.epoch(summary)
+                },
+                shouldStop: { StopSignals.received != nil })
+        } catch let interrupted as TrainingInterrupted {
+            throw StopSignals.exit(notWriting: modelPath.model,
+                                   during: optimizer == .sgd ? "epoch \(interrupted.epoch), after \(interrupted.batchesCompleted) of its batches"
+                                       : "L-BFGS iteration \(interrupted.epoch)")
         }
         let trainingSeconds = (clock.now - started).seconds
         if let reason = outcome.stoppedBecause {
@@ -194,6 +206,7 @@ struct Train: ParsableCommand {
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
+        if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
         try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
         printDiagnostic("saved model to \(modelPath.model)")
     }

@@ -111,7 +111,7 @@ struct ModelFileTests {
     @Test func invalidJSONNonFiniteValuesAndNewerFormatsAreRejected() {
         let junk: [UInt8] = Array("{not json".utf8)
         Self.expectProblem(withUnsafeBytes(of: UInt64(junk.count).littleEndian) { [UInt8]($0) } + junk,
-                           .invalidJSON(reason: "not valid JSON"))
+                           .invalidJSON(reason: "not valid JSON: invalid value around character 1"))
 
         var model = Self.sampleModel()
         model.weights[123] = .nan

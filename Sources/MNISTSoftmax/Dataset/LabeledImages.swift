@@ -34,7 +34,10 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
         case .countMismatch(let images, let labels, let imagesPath):
             return "\(path): has \(labels) labels but \(imagesPath) has \(images) images\nHINT: pair the images and labels of the same split (train with train, t10k with t10k)"
         case .wrongImageSize(let rows, let columns):
-            return "\(path): images are \(rows)×\(columns) = \(rows * columns) pixels; the model needs 28×28 = \(SoftmaxModel.featureCount) inputs"
+            // An empty image file may declare any two dimensions up to 2³² − 1: their product
+            // can overflow, and is then left out.
+            let (pixels, overflow) = rows.multipliedReportingOverflow(by: columns)
+            return "\(path): images are \(rows)×\(columns)\(overflow ? "" : " = \(pixels)") pixels; the model needs 28×28 = \(SoftmaxModel.featureCount) inputs"
         case .missingFile(let name, let directory):
             return "\(directory): no \(name) or \(name).gz in the data directory\nHINT: run `mnist-softmax fetch --data-dir \(directory)` to download and verify MNIST"
         case .emptyDataset:
@@ -58,8 +61,15 @@ public struct LabeledImages: Sendable {
 
     /// Checks the shapes and label range; `source` names the data in errors.
     public init(pixels: [UInt8], labels: [UInt8], rows: Int, columns: Int, source: String = "dataset") throws {
-        guard pixels.count == labels.count * rows * columns else {
-            throw DatasetError(path: source, problem: .countMismatch(images: rows * columns == 0 ? 0 : pixels.count / (rows * columns),
+        // An empty image file may declare any two dimensions up to 2³² − 1; refusing a product
+        // that overflows keeps `pixelsPerImage` safe to compute.
+        let (pixelsPerImage, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard rows >= 0 && columns >= 0 && !overflow else {
+            throw DatasetError(path: source, problem: .wrongImageSize(rows: rows, columns: columns))
+        }
+        let (expectedPixels, countOverflow) = labels.count.multipliedReportingOverflow(by: pixelsPerImage)
+        guard !countOverflow && pixels.count == expectedPixels else {
+            throw DatasetError(path: source, problem: .countMismatch(images: pixelsPerImage == 0 ? 0 : pixels.count / pixelsPerImage,
                                                                      labels: labels.count, imagesPath: source))
         }
         if let index = labels.firstIndex(where: { Int($0) >= SoftmaxModel.classCount }) {
@@ -92,8 +102,11 @@ public struct LabeledImages: Sendable {
             throw DatasetError(path: labelsPath, problem: .countMismatch(images: images.dimensions[0], labels: labels.count,
                                                                          imagesPath: imagesPath))
         }
-        return try LabeledImages(pixels: pixels, labels: labels, rows: images.dimensions[1],
-                                 columns: images.dimensions[2], source: labelsPath)
+        let (rows, columns) = (images.dimensions[1], images.dimensions[2])
+        guard !rows.multipliedReportingOverflow(by: columns).overflow else {
+            throw DatasetError(path: imagesPath, problem: .wrongImageSize(rows: rows, columns: columns))
+        }
+        return try LabeledImages(pixels: pixels, labels: labels, rows: rows, columns: columns, source: labelsPath)
     }
 
     /// Throws unless the images are 28×28, the input size of `SoftmaxModel`.

@@ -77,12 +77,26 @@ public struct IDXArray: Equatable, Sendable {
     public init(dimensions: [Int], elements: IDXElements) {
         precondition((1 ... Self.maximumRank).contains(dimensions.count), "IDX arrays have 1 to 4 dimensions")
         precondition(dimensions.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDX dimensions are UInt32")
-        precondition(dimensions.reduce(1, *) == elements.count, "dimensions \(dimensions) do not match \(elements.count) elements")
+        precondition(Self.elementCount(of: dimensions) == elements.count, "dimensions \(dimensions) do not match \(elements.count) elements")
         self.dimensions = dimensions
         self.elements = elements
     }
 
     public var elementType: IDXElementType { elements.elementType }
+
+    /// The number of elements an array of `dimensions` holds, or nil when it does not fit in an
+    /// Int. A zero dimension empties the array whatever the others are, so [2³²−1, 2³²−1, 2³²−1, 0]
+    /// holds 0 elements rather than overflowing.
+    public static func elementCount(of dimensions: [Int]) -> Int? {
+        if dimensions.contains(0) { return 0 }
+        var count = 1
+        for dimension in dimensions {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
 
     /// The IDX bytes of this array: header, then the big-endian payload.
     public func encoded() -> [UInt8] {

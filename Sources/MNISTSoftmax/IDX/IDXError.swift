@@ -56,7 +56,8 @@ public struct IDXError: Error, CustomStringConvertible, Equatable {
             message = "truncated payload: the header promises \(expected) bytes of data, the file has \(available)"
             hint = "the file is incomplete; download it again (mnist-softmax fetch)"
         case .impossiblePayload(let expected, let maximum):
-            message = "the header promises \(expected) bytes of data, but the compressed file can hold at most \(maximum)"
+            message = "the header promises \(expected) bytes of data, but the compressed file can hold at most \(maximum) more"
+            hint = "gzip expands at most 1032-fold, so the header or the file is corrupt"
         case .trailingBytes:
             message = "unexpected bytes after the payload the header describes"
         }

@@ -53,15 +53,11 @@ extension IDXArray {
             dimensionBytes[4 * axis ..< 4 * axis + 4].reduce(0) { $0 << 8 | Int($1) }
         }
 
-        // Payload size, with every multiplication checked (a zero dimension empties the array,
-        // whatever the others say).
-        var payloadSize = dimensions.contains(0) ? 0 : elementType.byteWidth
-        for dimension in dimensions where payloadSize > 0 {
-            let (product, overflow) = payloadSize.multipliedReportingOverflow(by: dimension)
-            guard !overflow else {
-                throw IDXError(path: path, problem: .sizeOverflow(dimensions: dimensions), byteOffset: 4)
-            }
-            payloadSize = product
+        // Payload size, with every multiplication checked.
+        guard let elementCount = elementCount(of: dimensions),
+              case let (payloadSize, false) = elementCount.multipliedReportingOverflow(by: elementType.byteWidth)
+        else {
+            throw IDXError(path: path, problem: .sizeOverflow(dimensions: dimensions), byteOffset: 4)
         }
         if let available = source.exactRemaining {
             if available < payloadSize {

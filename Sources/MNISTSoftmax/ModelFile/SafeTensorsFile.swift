@@ -169,7 +169,10 @@ public enum SafeTensorsFile {
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes[8 ..< dataStart]))
         } catch {
-            throw fail(.invalidJSON(reason: "not valid JSON"))
+            // Foundation says where: "Invalid value around character 12." (counted from byte 8).
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
+                .map { ": " + $0.prefix(1).lowercased() + $0.dropFirst().trimmingCharacters(in: ["."]) } ?? ""
+            throw fail(.invalidJSON(reason: "not valid JSON\(detail)"))
         }
         guard let header = object as? [String: Any] else { throw fail(.invalidJSON(reason: "the top level is not an object")) }
 
@@ -180,8 +183,11 @@ public enum SafeTensorsFile {
             }
             metadata = strings
         }
-        if let version = metadata["format_version"], Int(version).map({ $0 > formatVersion }) ?? true {
-            throw fail(.newerFormat(version: version, supported: formatVersion))
+        if let version = metadata["format_version"] {
+            guard let number = Int(version), number >= 1 else {
+                throw fail(.invalidEntry(name: "__metadata__", reason: "format_version \"\(version)\" is not a positive whole number"))
+            }
+            guard number <= formatVersion else { throw fail(.newerFormat(version: version, supported: formatVersion)) }
         }
         for (key, allowed) in StoredModel.interpretedMetadata.sorted(by: { $0.key < $1.key }) {
             if let value = metadata[key], !allowed.contains(value) {

@@ -53,18 +53,24 @@ public struct SoftmaxTrainer: Sendable {
     }
 
     /// Trains from the zero model and returns the weights; `afterEpoch` sees each epoch's summary
-    /// as it ends.
+    /// as it ends. See `run` for `shouldStop`.
     public func train(on data: LabeledImages, validation: LabeledImages? = nil,
-                      afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> SoftmaxModel
+                      afterEpoch: (EpochSummary) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) throws -> SoftmaxModel
     {
-        try run(on: data, validation: validation, afterEpoch: afterEpoch).model
+        try run(on: data, validation: validation, afterEpoch: afterEpoch, shouldStop: shouldStop).model
     }
 
     /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
     /// With `configuration.patience` and a validation set, stops once the validation loss has
     /// not improved for that many epochs, and returns the best weights.
+    ///
+    /// `shouldStop` is asked before every batch (every L-BFGS iteration); when it returns true,
+    /// training throws `TrainingInterrupted` at once. Throws `DivergenceError` when the loss
+    /// stops being finite.
     public func run(on data: LabeledImages, validation: LabeledImages? = nil,
-                    afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> TrainingOutcome
+                    afterEpoch: (EpochSummary) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) throws -> TrainingOutcome
     {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0
@@ -79,8 +85,8 @@ public struct SoftmaxTrainer: Sendable {
             return earlyStopping?.shouldContinue(after: summary.epoch, validationLoss: loss, model: { state.model }) ?? true
         }
         let (epochsRun, stoppedBecause) = switch configuration.optimizer {
-        case .sgd: try trainBySGD(state, on: data, validation: validation, finishEpoch: finishEpoch)
-        case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch)
+        case .sgd: try trainBySGD(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
+        case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
         return TrainingOutcome(model: best?.model ?? state.model, epochsRun: epochsRun, bestEpoch: best?.epoch,
@@ -90,7 +96,7 @@ public struct SoftmaxTrainer: Sendable {
     /// Minibatch SGD for `configuration.epochs` epochs; returns the epochs run and why it stopped
     /// early, if it did.
     private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
-                            finishEpoch: (EpochSummary) -> Bool) throws -> (Int, String?)
+                            finishEpoch: (EpochSummary) -> Bool, shouldStop: () -> Bool) throws -> (Int, String?)
     {
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
@@ -100,6 +106,8 @@ public struct SoftmaxTrainer: Sendable {
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0
+            let batchCount = (data.count + configuration.batchSize - 1) / configuration.batchSize
+            if shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: 0) }
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
             try order.withUnsafeBufferPointer { order in
@@ -111,6 +119,8 @@ public struct SoftmaxTrainer: Sendable {
                     }
                     objectiveSum += objective
                     correct += step.correct
+                    // Asked before every batch: here for the next one of this epoch.
+                    if batches < batchCount, shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: batches) }
                 }
             }
             // Each batch's loss is measured before its step, so check the weights the last step made.
@@ -133,7 +143,7 @@ public struct SoftmaxTrainer: Sendable {
     /// and gradient computed by the kernel at θ rounded to Float. Returns the iterations run and
     /// why it stopped, if before the limit.
     private func trainByLBFGS(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
-                              finishEpoch: (EpochSummary) -> Bool) throws -> (Int, String?)
+                              finishEpoch: (EpochSummary) -> Bool, shouldStop: () -> Bool) throws -> (Int, String?)
     {
         let weightCount = ColumnShardedSoftmax.weightCount
         let samples = (0 ..< Int32(data.count)).map { $0 }
@@ -171,6 +181,7 @@ public struct SoftmaxTrainer: Sendable {
             iterations = iteration
             // The accepted point is the last one evaluated: `state` holds it, and `lastCorrect`
             // is its count.
+            if shouldStop() { throw TrainingInterrupted(epoch: iteration, batchesCompleted: 0) }
             let model = state.model
             let summary = EpochSummary(
                 epoch: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),

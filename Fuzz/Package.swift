@@ -1,0 +1,27 @@
+// swift-tools-version: 5.4
+import PackageDescription
+
+// libFuzzer targets for the readers that take untrusted bytes. A package of its own, so that the
+// main package's `swift build` and `swift test` never see them: each target's main.swift defines
+// `LLVMFuzzerTestOneInput` and is compiled with `-parse-as-library -sanitize=fuzzer`, so that
+// libFuzzer supplies `main`. Build and run them with scripts/fuzz.sh.
+//
+// Tools version 5.4 on purpose: from 5.5 on, SwiftPM links every executable on Linux with
+// `--defsym main=<module>_main`, a symbol that `-parse-as-library` leaves undefined.
+let package = Package(
+    name: "mnist-softmax-fuzz",
+    dependencies: [
+        .package(name: "mnist-softmax", path: ".."),
+    ],
+    targets: [
+        /// IDXArray.decode on the input as it is: raw IDX, or gzip when it starts with 1f 8b.
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        /// IDXArray.decode on the input gzip-compressed first, so mutations of the IDX structure
+        /// reach the streaming (compressed) reader, not only the gzip framing.
+        .executableTarget(name: "FuzzIDXGzip", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        /// SafeTensorsFile.decode on the input.
+        .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        /// The seed corpora, built in code (never MNIST data), and the seed-writing entry point.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+    ]
+)

@@ -1,0 +1,30 @@
+import FuzzSupport
+import MNISTSoftmax
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    writeSeedsIfAsked { Seeds.modelFiles() }
+    return 0
+}
+
+/// Any bytes either decode or throw `ModelFileError`; a decoded model must be finite and must
+/// survive being written and read again bit for bit.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzModelFile(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+    let stored: StoredModel
+    do {
+        stored = try SafeTensorsFile.decode(bytes, path: "fuzz-input")
+    } catch is ModelFileError {
+        return 0
+    } catch {
+        preconditionFailure("not a ModelFileError: \(error)")
+    }
+    precondition((stored.model.weights + stored.model.bias).allSatisfy(\.isFinite), "a non-finite value was accepted")
+    let again = try? SafeTensorsFile.decode(SafeTensorsFile.encode(stored), path: "re-encoded")
+    precondition(again.map {
+        $0.model.weights.map(\.bitPattern) == stored.model.weights.map(\.bitPattern)
+            && $0.model.bias.map(\.bitPattern) == stored.model.bias.map(\.bitPattern)
+    } == true, "a decoded model does not survive a round trip")
+    return 0
+}
