@@ -72,8 +72,21 @@ struct Train: ParsableCommand {
                                valueName: "n"))
     var patience: Int?
 
+    @Option(help: ArgumentHelp("SGD: save the training state every N epochs to --checkpoint, atomically.", valueName: "n"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("Where --checkpoint-every saves. [default: the model path + .checkpoint]", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("SGD: continue from a checkpoint written by --checkpoint-every, with the same settings; the result equals an uninterrupted run's.",
+                               valueName: "file"))
+    var resume: String?
+
     @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
     var json = false
+
+    /// Where checkpoints go.
+    var checkpointPath: String { checkpoint ?? modelPath.model + ".checkpoint" }
 
     func validate() throws {
         if optimizer == .lbfgs {
@@ -104,6 +117,14 @@ struct Train: ParsableCommand {
             }
         }
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
+        if checkpointEvery != nil || resume != nil {
+            guard optimizer == .sgd else { throw ValidationError("--checkpoint-every and --resume apply to --optimizer sgd") }
+            guard patience == nil else {
+                throw ValidationError("--patience cannot be combined with --checkpoint-every or --resume: a checkpoint does not hold the early-stopping state")
+            }
+        }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if checkpoint != nil && checkpointEvery == nil { throw ValidationError("--checkpoint needs --checkpoint-every") }
         guard l2.isFinite && l2 >= 0 else { throw ValidationError("--l2 must be zero or positive") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard validationSplit >= 0 else { throw ValidationError("--validation-split must be zero or positive") }
@@ -150,6 +171,23 @@ struct Train: ParsableCommand {
         printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
 
         let configuration = trainingConfiguration
+        let digests = splits[0].contentDigests()
+        let settings = checkpointSettings(configuration, preprocessing: preprocessing, digests: digests)
+        let resumed = try resume.map { path in
+            let checkpoint = try TrainingCheckpoint.read(path)
+            try checkpoint.requireSettings(settings, path: path)
+            printDiagnostic("resuming after epoch \(checkpoint.epochsCompleted) from \(path)")
+            return checkpoint
+        }
+        let policy = try checkpointEvery.map { interval in
+            try FileIO.requireWritableTarget(checkpointPath)
+            return CheckpointPolicy(every: interval) { checkpoint in
+                var checkpoint = checkpoint
+                checkpoint.settings = settings
+                try checkpoint.write(to: checkpointPath)
+                printDiagnostic("saved checkpoint after epoch \(checkpoint.epochsCompleted) to \(checkpointPath)")
+            }
+        }
         let report = TrainingReport(json: json, optimizer: optimizer)
         report.begin()
         var lastEpoch: EpochSummary?
@@ -158,7 +196,7 @@ struct Train: ParsableCommand {
         let outcome: TrainingOutcome
         do {
             outcome = try SoftmaxTrainer(configuration: configuration).run(
-                on: training, validation: validation,
+                on: training, validation: validation, resumingFrom: resumed, checkpoints: policy,
                 afterEpoch: { summary in
                     lastEpoch = summary
                     report.epoch(summary)
@@ -177,7 +215,6 @@ struct Train: ParsableCommand {
         let evaluation = Evaluation(of: outcome.model, on: test, lossFunction: loss)
         report.summary(evaluation, trainingSeconds: trainingSeconds, epochsRun: outcome.epochsRun, modelPath: modelPath.model)
 
-        let digests = splits[0].contentDigests()
         var metadata: [String: String] = [
             "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
             StoredModel.preprocessingKey: preprocessing.rawValue, "threads": String(threads),
@@ -209,5 +246,26 @@ struct Train: ParsableCommand {
         if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
         try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
         printDiagnostic("saved model to \(modelPath.model)")
+    }
+
+    /// What a checkpoint must share with the run that continues it: everything that changes the
+    /// weights, except the number of epochs (unless the cosine schedule depends on it).
+    private func checkpointSettings(_ configuration: TrainingConfiguration, preprocessing: Preprocessing,
+                                    digests: (images: String, labels: String)) -> [String: String]
+    {
+        var settings = [
+            "seed": String(configuration.seed), "threads": String(configuration.threads),
+            "batch_size": String(configuration.batchSize), "learning_rate": String(configuration.learningRate),
+            "momentum": String(configuration.momentum), "nesterov": String(configuration.nesterov),
+            "schedule": configuration.schedule.rawValue, "l2": String(configuration.l2), StoredModel.lossKey: loss.rawValue,
+            StoredModel.preprocessingKey: preprocessing.rawValue, "validation_samples": String(validationSplit),
+            "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
+        ]
+        switch configuration.schedule {
+        case .step: settings["learning_rate_decay"] = String(configuration.learningRateDecay)
+        case .cosine: settings["epochs"] = String(configuration.epochs)
+        case .constant: break
+        }
+        return settings
     }
 }

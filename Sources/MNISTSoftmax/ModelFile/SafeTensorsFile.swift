@@ -46,8 +46,14 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable {
             message = "the JSON header at byte 8 is invalid: \(reason)"
         case .invalidEntry(let name, let reason):
             message = "header entry \"\(name)\": \(reason)"
+        case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+            message = "no tensor \"\(name)\"; a training checkpoint holds the weights and their velocity"
+                + "\nHINT: --resume takes a file written by train --checkpoint-every, not a model"
         case .missingTensor(let name):
             message = "no tensor \"\(name)\"; a model needs \"weight\" F32 [10, 784] and \"bias\" F32 [10]"
+        case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+            message = "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
+                + "\nHINT: this is a training checkpoint; continue it with train --resume"
         case .unexpectedTensor(let name):
             message = "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
         case .wrongDtype(let name, let found):
@@ -112,32 +118,41 @@ public enum SafeTensorsFile {
     /// The largest JSON header accepted: 16 MiB, far above what two tensors need.
     public static let maximumHeaderLength = 16 << 20
 
-    private static let tensorShapes: [String: [Int]] = [
+    /// The tensors of a model file, by name.
+    static let modelTensorShapes: [String: [Int]] = [
         "weight": [SoftmaxModel.classCount, SoftmaxModel.featureCount],
         "bias": [SoftmaxModel.classCount],
     ]
 
     /// The file's bytes for `stored`; `format` and `format_version` are added to its metadata.
     public static func encode(_ stored: StoredModel) -> [UInt8] {
-        var metadata = stored.metadata
+        encode(tensors: [("weight", modelTensorShapes["weight"]!, stored.model.weights), ("bias", modelTensorShapes["bias"]!, stored.model.bias)],
+               metadata: stored.metadata)
+    }
+
+    /// safetensors bytes for F32 `tensors`, stored in the order given, with `format` and
+    /// `format_version` added to `metadata`.
+    static func encode(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+        var metadata = metadata
         metadata["format"] = "mnist-softmax"
         metadata["format_version"] = String(formatVersion)
-        let weightBytes = stored.model.weights.count * 4
-        let header: [String: Any] = [
-            "__metadata__": metadata,
-            "weight": ["dtype": "F32", "shape": tensorShapes["weight"]!, "data_offsets": [0, weightBytes]],
-            "bias": ["dtype": "F32", "shape": tensorShapes["bias"]!,
-                     "data_offsets": [weightBytes, weightBytes + stored.model.bias.count * 4]],
-        ]
-        // Sorted keys make the bytes a function of the model alone.
+        var header: [String: Any] = ["__metadata__": metadata]
+        var offset = 0
+        for tensor in tensors {
+            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + tensor.values.count * 4]]
+            offset += tensor.values.count * 4
+        }
+        // Sorted keys make the bytes a function of the tensors and metadata alone.
         var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
         json.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
         var bytes = [UInt8]()
-        bytes.reserveCapacity(8 + json.count + weightBytes + 40)
+        bytes.reserveCapacity(8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: json)
-        for value in stored.model.weights + stored.model.bias {
-            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        for tensor in tensors {
+            for value in tensor.values {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            }
         }
         return bytes
     }
@@ -156,6 +171,15 @@ public enum SafeTensorsFile {
     /// `weight` and `bias` in either order, dtype F32, shapes, contiguous offsets, the exact file
     /// length, finite values, and the format version.
     public static func decode(_ bytes: [UInt8], path: String) throws -> StoredModel {
+        let (tensors, metadata) = try decode(bytes, path: path, expecting: modelTensorShapes)
+        return StoredModel(model: SoftmaxModel(weights: tensors["weight"]!, bias: tensors["bias"]!), metadata: metadata)
+    }
+
+    /// Validates and decodes safetensors bytes holding exactly the F32 tensors of `tensorShapes`
+    /// (name → shape), in any order; returns them by name, with the metadata.
+    static func decode(_ bytes: [UInt8], path: String, expecting tensorShapes: [String: [Int]]) throws
+        -> (tensors: [String: [Float]], metadata: [String: String])
+    {
         func fail(_ problem: ModelFileError.Problem) -> ModelFileError { ModelFileError(path: path, problem: problem) }
         guard bytes.count >= 8 else { throw fail(.truncated(size: bytes.count)) }
         let headerLength = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
@@ -238,6 +262,8 @@ public enum SafeTensorsFile {
             if let index = values.firstIndex(where: { !$0.isFinite }) { throw fail(.nonFiniteValue(name: name, index: index)) }
             return values
         }
-        return StoredModel(model: SoftmaxModel(weights: try tensor("weight"), bias: try tensor("bias")), metadata: metadata)
+        var tensors: [String: [Float]] = [:]
+        for name in tensorShapes.keys.sorted() { tensors[name] = try tensor(name) }
+        return (tensors, metadata)
     }
 }

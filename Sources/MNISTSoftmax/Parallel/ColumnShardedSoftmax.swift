@@ -131,15 +131,27 @@ final class ColumnShardedSoftmax {
 
     /// The current parameters. Setting them keeps the velocity.
     var model: SoftmaxModel {
-        get {
-            SoftmaxModel(weights: Array(UnsafeBufferPointer(start: weights, count: Self.weightCount)),
-                         bias: Array(UnsafeBufferPointer(start: shards[0].bias, count: SoftmaxModel.classCount)))
-        }
-        set {
-            newValue.weights.withUnsafeBufferPointer { weights.update(from: $0.baseAddress!, count: Self.weightCount) }
-            for shard in shards {
-                newValue.bias.withUnsafeBufferPointer { shard.bias.update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
-            }
+        get { snapshot(weights: weights, bias: \.bias) }
+        set { store(newValue, weights: weights, bias: \.bias) }
+    }
+
+    /// The momentum velocity of W and b, in a model's shapes.
+    var velocityModel: SoftmaxModel {
+        get { snapshot(weights: velocity, bias: \.biasVelocity) }
+        set { store(newValue, weights: velocity, bias: \.biasVelocity) }
+    }
+
+    /// (10, 784) Floats at `weights` and 10 of the first shard's `bias` buffer, as a model.
+    private func snapshot(weights: UnsafeMutablePointer<Float>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>) -> SoftmaxModel {
+        SoftmaxModel(weights: Array(UnsafeBufferPointer(start: weights, count: Self.weightCount)),
+                     bias: Array(UnsafeBufferPointer(start: shards[0][keyPath: bias], count: SoftmaxModel.classCount)))
+    }
+
+    /// Copies `model` into `weights` and into every shard's copy of the `bias` buffer.
+    private func store(_ model: SoftmaxModel, weights: UnsafeMutablePointer<Float>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>) {
+        model.weights.withUnsafeBufferPointer { weights.update(from: $0.baseAddress!, count: Self.weightCount) }
+        for shard in shards {
+            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
         }
     }
 

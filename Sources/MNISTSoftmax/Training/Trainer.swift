@@ -27,6 +27,20 @@ public struct TrainingOutcome: Sendable {
     public let stoppedBecause: String?
 }
 
+/// When and where SGD saves its state during a run.
+public struct CheckpointPolicy {
+    /// Save after every `interval`-th epoch.
+    public let interval: Int
+    /// Receives each checkpoint; writing it is up to the caller.
+    public let save: (TrainingCheckpoint) throws -> Void
+
+    public init(every interval: Int, save: @escaping (TrainingCheckpoint) throws -> Void) {
+        precondition(interval >= 1, "a checkpoint interval is at least one epoch")
+        self.interval = interval
+        self.save = save
+    }
+}
+
 /// A training run that produced a non-finite loss: the step size is too large.
 public struct DivergenceError: Error, CustomStringConvertible {
     public let epoch: Int
@@ -68,10 +82,17 @@ public struct SoftmaxTrainer: Sendable {
     /// `shouldStop` is asked before every batch (every L-BFGS iteration); when it returns true,
     /// training throws `TrainingInterrupted` at once. Throws `DivergenceError` when the loss
     /// stops being finite.
-    public func run(on data: LabeledImages, validation: LabeledImages? = nil,
-                    afterEpoch: (EpochSummary) -> Void = { _ in },
+    ///
+    /// SGD only: `resumingFrom` continues from a checkpoint's epoch, weights and velocity (with
+    /// the same configuration, the result equals the uninterrupted run's bit for bit), and
+    /// `checkpoints` receives the state every few epochs.
+    public func run(on data: LabeledImages, validation: LabeledImages? = nil, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+                    checkpoints: CheckpointPolicy? = nil, afterEpoch: (EpochSummary) -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) throws -> TrainingOutcome
     {
+        precondition(configuration.optimizer == .sgd || (checkpoint == nil && checkpoints == nil), "checkpoints are SGD's")
+        precondition(configuration.patience == nil || (checkpoint == nil && checkpoints == nil),
+                     "a checkpoint does not hold the early-stopping state")
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0
             && configuration.maxIterations > 0, "invalid configuration")
@@ -85,7 +106,8 @@ public struct SoftmaxTrainer: Sendable {
             return earlyStopping?.shouldContinue(after: summary.epoch, validationLoss: loss, model: { state.model }) ?? true
         }
         let (epochsRun, stoppedBecause) = switch configuration.optimizer {
-        case .sgd: try trainBySGD(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
+        case .sgd: try trainBySGD(state, on: data, validation: validation, resumingFrom: checkpoint, checkpoints: checkpoints,
+                                  finishEpoch: finishEpoch, shouldStop: shouldStop)
         case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
@@ -96,12 +118,21 @@ public struct SoftmaxTrainer: Sendable {
     /// Minibatch SGD for `configuration.epochs` epochs; returns the epochs run and why it stopped
     /// early, if it did.
     private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
+                            resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: CheckpointPolicy?,
                             finishEpoch: (EpochSummary) -> Bool, shouldStop: () -> Bool) throws -> (Int, String?)
     {
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
-        for epoch in 1 ... configuration.epochs {
+        let firstEpoch = (checkpoint?.epochsCompleted ?? 0) + 1
+        if let checkpoint {
+            state.model = checkpoint.model
+            state.velocityModel = checkpoint.velocity
+            // The order is not stored: the same seeded shuffles, replayed, rebuild it.
+            for _ in 1 ..< firstEpoch { generator.shuffle(&order) }
+        }
+        guard firstEpoch <= configuration.epochs else { return (configuration.epochs, nil) }
+        for epoch in firstEpoch ... configuration.epochs {
             let started = clock.now
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
@@ -134,6 +165,9 @@ public struct SoftmaxTrainer: Sendable {
                 learningRate: learningRate, seconds: (clock.now - started).seconds)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
+            }
+            if let checkpoints, epoch % checkpoints.interval == 0 {
+                try checkpoints.save(TrainingCheckpoint(epochsCompleted: epoch, model: state.model, velocity: state.velocityModel))
             }
         }
         return (configuration.epochs, nil)

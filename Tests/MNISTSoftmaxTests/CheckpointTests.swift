@@ -1,0 +1,81 @@
+import Foundation
+import MNISTSoftmax
+import Testing
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+    static let blocks = try! blockDataset(count: 300, seed: 2024)
+
+    /// Stopping after epoch 2 and continuing from its checkpoint gives the weights of the run
+    /// that never stopped, bit for bit: the velocity is restored and the shuffles replayed.
+    @Test(arguments: [1, 2])
+    func resumedRunEqualsUninterruptedRunBitForBit(threads: Int) throws {
+        var configuration = blockTaskConfiguration(seed: 5)
+        configuration.threads = threads
+        let uninterrupted = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks)
+
+        var saved: [TrainingCheckpoint] = []
+        var firstLeg = configuration
+        firstLeg.epochs = 2
+        _ = try SoftmaxTrainer(configuration: firstLeg).run(on: Self.blocks, checkpoints: CheckpointPolicy(every: 2) { saved.append($0) })
+        let checkpoint = try #require(saved.first)
+        #expect(saved.count == 1 && checkpoint.epochsCompleted == 2)
+        #expect(checkpoint.velocity.weights.contains { $0 != 0 }, "momentum has a velocity to restore")
+
+        var epochs: [Int] = []
+        let resumed = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks, resumingFrom: checkpoint) { epochs.append($0.epoch) }
+        #expect(epochs == [3, 4, 5])
+        #expect(resumed.model == uninterrupted, "\(zip(resumed.model.weights, uninterrupted.weights).filter { $0 != $1 }.count) weights differ")
+    }
+
+    @Test func checkpointFileRoundTripsAndIsNotMistakenForAModel() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/run.checkpoint"
+            let checkpoint = TrainingCheckpoint(epochsCompleted: 3, model: randomModel(scale: 0.5, seed: 1),
+                                                velocity: randomModel(scale: 0.01, seed: 2), settings: ["seed": "42"])
+            try checkpoint.write(to: path)
+            #expect(try TrainingCheckpoint.read(path) == checkpoint)
+
+            let asModel = thrownError(ModelFileError.self) { try SafeTensorsFile.read(path) }
+            #expect(asModel?.description.contains("train --resume") == true, "\(asModel.map(String.init(describing:)) ?? "")")
+
+            let modelPath = directory + "/m.safetensors"
+            try SafeTensorsFile.write(StoredModel(model: SoftmaxModel()), to: modelPath)
+            let asCheckpoint = thrownError(ModelFileError.self) { try TrainingCheckpoint.read(modelPath) }
+            #expect(asCheckpoint?.problem == .missingTensor(name: "velocity.bias"))
+            #expect(asCheckpoint?.description.contains("--checkpoint-every") == true)
+        }
+    }
+
+    @Test func settingsThatDifferAreNamed() {
+        let checkpoint = TrainingCheckpoint(epochsCompleted: 1, model: SoftmaxModel(), velocity: SoftmaxModel(),
+                                            settings: ["seed": "42", "threads": "2"])
+        #expect(throws: Never.self) { try checkpoint.requireSettings(["seed": "42", "threads": "2"], path: "c") }
+        let error = thrownError(CheckpointMismatchError.self) { try checkpoint.requireSettings(["seed": "7", "threads": "2"], path: "c") }
+        #expect(error?.key == "seed" && error?.stored == "42" && error?.current == "7")
+        #expect(error?.description.hasPrefix("c: the checkpoint was taken with seed = 42, this run has 7") == true)
+    }
+
+    /// Through the real executable: train 2 epochs with a checkpoint, resume to 4, and compare
+    /// with 4 epochs in one go; a resume with another seed is refused, naming the setting.
+    @Test func resumeThroughTheExecutableMatchesOneUninterruptedRun() throws {
+        try withTemporaryDirectory { work in
+            let data = try writeBlockDataDirectory(in: work, trainCount: 300)
+            let common = ["train", "--data-dir", data, "--batch-size", "32", "--learning-rate", "0.02", "--threads", "2"]
+            let whole = try CommandRun(common + ["--epochs", "4", "--model", work + "/whole.safetensors"])
+            #expect(whole.status == 0, "\(whole.standardError)")
+            let first = try CommandRun(common + ["--epochs", "2", "--model", work + "/first.safetensors", "--checkpoint-every", "2",
+                                                 "--checkpoint", work + "/run.checkpoint"])
+            #expect(first.status == 0 && first.standardError.contains("saved checkpoint after epoch 2"), "\(first.standardError)")
+            let resumed = try CommandRun(common + ["--epochs", "4", "--model", work + "/resumed.safetensors", "--resume", work + "/run.checkpoint"])
+            #expect(resumed.status == 0 && resumed.standardError.contains("resuming after epoch 2"), "\(resumed.standardError)")
+            #expect(try SafeTensorsFile.read(work + "/resumed.safetensors").model == SafeTensorsFile.read(work + "/whole.safetensors").model)
+
+            let reseeded = try CommandRun(common + ["--epochs", "4", "--seed", "7", "--model", work + "/other.safetensors",
+                                                    "--resume", work + "/run.checkpoint"])
+            #expect(reseeded.status == 1)
+            #expect(reseeded.standardError.contains("seed = 42, this run has 7"), "\(reseeded.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: work + "/other.safetensors"))
+        }
+    }
+}
