@@ -109,10 +109,7 @@ public enum FileIO {
     /// Runs `produce` with a temporary path in the directory of `path`, then fsyncs the file it
     /// wrote and renames it to `path`. Used by writers that need a path (libpng) rather than bytes.
     public static func writeAtomically(to path: String, _ produce: (String) throws -> Void) throws {
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw FileAccessError(path: path, problem: .targetIsDirectory)
-        }
+        try refuseDirectoryTarget(path)
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temporaryPath = (directory.isEmpty ? "" : directory + "/")
@@ -126,6 +123,15 @@ public enum FileIO {
         } catch {
             unlink(temporaryPath)
             throw error
+        }
+    }
+
+    /// Throws `FileAccessError.targetIsDirectory` when `path` is an existing directory, so that a
+    /// command can refuse an output path before it does any work.
+    public static func refuseDirectoryTarget(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw FileAccessError(path: path, problem: .targetIsDirectory)
         }
     }
 
