@@ -7,13 +7,15 @@ struct Train: ParsableCommand {
         discussion: """
             Minibatch SGD with momentum on the fused softmax–cross-entropy gradient p − y, with L2 \
             on the weights and a per-epoch learning-rate decay. Prints one line per epoch, then the \
-            accuracy on the 10,000 test images, and saves the model atomically.
+            accuracy on the 10,000 test images, and saves the model atomically. While it runs, standard \
+            error shows a live progress bar when it is a terminal and one plain line per epoch otherwise.
             """)
 
     private static let defaults = TrainingConfiguration()
 
     @OptionGroup var data: DataOptions
     @OptionGroup var modelPath: ModelPathOption
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: "Passes over the training set.")
     var epochs: Int = defaults.epochs
@@ -45,6 +47,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Also write the per-epoch metrics to this CSV file, for plotting.", valueName: "file"))
+    var metricsCsv: String?
+
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -72,8 +77,11 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        for output in [modelPath.model] + (metricsCsv.map { [$0] } ?? []) {
+            try FileIO.refuseDirectoryTarget(output)
+        }
         let directory = data.directory
-        printDiagnostic("loading MNIST from \(directory.path)")
+        progress.diagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
         let (allTraining, test) = (splits[0], splits[1])
         guard validationSplit < allTraining.count else {
@@ -82,20 +90,34 @@ struct Train: ParsableCommand {
         let trainingCount = allTraining.count - validationSplit
         let training = validationSplit == 0 ? allTraining : allTraining.slice(0 ..< trainingCount)
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
-        printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
+        progress.diagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
 
         let report = TrainingReport(json: json)
         report.begin()
-        var lastEpoch: EpochSummary?
+        var epochSummaries: [EpochSummary] = []
+        var lastBatch: BatchProgress?
+        let liveProgress = TrainingProgress(style: progress.style, epochs: epochs)
+        defer { liveProgress.finish() }
         let clock = ContinuousClock()
         let started = clock.now
-        let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(on: training, validation: validation) { summary in
-            lastEpoch = summary
-            report.epoch(summary)
-        }
+        let model = try SoftmaxTrainer(configuration: trainingConfiguration).train(
+            on: training, validation: validation,
+            afterEpoch: { summary in
+                epochSummaries.append(summary)
+                liveProgress.epochFinished(summary, lastBatch: lastBatch)
+                report.epoch(summary)
+            },
+            afterBatch: { batch in
+                lastBatch = batch
+                liveProgress.batchFinished(batch)
+            })
         let trainingSeconds = (clock.now - started).seconds
         let evaluation = Evaluation(of: model, on: test)
         report.summary(evaluation, trainingSeconds: trainingSeconds, modelPath: modelPath.model)
+        if let metricsCsv {
+            try FileIO.writeAtomically(Array(TrainingReport.csv(epochSummaries).utf8), to: metricsCsv)
+            progress.diagnostic("wrote metrics to \(metricsCsv)")
+        }
 
         let digests = allTraining.contentDigests()
         var metadata: [String: String] = [
@@ -106,12 +128,12 @@ struct Train: ParsableCommand {
             "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
             "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
         ]
-        if let lastEpoch {
+        if let lastEpoch = epochSummaries.last {
             metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
         try SafeTensorsFile.write(StoredModel(model: model, metadata: metadata), to: modelPath.model)
-        printDiagnostic("saved model to \(modelPath.model)")
+        progress.diagnostic("saved model to \(modelPath.model)")
     }
 }

@@ -64,9 +64,11 @@ public struct SoftmaxTrainer: Sendable {
         self.configuration = configuration
     }
 
-    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
+    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends, and
+    /// `afterBatch` where the epoch stands after each batch.
     public func train(on data: LabeledImages, validation: LabeledImages? = nil,
-                      afterEpoch: (EpochSummary) -> Void = { _ in }) throws -> SoftmaxModel
+                      afterEpoch: (EpochSummary) -> Void = { _ in },
+                      afterBatch: (BatchProgress) -> Void = { _ in }) throws -> SoftmaxModel
     {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0, "invalid configuration")
@@ -95,6 +97,8 @@ public struct SoftmaxTrainer: Sendable {
                 }
                 objectiveSum += objective
                 correct += batchCorrect
+                afterBatch(BatchProgress(epoch: epoch, batchesDone: batches, samplesDone: batchEnd, sampleCount: data.count,
+                                         batchSize: configuration.batchSize, runningLoss: objectiveSum / Double(batches)))
             }
 
             // Each batch's loss is measured before its step, so check the weights the last step made.
