@@ -119,13 +119,14 @@ final class TrainingProgress {
         let elapsed = (clock.now - epochStarted).seconds
         let rate = Double(progress.samplesDone) / max(elapsed, 1e-9)
         let eta = elapsed * Double(progress.batchCount - progress.batchesDone) / Double(progress.batchesDone)
-        let counts = "\(progress.batchesDone)/\(progress.batchCount) batches"
-        let details = "\(siRate(rate)) samples/s  loss \(String(format: "%.4f", progress.runningLoss))  ETA \(shortDuration(eta))"
-        let prefix = "epoch \(progress.epoch)/\(epochs) "
-        let barWidth = min(30, max(10, StatusLine.columns - 1 - prefix.count - counts.count - details.count - 6))
+        let details = "\(progress.batchesDone)/\(progress.batchCount) batches, \(siRate(rate)) samples/s, "
+            + "loss \(String(format: "%.4f", progress.runningLoss)), ETA \(shortDuration(eta))"
+        // The bar takes what a typical line leaves of the terminal's width (8 to 30 columns), the
+        // same for every frame so that it does not jitter.
+        let barWidth = min(30, max(8, StatusLine.columns - 72))
         let filled = barWidth * progress.batchesDone / progress.batchCount
         let bar = String(repeating: "=", count: filled) + (filled < barWidth ? ">" + String(repeating: " ", count: barWidth - filled - 1) : "")
-        line.show(prefix + "[" + bar + "] " + counts + "  " + details)
+        line.show("epoch \(progress.epoch)/\(epochs) [\(bar)] \(details)")
     }
 
     /// At the end of each epoch: clears the bar (live) or prints the epoch's line (lines).
