@@ -21,13 +21,35 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
+    @Option(help: ArgumentHelp("Draw the confusion matrix as a PNG heatmap: cells shaded by row-normalised rate, counts written in.",
+                               valueName: "file"))
+    var confusionPng: String?
+
+    @Option(help: ArgumentHelp("Draw the most confidently misclassified images as a PNG montage, labelled true→predicted with the probability.",
+                               valueName: "file"))
+    var errorsPng: String?
+
+    @Option(help: ArgumentHelp("How many misclassified images --errors-png shows (1 to \(Self.errorLimitRange.upperBound)).", valueName: "n"))
+    var errorCount: Int = 24
+
+    static let errorLimitRange = 1 ... 120
+
     func validate() throws {
         guard (images == nil) == (labels == nil) else {
             throw ValidationError("--images and --labels go together: give both or neither")
         }
+        guard Self.errorLimitRange.contains(errorCount) else {
+            throw ValidationError("--error-count must be between 1 and \(Self.errorLimitRange.upperBound)")
+        }
+        guard confusionPng == nil || confusionPng != errorsPng else {
+            throw ValidationError("--confusion-png and --errors-png name the same file")
+        }
     }
 
     func run() throws {
+        for output in [confusionPng, errorsPng].compactMap({ $0 }) {
+            try FileIO.requireWritableTarget(output)
+        }
         let stored = try SafeTensorsFile.read(model)
         let testSet: LabeledImages
         let source: String
@@ -41,7 +63,18 @@ struct Evaluate: ParsableCommand {
         }
         let preprocessing = stored.preprocessing
         if preprocessing != .none { printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it") }
-        let evaluation = Evaluation(of: stored.model, on: preprocessing.apply(to: testSet), lossFunction: stored.lossFunction)
+        let prepared = preprocessing.apply(to: testSet)
+        let evaluation = Evaluation(of: stored.model, on: prepared, lossFunction: stored.lossFunction)
+        if let confusionPng {
+            try PNGFile.write(ConfusionHeatmap.render(evaluation.confusion), to: confusionPng)
+            printDiagnostic("wrote the confusion heatmap to \(confusionPng)")
+        }
+        if let errorsPng {
+            // The images as the model saw them (deskewed, when it was trained so).
+            let mistakes = Misclassification.mostConfident(of: stored.model, on: prepared, limit: errorCount)
+            try PNGFile.write(MisclassificationMontage.render(mistakes, images: prepared), to: errorsPng)
+            printDiagnostic("wrote \(mistakes.count) misclassified images to \(errorsPng)")
+        }
         if json {
             print(try EvaluationReport(evaluation: evaluation, stored: stored, model: model, images: source).jsonString())
         } else {

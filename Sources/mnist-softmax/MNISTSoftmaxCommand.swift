@@ -4,13 +4,13 @@ import ArgumentParser
 struct MNISTSoftmaxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-softmax",
-        abstract: "Softmax regression on MNIST: read IDX files, train, evaluate, draw the weights.",
+        abstract: "Softmax regression on MNIST: read IDX files, train, evaluate, predict your own digits, draw the weights.",
         discussion: """
             The data directory is --data-dir, else $\(DataOptions.environmentVariable), else \(DataOptions.defaultPath). \
             Run `mnist-softmax fetch` once to download and verify the four MNIST files into it.
 
             Exit status: 0 on success, 64 for usage errors, 1 for any other failure.
             """,
-        subcommands: [Fetch.self, Train.self, Evaluate.self, ExportWeights.self]
+        subcommands: [Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self]
     )
 }

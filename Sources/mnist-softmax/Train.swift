@@ -13,13 +13,15 @@ struct Train: ParsableCommand {
             gradient p − y, with L2 on the weights and a learning rate that decays per epoch. \
             --optimizer lbfgs instead minimises the same objective over the whole training set. \
             Prints one line per epoch (or iteration), then the accuracy on the 10,000 test images, \
-            and saves the model atomically.
+            and saves the model atomically. While it runs, standard error shows a live progress bar \
+            when it is a terminal and one plain line per epoch otherwise.
             """)
 
     private static let defaults = TrainingConfiguration()
 
     @OptionGroup var data: DataOptions
     @OptionGroup var modelPath: ModelPathOption
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: "sgd: minibatch SGD with momentum; lbfgs: full-batch L-BFGS with a Wolfe line search.")
     var optimizer: Optimizer = defaults.optimizer
@@ -84,6 +86,9 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
     var json = false
+
+    @Option(help: ArgumentHelp("Also write the per-epoch metrics to this CSV file, for plotting.", valueName: "file"))
+    var metricsCsv: String?
 
     /// Where checkpoints go.
     var checkpointPath: String { checkpoint ?? modelPath.model + ".checkpoint" }
@@ -154,13 +159,15 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try FileIO.requireWritableTarget(modelPath.model)
+        for output in [modelPath.model] + (metricsCsv.map { [$0] } ?? []) {
+            try FileIO.requireWritableTarget(output)
+        }
         StopSignals.install()
         let directory = data.directory
-        printDiagnostic("loading MNIST from \(directory.path)")
+        progress.diagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
         let preprocessing: Preprocessing = deskew ? .deskew : .none
-        if deskew { printDiagnostic("deskewing \(splits[0].count + splits[1].count) images") }
+        if deskew { progress.diagnostic("deskewing \(splits[0].count + splits[1].count) images") }
         let (allTraining, test) = (preprocessing.apply(to: splits[0]), preprocessing.apply(to: splits[1]))
         guard validationSplit < allTraining.count else {
             throw ValidationError("--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
@@ -168,7 +175,7 @@ struct Train: ParsableCommand {
         let trainingCount = allTraining.count - validationSplit
         let training = validationSplit == 0 ? allTraining : allTraining.slice(0 ..< trainingCount)
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
-        printDiagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
+        progress.diagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
 
         let configuration = trainingConfiguration
         let digests = splits[0].contentDigests()
@@ -176,7 +183,7 @@ struct Train: ParsableCommand {
         let resumed = try resume.map { path in
             let checkpoint = try TrainingCheckpoint.read(path)
             try checkpoint.requireSettings(settings, path: path)
-            printDiagnostic("resuming after epoch \(checkpoint.epochsCompleted) from \(path)")
+            progress.diagnostic("resuming after epoch \(checkpoint.epochsCompleted) from \(path)")
             return checkpoint
         }
         let policy = try checkpointEvery.map { interval in
@@ -185,12 +192,16 @@ struct Train: ParsableCommand {
                 var checkpoint = checkpoint
                 checkpoint.settings = settings
                 try checkpoint.write(to: checkpointPath)
-                printDiagnostic("saved checkpoint after epoch \(checkpoint.epochsCompleted) to \(checkpointPath)")
+                progress.diagnostic("saved checkpoint after epoch \(checkpoint.epochsCompleted) to \(checkpointPath)")
             }
         }
         let report = TrainingReport(json: json, optimizer: optimizer)
         report.begin()
-        var lastEpoch: EpochSummary?
+        var epochSummaries: [EpochSummary] = []
+        var lastBatch: BatchProgress?
+        let liveProgress = TrainingProgress(style: progress.style, epochs: optimizer == .sgd ? configuration.epochs : configuration.maxIterations,
+                                            unit: optimizer == .sgd ? "epoch" : "iteration")
+        defer { liveProgress.finish() }
         let clock = ContinuousClock()
         let started = clock.now
         let outcome: TrainingOutcome
@@ -198,8 +209,13 @@ struct Train: ParsableCommand {
             outcome = try SoftmaxTrainer(configuration: configuration).run(
                 on: training, validation: validation, resumingFrom: resumed, checkpoints: policy,
                 afterEpoch: { summary in
-                    lastEpoch = summary
+                    epochSummaries.append(summary)
+                    liveProgress.epochFinished(summary, lastBatch: lastBatch)
                     report.epoch(summary)
+                },
+                afterBatch: { batch in
+                    lastBatch = batch
+                    liveProgress.batchFinished(batch)
                 },
                 shouldStop: { StopSignals.received != nil })
         } catch let interrupted as TrainingInterrupted {
@@ -209,11 +225,15 @@ struct Train: ParsableCommand {
         }
         let trainingSeconds = (clock.now - started).seconds
         if let reason = outcome.stoppedBecause {
-            printDiagnostic("stopped after \(optimizer == .sgd ? "epoch" : "iteration") \(outcome.epochsRun): \(reason)"
+            progress.diagnostic("stopped after \(optimizer == .sgd ? "epoch" : "iteration") \(outcome.epochsRun): \(reason)"
                 + (outcome.bestEpoch.map { "; keeping the weights of \(optimizer == .sgd ? "epoch" : "iteration") \($0)" } ?? ""))
         }
         let evaluation = Evaluation(of: outcome.model, on: test, lossFunction: loss)
         report.summary(evaluation, trainingSeconds: trainingSeconds, epochsRun: outcome.epochsRun, modelPath: modelPath.model)
+        if let metricsCsv {
+            try FileIO.writeAtomically(Array(TrainingReport.csv(epochSummaries).utf8), to: metricsCsv)
+            progress.diagnostic("wrote metrics to \(metricsCsv)")
+        }
 
         var metadata: [String: String] = [
             "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
@@ -238,14 +258,14 @@ struct Train: ParsableCommand {
         if let patience { metadata["patience"] = String(patience) }
         if let best = outcome.bestEpoch { metadata["best_epoch"] = String(best) }
         if let reason = outcome.stoppedBecause { metadata["stopped_because"] = reason }
-        if let lastEpoch {
+        if let lastEpoch = epochSummaries.last {
             metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
         if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
         try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
-        printDiagnostic("saved model to \(modelPath.model)")
+        progress.diagnostic("saved model to \(modelPath.model)")
     }
 
     /// What a checkpoint must share with the run that continues it: everything that changes the

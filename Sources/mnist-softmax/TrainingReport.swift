@@ -43,6 +43,21 @@ struct TrainingReport {
         }
     }
 
+    /// The `--metrics-csv` file: a header row, then one row per epoch; an epoch without
+    /// validation leaves its validation cells empty.
+    static func csv(_ epochs: [EpochSummary]) -> String {
+        var lines = ["epoch,loss,train_accuracy,validation_accuracy,validation_loss,learning_rate,seconds"]
+        for summary in epochs {
+            let cells: [String] = [
+                String(summary.epoch), String(summary.trainingLoss), String(summary.trainingAccuracy),
+                summary.validation.map { String($0.accuracy) } ?? "", summary.validation.map { String($0.meanLoss) } ?? "",
+                String(summary.learningRate), String(summary.seconds),
+            ]
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// One JSON object on one line, keys sorted; nil values are written as null.
     private func emit(_ object: [String: Any]) {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])

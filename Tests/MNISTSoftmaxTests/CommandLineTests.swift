@@ -17,6 +17,15 @@ enum RealMNIST {
 
     static let unavailableReason: Comment =
         "no MNIST data: set MNIST_DATA_DIR, put it in ../shared/mnist, or run `mnist-softmax fetch`"
+
+    /// A model trained by `mnist-softmax train` with its defaults, made once for the tests that
+    /// need one (in a temporary folder that lives as long as the test process); nil without data.
+    static let defaultModel: String? = {
+        guard let directory, let work = try? makeScratchDirectory("mnist-softmax-default-model") else { return nil }
+        let path = work + "/default.safetensors"
+        let run = try? CommandRun(["train", "--data-dir", directory, "--model", path, "--quiet"])
+        return run?.status == 0 ? path : nil
+    }()
 }
 
 /// Runs the `mnist-softmax` executable built beside the test bundle.
@@ -28,7 +37,9 @@ struct CommandRun {
     static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("mnist-softmax")
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Runs `executable` (mnist-softmax by default) with `arguments` and no standard input;
+    /// `environment` is added to the test's own, less $MNIST_DATA_DIR.
+    init(_ arguments: [String], environment: [String: String] = [:], executable: URL = CommandRun.executable) throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -36,7 +47,8 @@ struct CommandRun {
         try Data().write(to: outputURL)
         try Data().write(to: errorURL)
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
+        process.standardInput = FileHandle.nullDevice
         process.arguments = arguments
         var processEnvironment = ProcessInfo.processInfo.environment
         processEnvironment[DataDirectory.environmentVariable] = nil

@@ -114,3 +114,13 @@ func thrownNothing<R>(sourceLocation: SourceLocation = #_sourceLocation, _ body:
         return nil
     }
 }
+
+/// Writes `train` and `test` as the four raw IDX files of a data directory at `directory`.
+func writeDataDirectory(train: LabeledImages, test: LabeledImages, to directory: String) throws {
+    for (split, data) in [(MNISTSplit.train, train), (.test, test)] {
+        let images = IDXArray(dimensions: [data.count, data.rows, data.columns], elements: .uint8(data.pixels))
+        let labels = IDXArray(dimensions: [data.count], elements: .uint8(data.labels))
+        try FileIO.writeAtomically(images.encoded(), to: directory + "/" + split.imagesFile.name)
+        try FileIO.writeAtomically(labels.encoded(), to: directory + "/" + split.labelsFile.name)
+    }
+}

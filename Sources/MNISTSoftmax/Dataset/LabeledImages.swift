@@ -11,6 +11,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
         case wrongImageSize(rows: Int, columns: Int)
         case missingFile(name: String, directory: String)
         case emptyDataset
+        case imageIndexOutOfRange(index: Int, count: Int)
     }
 
     public let path: String
@@ -42,6 +43,9 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(directory): no \(name) or \(name).gz in the data directory\nHINT: run `mnist-softmax fetch --data-dir \(directory)` to download and verify MNIST"
         case .emptyDataset:
             return "\(path): holds no images"
+        case .imageIndexOutOfRange(let index, let count):
+            return count == 0 ? "\(path): holds no images, so there is no image \(index)"
+                : "\(path): has no image \(index); its images are numbered 0…\(count - 1)"
         }
     }
 }

@@ -33,7 +33,7 @@ public struct PNGError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads and writes 8-bit RGB PNG files through libpng's simplified API
+/// Reads and writes 8-bit RGB and greyscale PNG files through libpng's simplified API
 /// (`png_image_write_to_file`, `png_image_begin_read_from_file`, `png_image_finish_read`),
 /// which reports errors through return values rather than `setjmp`/`longjmp`.
 public enum PNGFile {
@@ -50,16 +50,30 @@ public enum PNGFile {
     /// (such as a missing or read-only directory); throws `FileAccessError` when `path` is a
     /// directory or the finished file cannot be synced or renamed into place.
     public static func write(_ image: RGBImage, to path: String) throws {
-        try validateForWriting(image, path: path)
+        try write(image.pixels, width: image.width, height: image.height, channels: 3,
+                  format: png_uint_32(PNG_FORMAT_RGB), to: path)
+    }
+
+    /// Writes `image` to `path` as an 8-bit greyscale PNG (0 black, 255 white), atomically, with
+    /// the same checks and errors as the RGB `write`.
+    public static func write(_ image: GrayImage, to path: String) throws {
+        try write(image.pixels, width: image.width, height: image.height, channels: 1,
+                  format: png_uint_32(PNG_FORMAT_GRAY), to: path)
+    }
+
+    /// pixels: (height, width, channels) row-major u8, in libpng's `format`.
+    private static func write(_ pixels: [UInt8], width: Int, height: Int, channels: Int,
+                              format: png_uint_32, to path: String) throws {
+        try validateForWriting(byteCount: pixels.count, width: width, height: height, channels: channels, path: path)
         try FileIO.writeAtomically(to: path) { temporaryPath in
             var control = png_image()
             control.version = png_uint_32(PNG_IMAGE_VERSION)
-            control.width = png_uint_32(image.width)
-            control.height = png_uint_32(image.height)
-            control.format = png_uint_32(PNG_FORMAT_RGB)
-            // Rows are contiguous: 3 bytes per pixel; fits in png_int_32 below the pixel cap.
-            let rowStride = png_int_32(image.width * 3)
-            let written = image.pixels.withUnsafeBytes { bytes in
+            control.width = png_uint_32(width)
+            control.height = png_uint_32(height)
+            control.format = format
+            // Rows are contiguous; the stride fits in png_int_32 below the pixel cap.
+            let rowStride = png_int_32(width * channels)
+            let written = pixels.withUnsafeBytes { bytes in
                 png_image_write_to_file(&control, temporaryPath, 0, bytes.baseAddress, rowStride, nil)
             }
             guard written != 0, !failed(control) else {
@@ -82,6 +96,32 @@ public enum PNGFile {
     /// would otherwise block), and `PNGError` for files that are not PNG, are truncated or
     /// corrupt, or are too large.
     public static func read(_ path: String) throws -> RGBImage {
+        let (width, height, pixels) = try read(path, format: png_uint_32(PNG_FORMAT_RGB), channels: 3)
+        guard let image = RGBImage(width: width, height: height, pixels: pixels) else {
+            throw PNGError(path: path, operation: .read, message: "libpng returned an image of the wrong size")
+        }
+        return image
+    }
+
+    /// Reads the PNG file at `path` as 8-bit grey (sRGB luminance, 0 black … 255 white) and
+    /// alpha (0 transparent … 255 opaque), without compositing: colour images are converted to
+    /// grey by libpng, and images without alpha get an all-255 alpha plane.
+    ///
+    /// Same limits and errors as `read(_:)`.
+    public static func readGrayAndAlpha(_ path: String) throws -> (gray: GrayImage, alpha: GrayImage) {
+        let (width, height, pixels) = try read(path, format: png_uint_32(PNG_FORMAT_GA), channels: 2)
+        // pixels: (height, width, 2) row-major, (grey, alpha) pairs.
+        guard let gray = GrayImage(width: width, height: height, pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] }),
+              let alpha = GrayImage(width: width, height: height, pixels: stride(from: 1, to: pixels.count, by: 2).map { pixels[$0] })
+        else {
+            throw PNGError(path: path, operation: .read, message: "libpng returned an image of the wrong size")
+        }
+        return (gray, alpha)
+    }
+
+    /// The pixels of the PNG at `path` in libpng's `format` of `channels` bytes per pixel:
+    /// (height, width, channels) row-major. Alpha, if the format has none, is composited onto white.
+    private static func read(_ path: String, format: png_uint_32, channels: Int) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         try FileIO.requireRegularFile(path)
         var control = png_image()
         control.version = png_uint_32(PNG_IMAGE_VERSION)
@@ -99,12 +139,11 @@ public enum PNGFile {
                            message: "image is \(width)×\(height) = \(width * height) pixels, "
                                + "above the limit of \(maximumPixelCount)")
         }
-        control.format = png_uint_32(PNG_FORMAT_RGB)
-        // pixels: (height, width, 3) row-major.
-        var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        control.format = format
+        var pixels = [UInt8](repeating: 255, count: width * height * channels)
         var white = png_color(red: 255, green: 255, blue: 255)
         let finished = pixels.withUnsafeMutableBytes { bytes in
-            png_image_finish_read(&control, &white, bytes.baseAddress, png_int_32(width * 3), nil)
+            png_image_finish_read(&control, &white, bytes.baseAddress, png_int_32(width * channels), nil)
         }
         guard finished != 0, !failed(control) else {
             let message = messageText(of: control)
@@ -112,26 +151,23 @@ public enum PNGFile {
             throw PNGError(path: path, operation: .read, message: message,
                            hint: "the image data is incomplete or corrupt: the file is probably truncated")
         }
-        guard let image = RGBImage(width: width, height: height, pixels: pixels) else {
-            throw PNGError(path: path, operation: .read, message: "libpng returned an image of the wrong size")
-        }
-        return image
+        return (width, height, pixels)
     }
 
-    private static func validateForWriting(_ image: RGBImage, path: String) throws {
+    private static func validateForWriting(byteCount: Int, width: Int, height: Int, channels: Int, path: String) throws {
         func refuse(_ message: String) -> PNGError {
             PNGError(path: path, operation: .write, message: message)
         }
-        guard image.width > 0, image.height > 0 else {
-            throw refuse("a PNG needs at least one row and one column, got \(image.width)×\(image.height)")
+        guard width > 0, height > 0 else {
+            throw refuse("a PNG needs at least one row and one column, got \(width)×\(height)")
         }
-        guard image.width * image.height <= maximumPixelCount else {
-            throw refuse("image is \(image.width)×\(image.height) pixels, above the limit of \(maximumPixelCount)")
+        guard width * height <= maximumPixelCount else {
+            throw refuse("image is \(width)×\(height) pixels, above the limit of \(maximumPixelCount)")
         }
-        let expectedByteCount = image.width * image.height * 3
-        guard image.pixels.count == expectedByteCount else {
-            throw refuse("pixel buffer holds \(image.pixels.count) bytes; "
-                + "a \(image.width)×\(image.height) RGB image needs \(expectedByteCount)")
+        let expectedByteCount = width * height * channels
+        guard byteCount == expectedByteCount else {
+            throw refuse("pixel buffer holds \(byteCount) bytes; "
+                + "a \(width)×\(height) image of \(channels) channel\(channels == 1 ? "" : "s") needs \(expectedByteCount)")
         }
     }
 

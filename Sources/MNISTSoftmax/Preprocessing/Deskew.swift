@@ -15,6 +15,20 @@ public enum Preprocessing: String, CaseIterable, Sendable {
         case .deskew: Deskew.deskewed(data)
         }
     }
+
+    /// Applies the preprocessing to one image. image: (rows, columns) u8 row-major.
+    public func apply(toImage image: [UInt8], rows: Int, columns: Int) -> [UInt8] {
+        switch self {
+        case .none:
+            return image
+        case .deskew:
+            var output = [UInt8](repeating: 0, count: image.count)
+            image.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { Deskew.deskew(input, rows: rows, columns: columns, into: $0) }
+            }
+            return output
+        }
+    }
 }
 
 /// Straightens slanted handwriting by its image moments.

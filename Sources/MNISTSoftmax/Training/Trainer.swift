@@ -67,15 +67,18 @@ public struct SoftmaxTrainer: Sendable {
     }
 
     /// Trains from the zero model and returns the weights; `afterEpoch` sees each epoch's summary
-    /// as it ends. See `run` for `shouldStop`.
+    /// as it ends, and `afterBatch` where the epoch stands after each SGD batch. See `run` for
+    /// `shouldStop`.
     public func train(on data: LabeledImages, validation: LabeledImages? = nil,
                       afterEpoch: (EpochSummary) -> Void = { _ in },
+                      afterBatch: (BatchProgress) -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) throws -> SoftmaxModel
     {
-        try run(on: data, validation: validation, afterEpoch: afterEpoch, shouldStop: shouldStop).model
+        try run(on: data, validation: validation, afterEpoch: afterEpoch, afterBatch: afterBatch, shouldStop: shouldStop).model
     }
 
-    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends.
+    /// Trains from the zero model; `afterEpoch` sees each epoch's summary as it ends, and
+    /// `afterBatch` where the epoch stands after each SGD batch.
     /// With `configuration.patience` and a validation set, stops once the validation loss has
     /// not improved for that many epochs, and returns the best weights.
     ///
@@ -88,6 +91,7 @@ public struct SoftmaxTrainer: Sendable {
     /// `checkpoints` receives the state every few epochs.
     public func run(on data: LabeledImages, validation: LabeledImages? = nil, resumingFrom checkpoint: TrainingCheckpoint? = nil,
                     checkpoints: CheckpointPolicy? = nil, afterEpoch: (EpochSummary) -> Void = { _ in },
+                    afterBatch: (BatchProgress) -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) throws -> TrainingOutcome
     {
         precondition(configuration.optimizer == .sgd || (checkpoint == nil && checkpoints == nil), "checkpoints are SGD's")
@@ -107,7 +111,7 @@ public struct SoftmaxTrainer: Sendable {
         }
         let (epochsRun, stoppedBecause) = switch configuration.optimizer {
         case .sgd: try trainBySGD(state, on: data, validation: validation, resumingFrom: checkpoint, checkpoints: checkpoints,
-                                  finishEpoch: finishEpoch, shouldStop: shouldStop)
+                                  finishEpoch: finishEpoch, afterBatch: afterBatch, shouldStop: shouldStop)
         case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
@@ -119,7 +123,8 @@ public struct SoftmaxTrainer: Sendable {
     /// early, if it did.
     private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
                             resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: CheckpointPolicy?,
-                            finishEpoch: (EpochSummary) -> Bool, shouldStop: () -> Bool) throws -> (Int, String?)
+                            finishEpoch: (EpochSummary) -> Bool, afterBatch: (BatchProgress) -> Void,
+                            shouldStop: () -> Bool) throws -> (Int, String?)
     {
         var order = (0 ..< Int32(data.count)).map { $0 }
         var generator = SeededGenerator(seed: configuration.seed)
@@ -136,7 +141,7 @@ public struct SoftmaxTrainer: Sendable {
             let started = clock.now
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
-            var objectiveSum = 0.0, correct = 0, batches = 0
+            var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
             let batchCount = (data.count + configuration.batchSize - 1) / configuration.batchSize
             if shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: 0) }
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
@@ -150,6 +155,9 @@ public struct SoftmaxTrainer: Sendable {
                     }
                     objectiveSum += objective
                     correct += step.correct
+                    samplesDone += step.count
+                    afterBatch(BatchProgress(epoch: epoch, batchesDone: batches, samplesDone: samplesDone, sampleCount: data.count,
+                                             batchSize: configuration.batchSize, runningLoss: objectiveSum / Double(batches)))
                     // Asked before every batch: here for the next one of this epoch.
                     if batches < batchCount, shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: batches) }
                 }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import MNISTSoftmax
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify your own digit images (PNG), or one image of an IDX file.",
+        discussion: """
+            A PNG may have any size, be grey or colour, have an alpha channel, and show a dark digit on \
+            a light background or a light one on a dark background (detected from the border and \
+            inverted as needed). It is prepared as MNIST prepared its digits: cropped to the ink, fitted \
+            into 20×20 keeping the aspect ratio, and placed in 28×28 by its centre of mass. Prints the 3 \
+            most probable classes per image. IDX images are used as they are (they are MNIST's own).
+            """)
+
+    static let shownClasses = 3
+
+    @OptionGroup var modelPath: ModelPathOption
+
+    @Argument(help: ArgumentHelp("PNG images, each of one digit.", valueName: "image.png"))
+    var images: [String] = []
+
+    @Option(help: ArgumentHelp("IDX image file to take one image from, instead of PNG files (needs --index).", valueName: "file"))
+    var idx: String?
+
+    @Option(help: ArgumentHelp("Position of the image in the --idx file, from 0.", valueName: "n"))
+    var index: Int?
+
+    @Flag(help: "Print a JSON array with one object per input: {\"file\", \"top\": [{\"label\", \"probability\"}, …]}.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write the 28×28 image the model saw (white ink on black, as in MNIST) as a greyscale PNG; needs exactly one input.",
+                               valueName: "file"))
+    var savePreprocessed: String?
+
+    func validate() throws {
+        guard (idx == nil) == (index == nil) else {
+            throw ValidationError("--idx and --index go together: give both or neither")
+        }
+        guard idx == nil || images.isEmpty else {
+            throw ValidationError("give PNG images or --idx with --index, not both")
+        }
+        guard idx != nil || !images.isEmpty else {
+            throw ValidationError("give at least one PNG image, or --idx FILE --index N")
+        }
+        guard (index ?? 0) >= 0 else { throw ValidationError("--index must be zero or positive") }
+        guard savePreprocessed == nil || images.count <= 1 else {
+            throw ValidationError("--save-preprocessed needs exactly one input; \(images.count) images were given")
+        }
+    }
+
+    /// One input's outcome: its classes, or why it could not be classified.
+    struct Outcome: Encodable {
+        let file: String
+        let index: Int?
+        let top: [ClassProbability]?
+        let error: String?
+    }
+
+    func run() throws {
+        if let savePreprocessed { try FileIO.requireWritableTarget(savePreprocessed) }
+        let stored = try SafeTensorsFile.read(modelPath.model)
+        var outcomes: [Outcome] = []
+        if let idx, let index {
+            let input = try IDXArray.read(contentsOf: idx).image(at: index, path: idx)
+            guard input.width == 28 && input.height == 28 else {
+                throw DatasetError(path: idx, problem: .wrongImageSize(rows: input.height, columns: input.width))
+            }
+            outcomes.append(try classify(input, file: idx, index: index, stored: stored))
+        } else {
+            for path in images {
+                do {
+                    let (gray, alpha) = try PNGFile.readGrayAndAlpha(path)
+                    let digit = try DigitPreprocessor.preprocess(gray: gray, alpha: alpha, path: path)
+                    outcomes.append(try classify(digit.input, file: path, index: nil, stored: stored))
+                } catch {
+                    // Report it and go on with the other images; the exit status says one failed.
+                    printDiagnostic("error: \(error)")
+                    outcomes.append(Outcome(file: path, index: nil, top: nil, error: String(describing: error)))
+                }
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
+        } else {
+            for outcome in outcomes {
+                guard let top = outcome.top else { continue }
+                let name = outcome.index.map { "\(outcome.file)[\($0)]" } ?? outcome.file
+                print("\(name): " + top.map { "\($0.label) \(percent(Double($0.probability)))" }.joined(separator: ", "))
+            }
+        }
+        if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
+    }
+
+    /// The top classes of a 28×28 model input, after the preprocessing the model was trained with
+    /// (deskewing), and after saving what the model sees when --save-preprocessed asks.
+    private func classify(_ digit: GrayImage, file: String, index: Int?, stored: StoredModel) throws -> Outcome {
+        let prepared = stored.preprocessing.apply(toImage: digit.pixels, rows: digit.height, columns: digit.width)
+        let input = GrayImage(width: digit.width, height: digit.height, pixels: prepared)!
+        if let savePreprocessed {
+            try PNGFile.write(input, to: savePreprocessed)
+            printDiagnostic("saved the 28×28 model input to \(savePreprocessed)")
+        }
+        return Outcome(file: file, index: index, top: stored.model.mostProbableClasses(forPixels: input.pixels, count: Self.shownClasses),
+                       error: nil)
+    }
+}
