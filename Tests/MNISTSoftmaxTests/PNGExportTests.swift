@@ -133,6 +133,34 @@ struct PNGExportTests {
         }
     }
 
+    /// The smallest image: a 1×1 file written by us, and one that is only a header claiming 1×1
+    /// with no pixel data (truncated), which must fail cleanly rather than read past the end.
+    @Test func oneByOneImageRoundTripsAndATruncatedOneIsRefused() throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/dot.png"
+            let image = try #require(RGBImage(width: 1, height: 1, pixels: [12, 34, 56]))
+            try PNGFile.write(image, to: path)
+            #expect(try PNGFile.read(path) == image)
+
+            let emptyPath = directory + "/empty-dot.png"
+            try Data(Self.headerOnlyPNG(width: 1, height: 1)).write(to: URL(fileURLWithPath: emptyPath))
+            let error = #expect(throws: PNGError.self) { try PNGFile.read(emptyPath) }
+            #expect(error?.hint?.contains("truncated") == true, "\(String(describing: error))")
+        }
+    }
+
+    /// One row more than 8192 × 8192 is refused from the header, with the size and the cap
+    /// named, before the 192 MiB buffer such an image needs is allocated.
+    @Test func oneRowAboveThePixelCapIsRefusedNamingSizeAndCap() throws {
+        try Self.withTemporaryDirectory { directory in
+            let path = directory + "/tall.png"
+            try Data(Self.headerOnlyPNG(width: 8192, height: 8193)).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
+            #expect(error?.message == "image is 8192×8193 = 67117056 pixels, above the limit of \(PNGFile.maximumPixelCount)")
+            #expect(PNGFile.maximumPixelCount == 8192 * 8192)
+        }
+    }
+
     @Test func greyAndAlphaInputsAreReadAsRGBOnWhite() throws {
         try Self.withTemporaryDirectory { directory in
             let path = directory + "/grey-alpha.png"
@@ -338,7 +366,7 @@ struct PNGExportTests {
 
     /// A PNG signature, an 8-bit RGB IHDR of the given size and an empty IDAT: enough for
     /// libpng to parse the header, nothing more.
-    private static func headerOnlyPNG(width: UInt32, height: UInt32) -> [UInt8] {
+    static func headerOnlyPNG(width: UInt32, height: UInt32) -> [UInt8] {
         func bigEndian(_ value: UInt32) -> [UInt8] {
             [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) }
         }

@@ -109,7 +109,7 @@ public enum FileIO {
     /// Runs `produce` with a temporary path in the directory of `path`, then fsyncs the file it
     /// wrote and renames it to `path`. Used by writers that need a path (libpng) rather than bytes.
     public static func writeAtomically(to path: String, _ produce: (String) throws -> Void) throws {
-        try requireWritableTarget(path)
+        try requireNotDirectory(path)
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temporaryPath = (directory.isEmpty ? "" : directory + "/")
@@ -130,13 +130,18 @@ public enum FileIO {
     /// and the folder it names must exist. Lets a command refuse a bad output path before it
     /// spends minutes producing the output.
     public static func requireWritableTarget(_ path: String) throws {
+        try requireNotDirectory(path)
+        let directory = (path as NSString).deletingLastPathComponent
+        var info = stat()
+        guard directory.isEmpty || stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileAccessError(path: path, problem: .writeFailed(reason: "the folder \(directory) does not exist"))
+        }
+    }
+
+    private static func requireNotDirectory(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             throw FileAccessError(path: path, problem: .targetIsDirectory)
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        guard directory.isEmpty || stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw FileAccessError(path: path, problem: .writeFailed(reason: "the folder \(directory) does not exist"))
         }
     }
 

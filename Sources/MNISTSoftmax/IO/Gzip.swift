@@ -11,6 +11,9 @@ public struct GzipError: Error, CustomStringConvertible, Equatable {
         case trailingGarbage
         /// zlib could not start (out of memory).
         case zlibFailure(code: Int32)
+        /// The content goes on past `limit` bytes, more than the reader expects: decompression
+        /// stopped there.
+        case tooLarge(limit: Int)
     }
 
     public let path: String
@@ -28,6 +31,8 @@ public struct GzipError: Error, CustomStringConvertible, Equatable {
             return "\(path): unexpected bytes after the gzip stream at compressed byte \(compressedOffset)"
         case .zlibFailure(let code):
             return "\(path): zlib failed to start (code \(code))"
+        case .tooLarge(let limit):
+            return "\(path): decompresses to more than \(limit) bytes (stopped at compressed byte \(compressedOffset)), more than expected\nHINT: this is the wrong file, or a decompression bomb"
         }
     }
 }
@@ -82,7 +87,8 @@ final class GzipInflater {
     private var stream = z_stream()
     private let compressed: [UInt8]
     private let path: String
-    private var consumed = 0
+    /// Compressed bytes used so far.
+    private(set) var consumed = 0
     private var finished = false
 
     /// Decompressed bytes handed out so far.
