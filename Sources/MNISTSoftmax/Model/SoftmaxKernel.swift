@@ -58,6 +58,13 @@ enum SoftmaxKernel {
         for i in 0 ..< count { target[i] = Float(pixels[i]) }
     }
 
+    /// Asks the memory system to bring the `count` bytes at `address` into the cache ahead of use
+    /// (one `prefetcht0` per 64-byte line). It never faults and changes no value.
+    @inline(__always)
+    static func prefetch(_ address: UnsafeRawPointer, count: Int) {
+        for offset in stride(from: 0, to: count, by: 64) { llvmPrefetch(address + offset, 0, 3, 1) }
+    }
+
     /// The sum of 16 lanes as a fixed tree of additions (8 + 8, 4 + 4, 2 + 2, 1 + 1).
     @inline(__always)
     static func horizontalSum(_ v: SIMD16<Float>) -> Float {
@@ -69,18 +76,18 @@ enum SoftmaxKernel {
 
     /// Raw dot products s_k = Σ_j W[k, j] · x[j] of two converted images with every row of W,
     /// over `vectorCount` vectors of 16 columns (a column slice of W, or all 49 vectors of a row).
-    /// weights: column c0 of row 0 of W (10, 784) row-major; first, second: (vectorCount·16) Float
-    /// pixel values 0…255; sums0, sums1: (10), written (no 1/255, no bias).
+    /// weights: (10, rowStride) row-major, the first vectorCount·16 columns used; first, second:
+    /// (vectorCount·16) Float pixel values 0…255; sums0, sums1: (10), written (no 1/255, no bias).
     /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
     /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
     /// depend on the caller.
     @inline(never)
-    static func dotProducts(weights: UnsafePointer<Float>, vectorCount: Int,
+    static func dotProducts(weights: UnsafePointer<Float>, rowStride: Int, vectorCount: Int,
                             first x0: UnsafeRawPointer, second x1: UnsafeRawPointer,
                             into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>)
     {
         let w = UnsafeRawPointer(weights)
-        let row = features * 4
+        let row = rowStride * 4
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>(), a4 = SIMD16<Float>()
         var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
@@ -156,7 +163,7 @@ enum SoftmaxKernel {
             for first in stride(from: 0, to: chunkCount, by: 2) {
                 // An odd last image is paired with itself.
                 let second = min(first + 1, chunkCount - 1)
-                dotProducts(weights: weights, vectorCount: vectorsPerRow, first: workspace.image(first),
+                dotProducts(weights: weights, rowStride: features, vectorCount: vectorsPerRow, first: workspace.image(first),
                             second: workspace.image(second), into: z, z + logitStride)
                 for slot in 0 ..< 2 {
                     let logits = UnsafeMutableRawPointer(z + slot * logitStride)
@@ -280,16 +287,17 @@ enum SoftmaxKernel {
     /// gradW[k, c0 + j] += Σ_{s<4} δ[s][k] · image_s[j] for every class k and every column j of
     /// a slice of `vectorCount` vectors.
     /// deltas: (4, logitStride), the first 10 of each used; images: (4, imageStride bytes), each
-    /// (vectorCount·16) Float; gradW: column c0 of row 0 of the (10, 784) gradient, accumulated into.
+    /// (vectorCount·16) Float; gradW: (10, rowStride) row-major, the first vectorCount·16 columns
+    /// accumulated into.
     /// Five classes at a time: their 4 × 5 δ broadcasts stay in registers, and each vector of the
     /// four images and of the five gradient rows is loaded once for twenty fused multiply-adds.
     /// Never inlined, like `dotProducts`.
     @inline(never)
     static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer, imageStride: Int,
-                                 vectorCount: Int, into gradientWeights: UnsafeMutablePointer<Float>)
+                                 vectorCount: Int, into gradientWeights: UnsafeMutablePointer<Float>, rowStride: Int)
     {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
-        let row = features * 4
+        let row = rowStride * 4
         for first in stride(from: 0, to: classes, by: 5) {
             @inline(__always) func delta(_ sample: Int, _ k: Int) -> SIMD16<Float> {
                 SIMD16(repeating: deltas[sample * logitStride + first + k])
@@ -322,6 +330,11 @@ enum SoftmaxKernel {
         }
     }
 }
+
+/// LLVM's prefetch intrinsic: address, read (0) or write (1), temporal locality 0…3, data (1) or
+/// instruction (0) cache.
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ readWrite: Int32, _ locality: Int32, _ cacheType: Int32)
 
 extension SIMD16<Float> {
     /// self += a · b, as one fused multiply-add per lane.

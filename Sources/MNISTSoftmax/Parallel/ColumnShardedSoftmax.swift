@@ -3,9 +3,9 @@ import RealModule
 /// The parameters of a `SoftmaxModel` split by pixel columns over the threads of a `ShardPool`,
 /// and the fused forward and backward pass over blocks of samples.
 ///
-/// Thread t owns a contiguous range of columns of W (whole 16-float vectors, so whole cache lines
-/// of every row), and the same columns of the velocity and of the gradient. For each block of
-/// samples:
+/// Thread t owns a contiguous range of columns of W (whole 16-float vectors), and the same
+/// columns of the velocity and of the gradient, each in a buffer of its own: (10, its columns)
+/// row-major. For each block of samples:
 /// 1. forward: each thread converts its columns of every image to Float and computes the partial
 ///    logits Σ_{j in its columns} W[k, j] · pixel[j] for every sample and class;
 /// 2. every thread adds the partials of all threads, in thread order, so all threads hold the
@@ -16,7 +16,9 @@ import RealModule
 /// 4. at the end of a step, each thread applies the momentum update to its own columns.
 ///
 /// Only the partial logits (16 Floats per sample and thread) cross between cores; W, its
-/// velocity and the gradient stay in the cache of the core that owns them. The bias is ten
+/// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
+/// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
+/// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
 /// numbers: every thread keeps its own copy and updates it with the same arithmetic.
 ///
 /// A block's backward pass and the next block's forward pass run in one `ShardPool.run`, so a
@@ -64,6 +66,11 @@ final class ColumnShardedSoftmax {
         let images: UnsafeMutableRawPointer
         /// (blockSlots, 16): the block's logits, then δ/255 (padding lanes and slots 0).
         let deltas: UnsafeMutablePointer<Float>
+        /// (10, width) row-major each, width = columns.count · 16, 64-byte aligned: this thread's
+        /// columns of W, of their velocity, and of the step's Σ δ pixelsᵀ / 255.
+        let weights: UnsafeMutablePointer<Float>
+        let velocity: UnsafeMutablePointer<Float>
+        let gradient: UnsafeMutablePointer<Float>
         /// (16) each: this thread's copy of b, of its velocity, and Σ δ over the step.
         let bias: UnsafeMutablePointer<Float>
         let biasVelocity: UnsafeMutablePointer<Float>
@@ -76,6 +83,10 @@ final class ColumnShardedSoftmax {
             self.columns = columns
             images = UnsafeMutableRawPointer(allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * max(columns.count, 1) * 16))
             deltas = allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * 16)
+            let slice = SoftmaxModel.classCount * max(columns.count, 1) * 16
+            weights = allocateAlignedFloats(count: slice)
+            velocity = allocateAlignedFloats(count: slice)
+            gradient = allocateAlignedFloats(count: slice)
             bias = allocateAlignedFloats(count: 16)
             biasVelocity = allocateAlignedFloats(count: 16)
             biasGradient = allocateAlignedFloats(count: 16)
@@ -84,21 +95,22 @@ final class ColumnShardedSoftmax {
         deinit {
             images.deallocate()
             deltas.deallocate()
+            weights.deallocate()
+            velocity.deallocate()
+            gradient.deallocate()
             bias.deallocate()
             biasVelocity.deallocate()
             biasGradient.deallocate()
         }
 
+        /// Floats in a row of its slices.
+        var width: Int { columns.count * 16 }
         /// Bytes from one converted image to the next.
         var imageStride: Int { columns.count * 64 }
     }
 
     let pool: ShardPool
     private let shards: [Shard]
-    /// (10, 784) row-major each, 64-byte aligned: W, its velocity, and the step's Σ δ pixelsᵀ / 255.
-    private let weights: UnsafeMutablePointer<Float>
-    private let velocity: UnsafeMutablePointer<Float>
-    private let gradient: UnsafeMutablePointer<Float>
     /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
 
@@ -113,17 +125,11 @@ final class ColumnShardedSoftmax {
         shards = (0 ..< threadCount).map {
             Shard(columns: ShardPool.range(ofShard: $0, of: threadCount, count: SoftmaxKernel.vectorsPerRow))
         }
-        weights = allocateAlignedFloats(count: Self.weightCount)
-        velocity = allocateAlignedFloats(count: Self.weightCount)
-        gradient = allocateAlignedFloats(count: Self.weightCount)
         partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
         self.model = model
     }
 
     deinit {
-        weights.deallocate()
-        velocity.deallocate()
-        gradient.deallocate()
         partials.deallocate()
     }
 
@@ -131,35 +137,52 @@ final class ColumnShardedSoftmax {
 
     /// The current parameters. Setting them keeps the velocity.
     var model: SoftmaxModel {
-        get { snapshot(weights: weights, bias: \.bias) }
-        set { store(newValue, weights: weights, bias: \.bias) }
+        get { gathered(\.weights, bias: \.bias) }
+        set { scatter(newValue, into: \.weights, bias: \.bias) }
     }
 
     /// The momentum velocity of W and b, in a model's shapes.
     var velocityModel: SoftmaxModel {
-        get { snapshot(weights: velocity, bias: \.biasVelocity) }
-        set { store(newValue, weights: velocity, bias: \.biasVelocity) }
-    }
-
-    /// (10, 784) Floats at `weights` and 10 of the first shard's `bias` buffer, as a model.
-    private func snapshot(weights: UnsafeMutablePointer<Float>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>) -> SoftmaxModel {
-        SoftmaxModel(weights: Array(UnsafeBufferPointer(start: weights, count: Self.weightCount)),
-                     bias: Array(UnsafeBufferPointer(start: shards[0][keyPath: bias], count: SoftmaxModel.classCount)))
-    }
-
-    /// Copies `model` into `weights` and into every shard's copy of the `bias` buffer.
-    private func store(_ model: SoftmaxModel, weights: UnsafeMutablePointer<Float>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>) {
-        model.weights.withUnsafeBufferPointer { weights.update(from: $0.baseAddress!, count: Self.weightCount) }
-        for shard in shards {
-            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
-        }
+        get { gathered(\.velocity, bias: \.biasVelocity) }
+        set { scatter(newValue, into: \.velocity, bias: \.biasVelocity) }
     }
 
     /// The gradient sums of the last step: Σ_n (p_n − y_n) x_nᵀ (10, 784) and Σ_n (p_n − y_n) (10),
     /// not divided by the step's size.
     var gradientSum: (weights: [Float], bias: [Float]) {
-        (Array(UnsafeBufferPointer(start: gradient, count: Self.weightCount)),
-         Array(UnsafeBufferPointer(start: shards[0].biasGradient, count: SoftmaxModel.classCount)))
+        let sum = gathered(\.gradient, bias: \.biasGradient)
+        return (sum.weights, sum.bias)
+    }
+
+    /// The (10, 784) matrix whose column slices are every shard's `slice` buffer, and the first
+    /// shard's 10 values of `bias`, as a model.
+    private func gathered(_ slice: KeyPath<Shard, UnsafeMutablePointer<Float>>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
+        -> SoftmaxModel
+    {
+        var matrix = [Float](repeating: 0, count: Self.weightCount)
+        for shard in shards where shard.width > 0 {
+            for k in 0 ..< SoftmaxModel.classCount {
+                for j in 0 ..< shard.width {
+                    matrix[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j] = shard[keyPath: slice][k * shard.width + j]
+                }
+            }
+        }
+        return SoftmaxModel(weights: matrix, bias: Array(UnsafeBufferPointer(start: shards[0][keyPath: bias], count: SoftmaxModel.classCount)))
+    }
+
+    /// Copies the column slices of `model`'s W into every shard's `slice` buffer, and its b into
+    /// every shard's `bias` buffer.
+    private func scatter(_ model: SoftmaxModel, into slice: KeyPath<Shard, UnsafeMutablePointer<Float>>,
+                         bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
+    {
+        for shard in shards {
+            for k in 0 ..< SoftmaxModel.classCount {
+                for j in 0 ..< shard.width {
+                    shard[keyPath: slice][k * shard.width + j] = model.weights[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j]
+                }
+            }
+            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
+        }
     }
 
     /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
@@ -167,8 +190,9 @@ final class ColumnShardedSoftmax {
     /// Float's largest value overflow the dot product.)
     var logitsAreFinite: Bool {
         (0 ..< SoftmaxKernel.classes).allSatisfy { k in
-            let row = UnsafeBufferPointer(start: weights + k * SoftmaxKernel.features, count: SoftmaxKernel.features)
-            return row.reduce(abs(shards[0].bias[k])) { $0 + abs($1) }.isFinite
+            shards.reduce(abs(shards[0].bias[k])) { sum, shard in
+                UnsafeBufferPointer(start: shard.weights + k * shard.width, count: shard.width).reduce(sum) { $0 + abs($1) }
+            }.isFinite
         }
     }
 
@@ -193,19 +217,22 @@ final class ColumnShardedSoftmax {
         try data.pixels.withUnsafeBufferPointer { pixels in
             try data.labels.withUnsafeBufferPointer { labels in
                 let pixels = pixels.baseAddress!, labels = labels.baseAddress!
-                pool.run { forward(samples: UnsafeBufferPointer(rebasing: samples[blocks[0].samples]), pixels: pixels, parity: 0, shard: $0) }
+                // The samples of block `index`, if there is one.
+                func blockSamples(_ index: Int) -> UnsafeBufferPointer<Int32>? {
+                    index < blocks.count ? UnsafeBufferPointer(rebasing: samples[blocks[index].samples]) : nil
+                }
+                pool.run { forward(samples: blockSamples(0)!, prefetching: blockSamples(1), pixels: pixels, parity: 0, shard: $0) }
                 var stepStart = 0
                 for (index, block) in blocks.enumerated() {
-                    let blockSamples = UnsafeBufferPointer(rebasing: samples[block.samples])
+                    let current = blockSamples(index)!
                     let stepCount = block.samples.upperBound - stepStart
                     pool.run { shard in
-                        backward(samples: blockSamples, labels: labels, parity: index & 1, startsStep: block.startsStep, shard: shard)
+                        backward(samples: current, labels: labels, parity: index & 1, startsStep: block.startsStep, shard: shard)
                         if block.endsStep, let update {
                             applyUpdate(update, batchSize: stepCount, shard: shard)
                         }
-                        if index + 1 < blocks.count {
-                            forward(samples: UnsafeBufferPointer(rebasing: samples[blocks[index + 1].samples]), pixels: pixels,
-                                    parity: (index + 1) & 1, shard: shard)
+                        if let next = blockSamples(index + 1) {
+                            forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, parity: (index + 1) & 1, shard: shard)
                         }
                     }
                     if block.endsStep {
@@ -225,9 +252,14 @@ final class ColumnShardedSoftmax {
     }
 
     /// Step 1 for thread `shard`: converts its columns of each sample's image, then writes the
-    /// partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255, no bias).
-    /// samples: the block's indices into pixels (N, 784) u8.
-    private func forward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, parity: Int, shard index: Int) {
+    /// partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255, no bias). In between, it
+    /// prefetches its columns of the images of the block after (`next`): the samples are in
+    /// shuffled order, so each image is a cache miss that the hardware cannot predict, and the
+    /// conversion would otherwise wait on memory.
+    /// samples, next: indices into pixels (N, 784) u8.
+    private func forward(samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
+                         pixels: UnsafePointer<UInt8>, parity: Int, shard index: Int)
+    {
         let shard = shards[index]
         let partial = partialLogits(parity: parity, shard: index)
         let vectorCount = shard.columns.count, stride = shard.imageStride
@@ -237,19 +269,28 @@ final class ColumnShardedSoftmax {
             return
         }
         let firstColumn = shard.columns.lowerBound * 16
-        // Converted for the whole block before any is used: a vector load right after the
-        // narrower stores that wrote it would stall on store-to-load forwarding. The independent
-        // loads of the shuffled images also overlap their cache misses.
-        for (slot, sample) in samples.enumerated() {
-            SoftmaxKernel.convert(pixels: pixels + Int(sample) * SoftmaxKernel.features + firstColumn, count: vectorCount * 16,
-                                  into: shard.images + slot * stride)
-        }
-        // Two images at a time; an odd last image is paired with a stale (finite) slot whose
-        // partials are never read.
-        for pair in Swift.stride(from: 0, to: samples.count, by: 2) {
-            SoftmaxKernel.dotProducts(weights: weights + firstColumn, vectorCount: vectorCount,
-                                      first: shard.images + pair * stride, second: shard.images + (pair + 1) * stride,
-                                      into: partial + pair * 16, partial + (pair + 1) * 16)
+        let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
+        let pairs = (samples.count + 1) / 2
+        let prefetchesPerPair = (next.count + pairs - 1) / pairs
+        // Eight images at a time: converted together (a vector load right after the narrower
+        // stores that wrote it would stall on store-to-load forwarding), then used while they
+        // are still in L1, two at a time. An odd last image is paired with a stale (finite) slot
+        // whose partials are never read. Each pair's multiply-adds hide the prefetches of a share
+        // of the next block's images, so that a few misses are in flight at a time, never hundreds.
+        for chunk in Swift.stride(from: 0, to: samples.count, by: 8) {
+            for slot in chunk ..< min(chunk + 8, samples.count) {
+                SoftmaxKernel.convert(pixels: pixels + Int(samples[slot]) * SoftmaxKernel.features + firstColumn,
+                                      count: vectorCount * 16, into: shard.images + slot * stride)
+            }
+            for pair in Swift.stride(from: chunk, to: min(chunk + 8, samples.count), by: 2) {
+                SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectorCount: vectorCount,
+                                          first: shard.images + pair * stride, second: shard.images + (pair + 1) * stride,
+                                          into: partial + pair * 16, partial + (pair + 1) * 16)
+                let index = pair / 2
+                for sample in next[min(index * prefetchesPerPair, next.count) ..< min((index + 1) * prefetchesPerPair, next.count)] {
+                    SoftmaxKernel.prefetch(pixels + Int(sample) * SoftmaxKernel.features + firstColumn, count: vectorCount * 16)
+                }
+            }
         }
     }
 
@@ -261,11 +302,9 @@ final class ColumnShardedSoftmax {
                           shard index: Int)
     {
         let shard = shards[index]
-        let vectorCount = shard.columns.count, firstColumn = shard.columns.lowerBound * 16
+        let vectorCount = shard.columns.count
         if startsStep {
-            for k in 0 ..< SoftmaxKernel.classes {
-                (gradient + k * SoftmaxKernel.features + firstColumn).update(repeating: 0, count: vectorCount * 16)
-            }
+            shard.gradient.update(repeating: 0, count: SoftmaxKernel.classes * shard.width)
             shard.biasGradient.update(repeating: 0, count: 16)
             shard.lossSum = 0
             shard.correct = 0
@@ -300,7 +339,7 @@ final class ColumnShardedSoftmax {
         for group in Swift.stride(from: 0, to: padded, by: 4) {
             SoftmaxKernel.addOuterProducts(deltas: shard.deltas + group * 16, images: shard.images + group * shard.imageStride,
                                            imageStride: shard.imageStride, vectorCount: vectorCount,
-                                           into: gradient + firstColumn)
+                                           into: shard.gradient, rowStride: shard.width)
         }
     }
 
@@ -312,19 +351,18 @@ final class ColumnShardedSoftmax {
         let (learningRate, momentum, l2) = (update.learningRate, update.momentum, update.l2)
         // θ ← θ + a·v_new − b·g: (1, 0) for momentum, (μ, η) for Nesterov.
         let (lookahead, gradientStep): (Float, Float) = update.nesterov ? (momentum, learningRate) : (1, 0)
-        let gradients = UnsafeRawPointer(gradient), parameters = UnsafeMutableRawPointer(weights)
-        let speeds = UnsafeMutableRawPointer(velocity)
+        let gradients = UnsafeRawPointer(shard.gradient), parameters = UnsafeMutableRawPointer(shard.weights)
+        let speeds = UnsafeMutableRawPointer(shard.velocity)
         var squaredNorm = SIMD16<Float>()
-        for k in 0 ..< SoftmaxKernel.classes {
-            for vector in shard.columns {
-                let offset = (k * SoftmaxKernel.vectorsPerRow + vector) * 64
-                let weight = parameters.load(fromByteOffset: offset, as: SIMD16<Float>.self)
-                squaredNorm.addProduct(weight, weight)
-                let g = gradients.load(fromByteOffset: offset, as: SIMD16<Float>.self) * scale + l2 * weight
-                let speed = momentum * speeds.load(fromByteOffset: offset, as: SIMD16<Float>.self) - learningRate * g
-                speeds.storeBytes(of: speed, toByteOffset: offset, as: SIMD16<Float>.self)
-                parameters.storeBytes(of: weight + lookahead * speed - gradientStep * g, toByteOffset: offset, as: SIMD16<Float>.self)
-            }
+        // The slices are (10, width) contiguous: one run of 10 · columns.count vectors.
+        for vector in 0 ..< SoftmaxKernel.classes * shard.columns.count {
+            let offset = vector * 64
+            let weight = parameters.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+            squaredNorm.addProduct(weight, weight)
+            let g = gradients.load(fromByteOffset: offset, as: SIMD16<Float>.self) * scale + l2 * weight
+            let speed = momentum * speeds.load(fromByteOffset: offset, as: SIMD16<Float>.self) - learningRate * g
+            speeds.storeBytes(of: speed, toByteOffset: offset, as: SIMD16<Float>.self)
+            parameters.storeBytes(of: weight + lookahead * speed - gradientStep * g, toByteOffset: offset, as: SIMD16<Float>.self)
         }
         shard.squaredNorm = Double(SoftmaxKernel.horizontalSum(squaredNorm))
         let biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self) * scale

@@ -70,20 +70,32 @@ final class ShardPool: @unchecked Sendable {
         }
     }
 
-    /// Spins, then yields, then sleeps in 20 µs naps until `condition` holds. A batch's wait
-    /// (a few microseconds) ends while spinning; a longer one (evaluation, saving, or more
-    /// threads than free cores) gives the core away after about a hundred microseconds instead
-    /// of burning it in a loop of system calls.
+    /// Spins for up to 200 µs, then yields the core until 5 ms have passed, then sleeps in 50 µs
+    /// naps until `condition` holds. A batch's wait (microseconds) ends while spinning, with no
+    /// wake-up delay; a longer one (evaluation, saving) gives the core away, and with more
+    /// threads than free cores the yields let the others run.
     private static func wait(until condition: () -> Bool) {
+        guard !condition() else { return }
+        let started = monotonicNanoseconds()
         var attempts = 0
         while !condition() {
             attempts += 1
-            if attempts > 20_064 {
-                usleep(20)
-            } else if attempts > 20_000 {
+            // Reading the clock costs about 20 ns: do it once per 256 checks while spinning.
+            guard attempts & 255 == 0 else { continue }
+            let waited = monotonicNanoseconds() - started
+            if waited > 5_000_000 {
+                usleep(50)
+            } else if waited > 200_000 {
                 sched_yield()
             }
         }
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds.
+    private static func monotonicNanoseconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
     }
 }
 
