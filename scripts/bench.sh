@@ -89,7 +89,10 @@ reference="$repo/scripts/numpy_reference.py"
 cores="$(nproc)"
 
 threads_supported=1
-if ! "$binary" train --help 2>&1 | grep -q -- '--threads'; then
+# The help is read whole first: `grep -q` would stop reading early, and under pipefail the
+# SIGPIPE that ends the writer would count as "no --threads".
+train_help="$("$binary" train --help 2>&1 || true)"
+if ! grep -q -- '--threads' <<<"$train_help"; then
   threads_supported=0
   echo "bench: warning: mnist-softmax train has no --threads option; its 1-thread row runs at its default" >&2
 fi
