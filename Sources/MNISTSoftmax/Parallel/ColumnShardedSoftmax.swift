@@ -8,21 +8,21 @@ import RealModule
 /// row-major. For each block of samples:
 /// 1. forward: each thread converts its columns of every image to Float and computes the partial
 ///    logits Σ_{j in its columns} W[k, j] · pixel[j] for every sample and class;
-/// 2. every thread adds the partials of all threads, in thread order, so all threads hold the
-///    same logits z = (Σ partials) / 255 + b; each then computes the cost and δ = ∂L/∂z
-///    (p − y for the softmax cross-entropy) for the whole block (ten exponentials per sample,
-///    cheap next to the 7840 multiply-adds of each pass);
-/// 3. backward: each thread adds Σ_s δ_s x_sᵀ into its own columns of the gradient;
+/// 2. each thread takes a share of the block's samples, adds the partials of all threads, in
+///    thread order, to the logits z = (Σ partials) / 255 + b, and computes the cost and
+///    δ = ∂L/∂z (p − y for the softmax cross-entropy) into a shared buffer; a barrier follows;
+/// 3. backward: each thread adds Σ_s δ_s x_sᵀ for all the block's samples into its own columns
+///    of the gradient, and Σ_s δ_s, in sample order, into its own copy of the bias gradient;
 /// 4. at the end of a step, each thread applies the momentum update to its own columns.
 ///
-/// Only the partial logits (16 Floats per sample and thread) cross between cores; W, its
+/// Only the partial logits and δ (16 Floats per sample each) cross between cores; W, its
 /// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
 /// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
 /// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
 /// numbers: every thread keeps its own copy and updates it with the same arithmetic.
 ///
-/// A block's backward pass and the next block's forward pass run in one `ShardPool.run`, so a
-/// batch costs one synchronisation. The partials are double-buffered: a thread may start the next
+/// A block's δ, its backward pass and the next block's forward pass run in one `ShardPool.run`,
+/// so a batch costs one synchronisation and one barrier. The partials are double-buffered: a thread may start the next
 /// block's forward pass while another still reads this block's partials.
 ///
 /// Every sum runs in a fixed order (samples in order, threads in order), so the result depends
@@ -64,8 +64,6 @@ final class ColumnShardedSoftmax {
         let columns: Range<Int>
         /// (blockSlots, columns.count · 16) Float pixel values 0…255 of its columns, 64-byte aligned.
         let images: UnsafeMutableRawPointer
-        /// (blockSlots, 16): the block's logits, then δ/255 (padding lanes and slots 0).
-        let deltas: UnsafeMutablePointer<Float>
         /// (10, width) row-major each, width = columns.count · 16, 64-byte aligned: this thread's
         /// columns of W, of their velocity, and of the step's Σ δ pixelsᵀ / 255.
         let weights: UnsafeMutablePointer<Float>
@@ -75,6 +73,7 @@ final class ColumnShardedSoftmax {
         let bias: UnsafeMutablePointer<Float>
         let biasVelocity: UnsafeMutablePointer<Float>
         let biasGradient: UnsafeMutablePointer<Float>
+        /// Over the step so far, for its share of each block's samples: Σ L_n and the correct count.
         var lossSum = 0.0
         var correct = 0
         var squaredNorm = 0.0
@@ -82,7 +81,6 @@ final class ColumnShardedSoftmax {
         init(columns: Range<Int>) {
             self.columns = columns
             images = UnsafeMutableRawPointer(allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * max(columns.count, 1) * 16))
-            deltas = allocateAlignedFloats(count: ColumnShardedSoftmax.blockSlots * 16)
             let slice = SoftmaxModel.classCount * max(columns.count, 1) * 16
             weights = allocateAlignedFloats(count: slice)
             velocity = allocateAlignedFloats(count: slice)
@@ -94,7 +92,6 @@ final class ColumnShardedSoftmax {
 
         deinit {
             images.deallocate()
-            deltas.deallocate()
             weights.deallocate()
             velocity.deallocate()
             gradient.deallocate()
@@ -113,6 +110,11 @@ final class ColumnShardedSoftmax {
     private let shards: [Shard]
     /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
+    /// (blockSlots, 16) each, shared: the block's δ = ∂L/∂z, and δ/255 flushed below Float's
+    /// smallest normal for the weights (padding lanes and slots 0). Each thread writes its share
+    /// of the samples, then all read all of them after a barrier.
+    private let deltas: UnsafeMutablePointer<Float>
+    private let scaledDeltas: UnsafeMutablePointer<Float>
 
     /// The cost whose gradient the backward pass forms.
     let lossFunction: LossFunction
@@ -126,11 +128,15 @@ final class ColumnShardedSoftmax {
             Shard(columns: ShardPool.range(ofShard: $0, of: threadCount, count: SoftmaxKernel.vectorsPerRow))
         }
         partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
+        deltas = allocateAlignedFloats(count: Self.blockSlots * 16)
+        scaledDeltas = allocateAlignedFloats(count: Self.blockSlots * 16)
         self.model = model
     }
 
     deinit {
         partials.deallocate()
+        deltas.deallocate()
+        scaledDeltas.deallocate()
     }
 
     var threadCount: Int { pool.threadCount }
@@ -227,7 +233,9 @@ final class ColumnShardedSoftmax {
                     let current = blockSamples(index)!
                     let stepCount = block.samples.upperBound - stepStart
                     pool.run { shard in
-                        backward(samples: current, labels: labels, parity: index & 1, startsStep: block.startsStep, shard: shard)
+                        logitGradients(samples: current, labels: labels, parity: index & 1, startsStep: block.startsStep, shard: shard)
+                        pool.barrier()
+                        backward(count: current.count, startsStep: block.startsStep, shard: shard)
                         if block.endsStep, let update {
                             applyUpdate(update, batchSize: stepCount, shard: shard)
                         }
@@ -238,8 +246,8 @@ final class ColumnShardedSoftmax {
                     if block.endsStep {
                         stepStart = block.samples.upperBound
                         let squaredNorm = update == nil ? 0 : shards.reduce(0.0) { $0 + $1.squaredNorm }
-                        try afterStep(StepResult(count: stepCount, lossSum: shards[0].lossSum, correct: shards[0].correct,
-                                                 squaredNorm: squaredNorm))
+                        try afterStep(StepResult(count: stepCount, lossSum: shards.reduce(0.0) { $0 + $1.lossSum },
+                                                 correct: shards.reduce(0) { $0 + $1.correct }, squaredNorm: squaredNorm))
                     }
                 }
             }
@@ -294,51 +302,60 @@ final class ColumnShardedSoftmax {
         }
     }
 
-    /// Steps 2 and 3 for thread `shard`: logits from every thread's partials, then the cost and
-    /// δ = ∂L/∂z (p − y for the softmax cross-entropy) for every sample of the block, then gradW[:, columns] += Σ_s δ_s x_sᵀ / 255 and
-    /// Σ δ into its bias gradient. `startsStep` zeroes the sums first.
+    /// Step 2 for thread `shard`, on its share of the block's samples: the logits from every
+    /// thread's partials, then the cost and δ = ∂L/∂z (p − y for the softmax cross-entropy) into
+    /// the shared `deltas` and δ/255 into `scaledDeltas`. `startsStep` zeroes its loss sums first.
     /// samples: the block's indices into labels (N) u8.
-    private func backward(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, startsStep: Bool,
-                          shard index: Int)
+    private func logitGradients(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, startsStep: Bool,
+                                shard index: Int)
     {
         let shard = shards[index]
-        let vectorCount = shard.columns.count
         if startsStep {
-            shard.gradient.update(repeating: 0, count: SoftmaxKernel.classes * shard.width)
-            shard.biasGradient.update(repeating: 0, count: 16)
             shard.lossSum = 0
             shard.correct = 0
         }
         let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
-        var biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self)
         var lossSum = 0.0, correct = 0
-        for (slot, sample) in samples.enumerated() {
+        for slot in ShardPool.range(ofShard: index, of: threadCount, count: samples.count) {
             var sum = UnsafeRawPointer(partialLogits(parity: parity, shard: 0) + slot * 16).load(as: SIMD16<Float>.self)
             for other in 1 ..< threadCount {
                 sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
             }
-            let z = shard.deltas + slot * 16
+            let z = deltas + slot * 16
             UnsafeMutableRawPointer(z).storeBytes(of: sum * SoftmaxKernel.pixelScale + bias, as: SIMD16<Float>.self)
-            let label = Int(labels[Int(sample)])
-            let (loss, isCorrect) = SoftmaxKernel.logitGradient(lossFunction, logits: z, label: label)
+            let (loss, isCorrect) = SoftmaxKernel.logitGradient(lossFunction, logits: z, label: Int(labels[Int(samples[slot])]))
             lossSum += Double(loss)
             if isCorrect { correct += 1 }
             // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
-            let delta = UnsafeMutableRawPointer(z).load(as: SIMD16<Float>.self)
-            biasGradient += delta
-            UnsafeMutableRawPointer(z).storeBytes(of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale),
-                                                  as: SIMD16<Float>.self)
+            let delta = UnsafeRawPointer(z).load(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(scaledDeltas + slot * 16).storeBytes(
+                of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self)
         }
-        UnsafeMutableRawPointer(shard.biasGradient).storeBytes(of: biasGradient, as: SIMD16<Float>.self)
+        if index == threadCount - 1 {
+            // Padding slots up to a multiple of four get δ = 0 and so add nothing.
+            let padded = (samples.count + 3) / 4 * 4
+            (scaledDeltas + samples.count * 16).update(repeating: 0, count: (padded - samples.count) * 16)
+        }
         shard.lossSum += lossSum
         shard.correct += correct
-        guard vectorCount > 0 else { return }
-        // Padding slots up to a multiple of four get δ = 0 and so add nothing.
-        let padded = (samples.count + 3) / 4 * 4
-        (shard.deltas + samples.count * 16).update(repeating: 0, count: (padded - samples.count) * 16)
-        for group in Swift.stride(from: 0, to: padded, by: 4) {
-            SoftmaxKernel.addOuterProducts(deltas: shard.deltas + group * 16, images: shard.images + group * shard.imageStride,
-                                           imageStride: shard.imageStride, vectorCount: vectorCount,
+    }
+
+    /// Step 3 for thread `shard`, after every thread's step 2: gradW[:, columns] += Σ_s δ_s x_sᵀ
+    /// / 255 and Σ_s δ_s into its bias gradient, over all `count` samples of the block, in order.
+    /// `startsStep` zeroes the sums first.
+    private func backward(count: Int, startsStep: Bool, shard index: Int) {
+        let shard = shards[index]
+        if startsStep {
+            shard.gradient.update(repeating: 0, count: SoftmaxKernel.classes * shard.width)
+            shard.biasGradient.update(repeating: 0, count: 16)
+        }
+        var biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self)
+        for slot in 0 ..< count { biasGradient += UnsafeRawPointer(deltas + slot * 16).load(as: SIMD16<Float>.self) }
+        UnsafeMutableRawPointer(shard.biasGradient).storeBytes(of: biasGradient, as: SIMD16<Float>.self)
+        guard shard.columns.count > 0 else { return }
+        for group in Swift.stride(from: 0, to: (count + 3) / 4 * 4, by: 4) {
+            SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group * 16, images: shard.images + group * shard.imageStride,
+                                           imageStride: shard.imageStride, vectorCount: shard.columns.count,
                                            into: shard.gradient, rowStride: shard.width)
         }
     }

@@ -22,6 +22,9 @@ final class ShardPool: @unchecked Sendable {
     /// Workers that have exited (after `deinit` asks them to).
     private let exited = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Shards waiting at the current `barrier`, and how many barriers have opened.
+    private let arrivedAtBarrier = Atomic<Int>(0)
+    private let barriersOpened = Atomic<Int>(0)
     /// The current step's work. Written by `run` before the release of `generation` and read by
     /// workers after acquiring it, so the accesses are ordered.
     private var step: ((Int) -> Void)?
@@ -53,6 +56,22 @@ final class ShardPool: @unchecked Sendable {
             body(0)
             Self.wait { finished.load(ordering: .acquiring) == threadCount - 1 }
             step = nil
+        }
+    }
+
+    /// Inside `run`: returns once every shard has called it. Everything a shard wrote before its
+    /// call is visible to every shard after the barrier opens (the counter is released by each
+    /// arrival and acquired by each waiter). Every shard must call it the same number of times.
+    func barrier() {
+        guard threadCount > 1 else { return }
+        let opened = barriersOpened.load(ordering: .acquiring)
+        if arrivedAtBarrier.add(1, ordering: .acquiringAndReleasing).newValue == threadCount {
+            // The last to arrive resets the count before opening, so a shard that hurries on to
+            // the next barrier counts from zero.
+            arrivedAtBarrier.store(0, ordering: .relaxed)
+            barriersOpened.add(1, ordering: .releasing)
+        } else {
+            Self.wait { barriersOpened.load(ordering: .acquiring) != opened }
         }
     }
 
