@@ -57,11 +57,15 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]
         ),
+        // __builtin_prefetch behind a one-line header: Swift cannot spell a prefetch, and calling
+        // the LLVM intrinsic directly breaks unoptimised (sanitizer) builds.
+        .target(name: "CPrefetch"),
         .target(
             name: "MNISTSoftmax",
             dependencies: [
                 "CZlib",
                 "CLibPNG",
+                "CPrefetch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RealModule", package: "swift-numerics"),
             ],

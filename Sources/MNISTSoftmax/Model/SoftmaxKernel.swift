@@ -1,3 +1,4 @@
+import CPrefetch
 import RealModule
 
 /// The fast kernels for the 784→10 model on UInt8 pixels, in Float with 16-lane SIMD vectors and
@@ -62,7 +63,7 @@ enum SoftmaxKernel {
     /// (one `prefetcht0` per 64-byte line). It never faults and changes no value.
     @inline(__always)
     static func prefetch(_ address: UnsafeRawPointer, count: Int) {
-        for offset in stride(from: 0, to: count, by: 64) { llvmPrefetch(address + offset, 0, 3, 1) }
+        for offset in stride(from: 0, to: count, by: 64) { mnist_softmax_prefetch(address + offset) }
     }
 
     /// The sum of 16 lanes as a fixed tree of additions (8 + 8, 4 + 4, 2 + 2, 1 + 1).
@@ -330,11 +331,6 @@ enum SoftmaxKernel {
         }
     }
 }
-
-/// LLVM's prefetch intrinsic: address, read (0) or write (1), temporal locality 0…3, data (1) or
-/// instruction (0) cache.
-@_silgen_name("llvm.prefetch.p0")
-private func llvmPrefetch(_ address: UnsafeRawPointer, _ readWrite: Int32, _ locality: Int32, _ cacheType: Int32)
 
 extension SIMD16<Float> {
     /// self += a · b, as one fused multiply-add per lane.
