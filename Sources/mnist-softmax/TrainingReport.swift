@@ -21,7 +21,8 @@ struct TrainingReport {
                   "train_accuracy": summary.trainingAccuracy,
                   "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
                   "validation_loss": summary.validation?.meanLoss ?? NSNull(),
-                  optimizer == .sgd ? "learning_rate" : "step": summary.learningRate, "seconds": summary.seconds])
+                  optimizer == .sgd ? "learning_rate" : "step": summary.learningRate, "seconds": summary.seconds,
+                  "kernel_flop": summary.kernelFLOP])
         } else {
             print(rightAligned(String(summary.epoch), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),

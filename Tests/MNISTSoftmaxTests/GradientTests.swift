@@ -365,6 +365,100 @@ struct KernelTests {
     }
 }
 
+// MARK: - Sparse kernels: vectors of 16 zero pixels are skipped
+
+/// Images shaped like digits for the skipping: in each image, each vector of 16 pixels is all 0
+/// with probability ½; otherwise it holds random bytes, or a single non-zero byte at a random
+/// place (either 8-byte half), which alone must keep the vector.
+func sparseImageBatch(count: Int, seed: UInt64) throws -> LabeledImages {
+    var generator = SeededGenerator(seed: seed)
+    var pixels = [UInt8](repeating: 0, count: count * SoftmaxModel.featureCount)
+    for vector in 0 ..< count * 49 {
+        switch generator.next(below: 4) {
+        case 0, 1: continue
+        case 2: pixels[vector * 16 + generator.next(below: 16)] = UInt8(1 + generator.next(below: 255))
+        default: for j in 0 ..< 16 { pixels[vector * 16 + j] = UInt8.random(in: 0 ... 255, using: &generator) }
+        }
+    }
+    let labels = (0 ..< count).map { _ in UInt8(generator.next(below: SoftmaxModel.classCount)) }
+    return try LabeledImages(pixels: pixels, labels: labels, rows: 28, columns: 28, source: "sparse batch \(seed)")
+}
+
+@Suite("Sparse kernels")
+struct SparseKernelTests {
+    static let data = try! sparseImageBatch(count: 130, seed: 91)
+
+    @Test(arguments: [1, 7, 100, 129])
+    func sparseImagesMatchReferenceInDouble(batchSize: Int) {
+        let model = randomModel(scale: 0.01, seed: UInt64(40 + batchSize))
+        let samples = SampleOrder.repeatingAndSkipping.indices(count: batchSize, within: Self.data.count, seed: UInt64(batchSize))
+        let reference = referenceLossAndGradient(model: model, data: Self.data, samples: samples, l2: 0.5)
+        for threads in [1, 2, 3] {
+            let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: 0.5, threads: threads)
+            let lossError = relativeError(fast.loss, reference.loss)
+            let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
+            let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
+            let report = "B = \(batchSize), \(threads) threads: loss rel \(lossError), ∇W rel \(weightError), ∇b rel \(biasError)"
+            print("[sparse kernel vs reference] \(report)")
+            #expect(lossError <= 1e-5 && weightError <= 1e-5 && biasError <= 1e-5, "\(report)")
+        }
+    }
+
+    /// W = +∞ on the pixels that are 0 in every image: a kernel that multiplied them would get
+    /// ∞ · 0 = NaN in every logit. Skipped, they leave the bias gradient and the probabilities
+    /// bit for bit those of W = 0 there.
+    @Test func allZeroVectorsAreSkippedExactly() throws {
+        var pixels = Array(Self.data.pixels[0 ..< 12 * 784])
+        // Vectors 3 and 30 are 0 in all twelve images.
+        for image in 0 ..< 12 {
+            for vector in [3, 30] { for j in 0 ..< 16 { pixels[image * 784 + vector * 16 + j] = 0 } }
+        }
+        let data = try LabeledImages(pixels: pixels, labels: Array(Self.data.labels[0 ..< 12]), rows: 28, columns: 28)
+        let base = randomModel(scale: 0.01, seed: 9)
+        let skippedColumns = Set([3, 30].flatMap { vector in (0 ..< 16).map { vector * 16 + $0 } })
+        func model(withWeightOnZeroPixels value: Float) -> SoftmaxModel {
+            var weights = base.weights
+            for k in 0 ..< 10 { for j in skippedColumns { weights[k * 784 + j] = value } }
+            return SoftmaxModel(weights: weights, bias: base.bias)
+        }
+        let finite = model(withWeightOnZeroPixels: 0), infinite = model(withWeightOnZeroPixels: .infinity)
+        for threads in [1, 2] {
+            let expected = finite.lossAndGradient(on: data, threads: threads).gradient
+            let skipped = infinite.lossAndGradient(on: data, threads: threads).gradient
+            #expect(skipped.bias == expected.bias, "\(threads) threads: \(skipped.bias) vs \(expected.bias)")
+            #expect(expected.bias.allSatisfy(\.isFinite) && expected.bias.contains { $0 != 0 })
+            // Every other column's gradient too (on the skipped ones, λW = 0 · ∞ is NaN by definition).
+            let others = (0 ..< 7840).filter { !skippedColumns.contains($0 % 784) }
+            #expect(others.allSatisfy { skipped.weights[$0] == expected.weights[$0] }, "\(threads) threads")
+        }
+        for n in [0, 11] {
+            let image = Array(pixels[n * 784 ..< (n + 1) * 784])
+            #expect(infinite.probabilities(forPixels: image) == finite.probabilities(forPixels: image), "image \(n)")
+        }
+    }
+
+    /// Every image non-zero in exactly vectors 0, 5 and 48 (the first in each thread's columns on
+    /// two threads, then the last): per block of c samples, ⌈c/2⌉ pairs × 3 vectors × 20
+    /// multiply-adds forward and ⌈c/4⌉ groups × 3 vectors × 40 backward, at 16 lanes × 2 FLOP.
+    @Test(arguments: [1, 2])
+    func epochReportsTheFLOPTheKernelsExecuted(threads: Int) throws {
+        var pixels = [UInt8](repeating: 0, count: 10 * 784)
+        for image in 0 ..< 10 {
+            for vector in [0, 5, 48] { pixels[image * 784 + vector * 16 + (image + vector) % 16] = 200 }
+        }
+        let data = try LabeledImages(pixels: pixels, labels: (0 ..< 10).map { UInt8($0) }, rows: 28, columns: 28)
+        var configuration = TrainingConfiguration()
+        configuration.epochs = 2
+        configuration.batchSize = 5
+        configuration.threads = threads
+        var summaries: [EpochSummary] = []
+        _ = try SoftmaxTrainer(configuration: configuration).train(on: data) { summaries.append($0) }
+        // Two batches of 5 per epoch: 3 pairs and 2 groups of four each.
+        let expected = 2 * (3 * 3 * 20 + 2 * 3 * 40) * 16 * 2
+        #expect(summaries.map(\.kernelFLOP) == [expected, expected], "dense would be \(2 * 10 * 31_360) per epoch")
+    }
+}
+
 // MARK: - Evaluation
 
 @Suite("Evaluation")

@@ -31,7 +31,6 @@ public struct Evaluation: Sendable, Equatable {
         // counts: (10, 10) row-major, [true][predicted].
         var counts = [Int](repeating: 0, count: classes * classes)
         var lossSum = 0.0
-        let workspace = SoftmaxKernel.Workspace()
         model.weights.withUnsafeBufferPointer { w in
             model.bias.withUnsafeBufferPointer { b in
                 data.pixels.withUnsafeBufferPointer { pixels in
@@ -39,7 +38,7 @@ public struct Evaluation: Sendable, Equatable {
                         counts.withUnsafeMutableBufferPointer { counts in
                             // x: (N, 784) u8 → z = W x/255 + b: (10) per image, then its cost.
                             SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
-                                                        count: data.count, workspace: workspace) { n, z in
+                                                        count: data.count) { n, z in
                                 let label = Int(labels[n])
                                 let predicted = SoftmaxKernel.argmax(z)
                                 lossSum += Double(SoftmaxKernel.logitGradient(lossFunction, logits: z, label: label).loss)

@@ -19,7 +19,9 @@ extension SoftmaxModel {
         let engine = ColumnShardedSoftmax(threadCount: threads, model: self, lossFunction: lossFunction)
         var lossSum = 0.0
         samples.withUnsafeBufferPointer { samples in
-            engine.pass(over: samples, of: data, stepSize: samples.count, update: nil) { lossSum = $0.lossSum }
+            engine.pass(over: samples, of: ColumnShardedSoftmax.MaskedImages(data), stepSize: samples.count, update: nil) {
+                lossSum = $0.lossSum
+            }
         }
         let sum = engine.gradientSum
         let scale = 1 / Float(samples.count)

@@ -8,9 +8,12 @@ import RealModule
 /// How it is fast:
 /// - x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the raw pixel values and
 ///   apply 1/255 once per logit (forward) and once per class (backward), not once per pixel.
-/// - Images are converted to Float a block at a time before any of them is used: reading a
-///   64-byte vector right after the (narrower) stores that wrote it would stall on
-///   store-to-load forwarding.
+/// - They read the u8 pixels where they lie and widen each vector of 16 to Float in registers
+///   (one zero-extension and one conversion, shared by ten multiply-adds): no Float copy of the
+///   images is written, and an image occupies 784 bytes of cache rather than 3,136.
+/// - They skip the vectors of 16 pixels that are all 0 (`nonzeroVectors`): 42% of an MNIST
+///   image's vectors are background, and a vector of zeros adds exactly nothing to a logit or to
+///   the gradient, so the results are those of the dense sums, bit for bit.
 /// - The kernels work on a slice of columns (`ColumnShardedSoftmax` gives each thread one), so
 ///   that the thread's part of W and of the gradient (at most 31 KB each) stays in L1.
 /// - The forward pass keeps 2 images × 10 classes of accumulators in registers, so each vector of
@@ -24,39 +27,41 @@ enum SoftmaxKernel {
     /// 784 = 49 × 16, so a row of W or an image is a whole number of vectors.
     @inline(__always) static var vectorsPerRow: Int { 49 }
     @inline(__always) static var pixelScale: Float { 1 / 255 }
-    /// Images converted to Float before the first of them is used, in `forEachLogits`.
-    @inline(__always) static var chunkSize: Int { 64 }
     /// Floats between one sample's logits and the next: 10 logits and 6 padding lanes, so that
     /// the softmax works on one 16-lane vector.
     @inline(__always) static var logitStride: Int { 16 }
 
-    /// Scratch space for `forEachLogits`: a chunk of converted images and their logits.
-    final class Workspace {
-        /// (chunkSize, 784) Float pixel values 0…255, 64-byte aligned.
-        let images: UnsafeMutableRawPointer
-        /// (chunkSize, logitStride): logits; padding lanes finite.
-        let logits: UnsafeMutablePointer<Float>
-
-        init() {
-            images = UnsafeMutableRawPointer(allocateAlignedFloats(count: chunkSize * features))
-            logits = allocateAlignedFloats(count: chunkSize * logitStride)
+    /// Which vectors of 16 pixels hold a pixel other than 0: bit v set when
+    /// pixels[16v ..< 16v + 16] are not all 0.
+    /// pixels: (count) u8, count a multiple of 16 and at most 64 · 16.
+    ///
+    /// The mask is what makes the kernels sparse: about 42% of an MNIST image's vectors of 16
+    /// pixels are all background (0), and a vector of zeros adds exactly nothing, neither to a
+    /// logit (W · 0) nor to the gradient (δ · 0), so the kernels skip it.
+    @inline(__always)
+    static func nonzeroVectors(pixels: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let source = UnsafeRawPointer(pixels)
+        var nonzero: UInt64 = 0
+        for vector in 0 ..< count / 16 {
+            // Any byte not 0: the two halves or-ed as integers, then the top bit of a | −a is
+            // set exactly when a ≠ 0 (arithmetic, as a branch here would be mispredicted often).
+            let any = source.loadUnaligned(fromByteOffset: 16 * vector, as: UInt64.self)
+                | source.loadUnaligned(fromByteOffset: 16 * vector + 8, as: UInt64.self)
+            nonzero |= ((any | (0 &- any)) &>> 63) &<< UInt64(vector)
         }
-
-        deinit {
-            images.deallocate()
-            logits.deallocate()
-        }
-
-        /// Image `slot` of the chunk.
-        func image(_ slot: Int) -> UnsafeMutableRawPointer { images + slot * features * 4 }
+        return nonzero
     }
 
-    /// Converts `count` u8 pixels to Float (unscaled: 0…255).
-    /// pixels: (count) u8; image: (count) Float. The loop vectorises to zero-extend and convert.
+    /// The 16 pixels at `offset` bytes from `pixels`, as Float values 0…255.
+    /// Written lane by lane, this compiles to one zero-extending load (vpmovzxbd) and one
+    /// conversion (vcvtdq2ps); the SIMD conversion initialisers are left as calls inside the
+    /// large kernels.
     @inline(__always)
-    static func convert(pixels: UnsafePointer<UInt8>, count: Int, into image: UnsafeMutableRawPointer) {
-        let target = image.assumingMemoryBound(to: Float.self)
-        for i in 0 ..< count { target[i] = Float(pixels[i]) }
+    static func pixelVector(_ pixels: UnsafeRawPointer, atByteOffset offset: Int) -> SIMD16<Float> {
+        let b = pixels.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+        return SIMD16<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]),
+                             Float(b[7]), Float(b[8]), Float(b[9]), Float(b[10]), Float(b[11]), Float(b[12]), Float(b[13]),
+                             Float(b[14]), Float(b[15]))
     }
 
     /// Asks the memory system to bring the `count` bytes at `address` into the cache ahead of use
@@ -75,16 +80,18 @@ enum SoftmaxKernel {
         return two[0] + two[1]
     }
 
-    /// Raw dot products s_k = Σ_j W[k, j] · x[j] of two converted images with every row of W,
-    /// over `vectorCount` vectors of 16 columns (a column slice of W, or all 49 vectors of a row).
-    /// weights: (10, rowStride) row-major, the first vectorCount·16 columns used; first, second:
-    /// (vectorCount·16) Float pixel values 0…255; sums0, sums1: (10), written (no 1/255, no bias).
+    /// Raw dot products s_k = Σ_j W[k, j] · x[j] of two images with every row of W, over the
+    /// vectors of 16 columns whose bits are set in `vectors` (of a column slice of W, or of all 49
+    /// vectors of a row): those where either image is not all 0, from `nonzeroVectors`.
+    /// weights: (10, rowStride) row-major; first, second: u8 pixels, 16 per vector, widened to
+    /// Float in registers; sums0, sums1: (10), written (no 1/255, no bias). A vector left out
+    /// must be 0 in both images, so the sums are exactly those over every vector.
     /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
     /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
     /// depend on the caller.
     @inline(never)
-    static func dotProducts(weights: UnsafePointer<Float>, rowStride: Int, vectorCount: Int,
-                            first x0: UnsafeRawPointer, second x1: UnsafeRawPointer,
+    static func dotProducts(weights: UnsafePointer<Float>, rowStride: Int, vectors: UInt64,
+                            first x0: UnsafePointer<UInt8>, second x1: UnsafePointer<UInt8>,
                             into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>)
     {
         let w = UnsafeRawPointer(weights)
@@ -93,10 +100,12 @@ enum SoftmaxKernel {
         var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
         var b5 = SIMD16<Float>(), b6 = SIMD16<Float>(), b7 = SIMD16<Float>(), b8 = SIMD16<Float>(), b9 = SIMD16<Float>()
-        for v in 0 ..< vectorCount {
-            let offset = 64 * v
-            let p = x0.load(fromByteOffset: offset, as: SIMD16<Float>.self)
-            let q = x1.load(fromByteOffset: offset, as: SIMD16<Float>.self)
+        var remaining = vectors
+        while remaining != 0 {
+            let vector = remaining.trailingZeroBitCount
+            remaining &= remaining &- 1
+            let offset = 64 * vector
+            let p = pixelVector(x0, atByteOffset: 16 * vector), q = pixelVector(x1, atByteOffset: 16 * vector)
             @inline(__always) func weight(_ k: Int) -> SIMD16<Float> {
                 w.loadUnaligned(fromByteOffset: k * row + offset, as: SIMD16<Float>.self)
             }
@@ -116,62 +125,69 @@ enum SoftmaxKernel {
     }
 
     /// The lane sums of ten vectors, as lanes 0…9 of one vector (lanes 10…15 are 0).
-    /// Halving by pairs: each step adds the low and high halves of two vectors at once, so ten
-    /// sums cost about 25 vector operations rather than ten separate reductions of 8 each. The
-    /// order of additions is fixed, so the result is deterministic.
+    /// A tree that halves every vector at each level and packs two halved vectors into one
+    /// register, so that one addition serves two vectors: 16 → 8 lanes (halves of 256 bits),
+    /// then three times 2 → 1 adjacent lanes (`adjacentPairSums`). Ten sums cost about 30
+    /// shuffles and 15 additions, rather than ten separate reductions of 8 steps each. The order
+    /// of additions is fixed, so the result is deterministic.
     @inline(__always)
     static func horizontalSums(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
                                _ v4: SIMD16<Float>, _ v5: SIMD16<Float>, _ v6: SIMD16<Float>, _ v7: SIMD16<Float>,
                                _ v8: SIMD16<Float>, _ v9: SIMD16<Float>) -> SIMD16<Float>
     {
-        // 16 → 8 lanes per vector, two vectors per result: [v_a (8) | v_b (8)].
-        @inline(__always) func fold16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        // [a (16)], [b (16)] → [a (8) | b (8)]: the halves of each added.
+        @inline(__always) func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
             SIMD16(lowHalf: a.lowHalf, highHalf: b.lowHalf) + SIMD16(lowHalf: a.highHalf, highHalf: b.highHalf)
         }
-        // [a (8) | b (8)] → [a (4) | b (4)], two such per result: [a | b | c | d] with 4 lanes each.
-        @inline(__always) func fold8(_ ab: SIMD16<Float>, _ cd: SIMD16<Float>) -> SIMD16<Float> {
-            SIMD16(lowHalf: SIMD8(lowHalf: ab.lowHalf.lowHalf, highHalf: ab.highHalf.lowHalf),
-                   highHalf: SIMD8(lowHalf: cd.lowHalf.lowHalf, highHalf: cd.highHalf.lowHalf))
-                + SIMD16(lowHalf: SIMD8(lowHalf: ab.lowHalf.highHalf, highHalf: ab.highHalf.highHalf),
-                         highHalf: SIMD8(lowHalf: cd.lowHalf.highHalf, highHalf: cd.highHalf.highHalf))
+        // Two vectors whose adjacent lanes are summed, side by side: 16 + 16 → 8 + 8 lanes.
+        @inline(__always) func pairs(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+            SIMD16(lowHalf: adjacentPairSums(a), highHalf: adjacentPairSums(b))
         }
-        let s01 = fold16(v0, v1), s23 = fold16(v2, v3), s45 = fold16(v4, v5), s67 = fold16(v6, v7), s89 = fold16(v8, v9)
-        let q0123 = fold8(s01, s23), q4567 = fold8(s45, s67), q89 = fold8(s89, SIMD16())
-        // Four lanes per vector left, four vectors per register: [0 (4) | 1 (4) | 2 (4) | 3 (4)].
-        // Two lanes per vector: evens + odds gives [0,0',1,1',…] pairs summed; then once more.
-        let pairs0 = q0123.evenHalf + q0123.oddHalf // (8): two partial sums for each of 0…3
-        let pairs1 = q4567.evenHalf + q4567.oddHalf // (8): … of 4…7
-        let pairs2 = q89.evenHalf + q89.oddHalf // (8): … of 8, 9, then zeros
-        let sums0 = pairs0.evenHalf + pairs0.oddHalf, sums1 = pairs1.evenHalf + pairs1.oddHalf
-        let sums2 = pairs2.evenHalf + pairs2.oddHalf
-        return SIMD16(lowHalf: SIMD8(lowHalf: sums0, highHalf: sums1), highHalf: SIMD8(lowHalf: sums2, highHalf: SIMD4()))
+        let zero = SIMD16<Float>()
+        // [0 (8) | 1 (8)], [2 | 3], …: eight partial sums per vector.
+        let s01 = fold(v0, v1), s23 = fold(v2, v3), s45 = fold(v4, v5), s67 = fold(v6, v7), s89 = fold(v8, v9)
+        // [0 (4) | 1 (4) | 2 (4) | 3 (4)], [4 … 7], [8 (4) | 9 (4) | 0 …].
+        let q0123 = pairs(s01, s23), q4567 = pairs(s45, s67), q89 = pairs(s89, zero)
+        // [0 (2) | 1 (2) | … | 7 (2)], [8 (2) | 9 (2) | 0 …].
+        let d0to7 = pairs(q0123, q4567), d89 = pairs(q89, zero)
+        // [0 | 1 | … | 9 | 0 …].
+        return pairs(d0to7, d89)
+    }
+
+    /// [v0 + v1, v2 + v3, …, v14 + v15]. Viewed as eight 64-bit lanes, the even Floats are the
+    /// low halves and the odd ones the high halves: two truncations (vpmovqd) and a shift, where
+    /// picking even and odd lanes one by one compiles to a long run of single-lane inserts.
+    @inline(__always)
+    static func adjacentPairSums(_ v: SIMD16<Float>) -> SIMD8<Float> {
+        let wide = unsafeBitCast(v, to: SIMD8<UInt64>.self)
+        let even = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: wide), to: SIMD8<Float>.self)
+        let odd = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: wide &>> 32), to: SIMD8<Float>.self)
+        return even + odd
     }
 
     /// Computes the logits of images 0..<count of `pixels`, two at a time, and hands each image's
     /// 10 logits to `visit(n, z)`, which may overwrite them.
-    /// W: (10, 784); b: (10); pixels: (count, 784) u8. z = (W · pixels) / 255 + b.
+    /// W: (10, 784); b: (10); pixels: (count, 784) u8. z = (W · pixels) / 255 + b, in 16 Floats
+    /// (the 10 logits, then 6 finite padding lanes).
     @inline(__always)
     static func forEachLogits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
-                              count: Int, workspace: Workspace, _ visit: (Int, UnsafeMutablePointer<Float>) -> Void)
+                              count: Int, _ visit: (Int, UnsafeMutablePointer<Float>) -> Void)
     {
-        let z = workspace.logits
         let b = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self, count: classes)
-        for chunk in stride(from: 0, to: count, by: chunkSize) {
-            let chunkCount = min(chunkSize, count - chunk)
-            for slot in 0 ..< chunkCount {
-                convert(pixels: pixels + (chunk + slot) * features, count: features, into: workspace.image(slot))
-            }
-            for first in stride(from: 0, to: chunkCount, by: 2) {
+        withUnsafeTemporaryAllocation(byteCount: 2 * logitStride * 4, alignment: 64) { buffer in
+            let z = buffer.baseAddress!.bindMemory(to: Float.self, capacity: 2 * logitStride)
+            for first in stride(from: 0, to: count, by: 2) {
                 // An odd last image is paired with itself.
-                let second = min(first + 1, chunkCount - 1)
-                dotProducts(weights: weights, rowStride: features, vectorCount: vectorsPerRow, first: workspace.image(first),
-                            second: workspace.image(second), into: z, z + logitStride)
+                let second = min(first + 1, count - 1)
+                let x0 = pixels + first * features, x1 = pixels + second * features
+                let vectors = nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
+                dotProducts(weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1, into: z, z + logitStride)
                 for slot in 0 ..< 2 {
                     let logits = UnsafeMutableRawPointer(z + slot * logitStride)
                     logits.storeBytes(of: logits.load(as: SIMD16<Float>.self) * pixelScale + b, as: SIMD16<Float>.self)
                 }
-                visit(chunk + first, z)
-                if second != first { visit(chunk + second, z + logitStride) }
+                visit(first, z)
+                if second != first { visit(second, z + logitStride) }
             }
         }
     }
@@ -286,47 +302,37 @@ enum SoftmaxKernel {
     }
 
     /// gradW[k, c0 + j] += Σ_{s<4} δ[s][k] · image_s[j] for every class k and every column j of
-    /// a slice of `vectorCount` vectors.
-    /// deltas: (4, logitStride), the first 10 of each used; images: (4, imageStride bytes), each
-    /// (vectorCount·16) Float; gradW: (10, rowStride) row-major, the first vectorCount·16 columns
-    /// accumulated into.
-    /// Five classes at a time: their 4 × 5 δ broadcasts stay in registers, and each vector of the
-    /// four images and of the five gradient rows is loaded once for twenty fused multiply-adds.
-    /// Never inlined, like `dotProducts`.
+    /// the vectors of 16 whose bits are set in `vectors` (those where any of the four images is
+    /// not all 0; a vector left out would add exactly 0).
+    /// deltas: (4, logitStride), the first 10 of each used; images: four u8 pixel rows, 16 per
+    /// vector, widened to Float in registers; gradW: (10, rowStride) row-major, accumulated into.
+    /// All ten classes per vector, so that each image vector is widened once: the four image
+    /// vectors stay in registers, each gradient vector is loaded and stored once for four
+    /// multiply-adds, and the 40 δ values are broadcast from memory as operands of the
+    /// multiply-adds (they would not fit in registers). Never inlined, like `dotProducts`.
     @inline(never)
-    static func addOuterProducts(deltas: UnsafePointer<Float>, images: UnsafeRawPointer, imageStride: Int,
-                                 vectorCount: Int, into gradientWeights: UnsafeMutablePointer<Float>, rowStride: Int)
+    static func addOuterProducts(deltas: UnsafePointer<Float>,
+                                 images x0: UnsafePointer<UInt8>, _ x1: UnsafePointer<UInt8>, _ x2: UnsafePointer<UInt8>,
+                                 _ x3: UnsafePointer<UInt8>, vectors: UInt64,
+                                 into gradientWeights: UnsafeMutablePointer<Float>, rowStride: Int)
     {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
         let row = rowStride * 4
-        for first in stride(from: 0, to: classes, by: 5) {
-            @inline(__always) func delta(_ sample: Int, _ k: Int) -> SIMD16<Float> {
-                SIMD16(repeating: deltas[sample * logitStride + first + k])
-            }
-            let d00 = delta(0, 0), d01 = delta(0, 1), d02 = delta(0, 2), d03 = delta(0, 3), d04 = delta(0, 4)
-            let d10 = delta(1, 0), d11 = delta(1, 1), d12 = delta(1, 2), d13 = delta(1, 3), d14 = delta(1, 4)
-            let d20 = delta(2, 0), d21 = delta(2, 1), d22 = delta(2, 2), d23 = delta(2, 3), d24 = delta(2, 4)
-            let d30 = delta(3, 0), d31 = delta(3, 1), d32 = delta(3, 2), d33 = delta(3, 3), d34 = delta(3, 4)
-            for v in 0 ..< vectorCount {
-                let offset = 64 * v
-                let x0 = images.load(fromByteOffset: offset, as: SIMD16<Float>.self)
-                let x1 = images.load(fromByteOffset: imageStride + offset, as: SIMD16<Float>.self)
-                let x2 = images.load(fromByteOffset: 2 * imageStride + offset, as: SIMD16<Float>.self)
-                let x3 = images.load(fromByteOffset: 3 * imageStride + offset, as: SIMD16<Float>.self)
-                @inline(__always) func update(_ k: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>, _ d: SIMD16<Float>) {
-                    let address = (first + k) * row + offset
-                    var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
-                    sum.addProduct(a, x0)
-                    sum.addProduct(b, x1)
-                    sum.addProduct(c, x2)
-                    sum.addProduct(d, x3)
-                    gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
-                }
-                update(0, d00, d10, d20, d30)
-                update(1, d01, d11, d21, d31)
-                update(2, d02, d12, d22, d32)
-                update(3, d03, d13, d23, d33)
-                update(4, d04, d14, d24, d34)
+        var remaining = vectors
+        while remaining != 0 {
+            let vector = remaining.trailingZeroBitCount
+            remaining &= remaining &- 1
+            let offset = 64 * vector
+            let y0 = pixelVector(x0, atByteOffset: 16 * vector), y1 = pixelVector(x1, atByteOffset: 16 * vector)
+            let y2 = pixelVector(x2, atByteOffset: 16 * vector), y3 = pixelVector(x3, atByteOffset: 16 * vector)
+            for k in 0 ..< classes {
+                let address = k * row + offset
+                var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
+                sum.addProduct(SIMD16(repeating: deltas[k]), y0)
+                sum.addProduct(SIMD16(repeating: deltas[logitStride + k]), y1)
+                sum.addProduct(SIMD16(repeating: deltas[2 * logitStride + k]), y2)
+                sum.addProduct(SIMD16(repeating: deltas[3 * logitStride + k]), y3)
+                gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
             }
         }
     }

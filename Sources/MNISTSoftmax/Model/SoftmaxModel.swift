@@ -34,7 +34,7 @@ public struct SoftmaxModel: Equatable, Sendable {
             bias.withUnsafeBufferPointer { b in
                 pixels.withUnsafeBufferPointer { x in
                     SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!,
-                                                count: 1, workspace: SoftmaxKernel.Workspace()) { _, z in
+                                                count: 1) { _, z in
                         _ = SoftmaxKernel.softmaxInPlace(z)
                         for k in 0 ..< Self.classCount { probabilities[k] = z[k] }
                     }

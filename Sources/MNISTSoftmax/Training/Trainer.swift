@@ -13,6 +13,10 @@ public struct EpochSummary: Sendable {
     /// SGD: the epoch's learning rate. L-BFGS: the step α the line search accepted.
     public let learningRate: Float
     public let seconds: Double
+    /// The floating-point operations the fused kernels executed in the epoch: 2 per multiply-add
+    /// lane of the forward (W x) and backward (δ xᵀ) kernels, leaving out the vectors of 16
+    /// pixels they skip as all 0. A dense count would be 31,360 per sample and pass.
+    public let kernelFLOP: Int
 }
 
 /// How a training run ended.
@@ -127,6 +131,7 @@ public struct SoftmaxTrainer: Sendable {
                             shouldStop: () -> Bool) throws -> (Int, String?)
     {
         var order = (0 ..< Int32(data.count)).map { $0 }
+        let images = ColumnShardedSoftmax.MaskedImages(data)
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
         let firstEpoch = (checkpoint?.epochsCompleted ?? 0) + 1
@@ -138,7 +143,7 @@ public struct SoftmaxTrainer: Sendable {
         }
         guard firstEpoch <= configuration.epochs else { return (configuration.epochs, nil) }
         for epoch in firstEpoch ... configuration.epochs {
-            let started = clock.now
+            let started = clock.now, flopBefore = state.executedFLOP
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
@@ -147,7 +152,7 @@ public struct SoftmaxTrainer: Sendable {
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
             try order.withUnsafeBufferPointer { order in
-                try state.pass(over: order, of: data, stepSize: configuration.batchSize, update: update) { step in
+                try state.pass(over: order, of: images, stepSize: configuration.batchSize, update: update) { step in
                     batches += 1
                     let objective = step.lossSum / Double(step.count) + Double(configuration.l2) / 2 * step.squaredNorm
                     guard objective.isFinite else {
@@ -170,7 +175,7 @@ public struct SoftmaxTrainer: Sendable {
                 epoch: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
                 validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
-                learningRate: learningRate, seconds: (clock.now - started).seconds)
+                learningRate: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
@@ -189,6 +194,7 @@ public struct SoftmaxTrainer: Sendable {
     {
         let weightCount = ColumnShardedSoftmax.weightCount
         let samples = (0 ..< Int32(data.count)).map { $0 }
+        let images = ColumnShardedSoftmax.MaskedImages(data)
         let l2 = Double(configuration.l2)
         var lastCorrect = 0
         func objective(_ theta: [Double]) -> LBFGS.Evaluation {
@@ -196,7 +202,7 @@ public struct SoftmaxTrainer: Sendable {
             state.model = model
             var lossSum = 0.0
             samples.withUnsafeBufferPointer { samples in
-                state.pass(over: samples, of: data, stepSize: samples.count, update: nil) { step in
+                state.pass(over: samples, of: images, stepSize: samples.count, update: nil) { step in
                     lossSum = step.lossSum
                     lastCorrect = step.correct
                 }
@@ -216,7 +222,7 @@ public struct SoftmaxTrainer: Sendable {
         let minimizer = LBFGS(historySize: configuration.historySize, maxIterations: configuration.maxIterations,
                               gradientTolerance: configuration.gradientTolerance, relativeTolerance: configuration.relativeTolerance)
         let clock = ContinuousClock()
-        var started = clock.now
+        var started = clock.now, flopBefore = state.executedFLOP
         var iterations = 0
         let start = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
         let (theta, _, stop) = try minimizer.minimize(from: start, objective: objective) { iteration, _, value, step in
@@ -228,8 +234,9 @@ public struct SoftmaxTrainer: Sendable {
             let summary = EpochSummary(
                 epoch: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
                 validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
-                learningRate: Float(step), seconds: (clock.now - started).seconds)
+                learningRate: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
             started = clock.now
+            flopBefore = state.executedFLOP
             return finishEpoch(summary)
         }
         state.model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
