@@ -18,7 +18,7 @@ FLOP_PER_SAMPLE = 2 * 784 * 10 + 2 * 784 * 10  # 31,360
 SPEEDUP_TARGET = 6.0  # epoch, batch 100: numpy / ours
 WALL_TARGET = 1 / 3  # whole default train / numpy's whole process
 RSS_TARGET_MB = 120.0  # peak RSS of the default train, MB = 10^6 bytes
-FMA_TARGET = 0.25  # single-thread GFLOP/s / one core's FMA peak
+FMA_TARGET = 0.25  # single-thread executed GFLOP/s / one core's FMA peak
 ACCURACY_TARGET = 0.925
 
 
@@ -92,11 +92,17 @@ def main():
         epoch_median = median(epoch_seconds)
         accuracies = [run["summary"]["test_accuracy"] for run in ok]
         per_round = {run["round"]: median([record["seconds"] for record in run["epochs"]]) for run in ok}
+        # mnist-softmax reports the FLOP its kernels executed ("kernel_flop": it skips vectors of 16
+        # pixels that are all 0); numpy's BLAS multiplies every zero, so its dense count is executed.
+        executed = [record["kernel_flop"] / record["seconds"] for run in ok for record in run["epochs"]
+                    if "kernel_flop" in record and record["seconds"] > 0]
+        dense_gflops = FLOP_PER_SAMPLE * train_count / epoch_median / 1e9 if epoch_seconds else math.nan
         stats[key] = {
             "config": config, "runs": mine, "ok": ok, "epoch": epoch_median,
             "epoch_count": len(epoch_seconds), "per_round": per_round, "train_count": train_count,
             "samples": train_count / epoch_median if epoch_seconds else math.nan,
-            "gflops": FLOP_PER_SAMPLE * train_count / epoch_median / 1e9 if epoch_seconds else math.nan,
+            "gflops": dense_gflops,
+            "executed_gflops": median(executed) / 1e9 if executed else dense_gflops,
             "wall": median([run["wall"] for run in ok]),
             "walls": {run["round"]: run["wall"] for run in ok},
             "rss_mb": median([run["rss_kb"] * 1024 / 1e6 for run in ok]),
@@ -118,20 +124,25 @@ def main():
     out.append(f"- FLOP count: {FLOP_PER_SAMPLE:,} FLOP/sample (forward 2·784·10 + backward 2·784·10, "
                "a multiply-add = 2 FLOP; softmax, bias and update ignored) = "
                f"{FLOP_PER_SAMPLE * 60000 / 1e9:.2f} GFLOP per 60,000-sample epoch")
+    out.append("- GFLOP/s dense: that count over the epoch time, the same work for both tools. GFLOP/s executed: "
+               "what the kernels issued over the epoch time (median over epochs). mnist-softmax skips the "
+               "vectors of 16 pixels that are all 0 and reports the rest as \"kernel_flop\"; numpy's BLAS "
+               "multiplies every zero, so its two columns are equal")
     out.append("- per-epoch: median over every epoch of every run, of the tool's own \"seconds\" "
                "(the epoch's training work); wall and RSS: /usr/bin/time (%e, %M) of the whole "
                "process, median over runs; MB = 10⁶ bytes")
     out.append("")
-    out.append("| configuration | threads | epoch median (s) | samples/s | GFLOP/s | whole process wall (s) "
-               "| peak RSS (MB) | test accuracy | runs ok |")
-    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out.append("| configuration | threads | epoch median (s) | samples/s | GFLOP/s dense | GFLOP/s executed "
+               "| whole process wall (s) | peak RSS (MB) | test accuracy | runs ok |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for config in setup["configurations"]:
         s = stats[config["key"]]
         accuracy = fmt(s["accuracy"] * 100, ".2f") + "%" if s["ok"] else "—"
         if s["ok"] and s["accuracy_min"] != s["accuracy_max"]:
             accuracy += f" ({s['accuracy_min'] * 100:.2f}–{s['accuracy_max'] * 100:.2f})"
         out.append(f"| {config['label']} | {config['threads']} | {fmt(s['epoch'], '.4f')} | "
-                   f"{fmt(s['samples'], ',.0f')} | {fmt(s['gflops'], '.2f')} | {fmt(s['wall'], '.2f')} | "
+                   f"{fmt(s['samples'], ',.0f')} | {fmt(s['gflops'], '.2f')} | {fmt(s['executed_gflops'], '.2f')} | "
+                   f"{fmt(s['wall'], '.2f')} | "
                    f"{fmt(s['rss_mb'], '.1f')} | {accuracy} | {len(s['ok'])}/{len(s['runs'])} |")
 
     def ratio(numerator_key, denominator_key, field):
@@ -186,15 +197,17 @@ def main():
     peak = setup.get("fma_peak_gflops")
     if not peak:
         line(None, f"single-thread kernel ≥ {FMA_TARGET:.0%} of one core's FMA peak: "
-                   f"{fmt(one['gflops'], '.2f')} GFLOP/s, no peak given (--fma-peak-gflops X or $FMA_PEAK_GFLOPS)")
+                   f"{fmt(one['executed_gflops'], '.2f')} GFLOP/s executed, no peak given "
+                   "(--fma-peak-gflops X or $FMA_PEAK_GFLOPS)")
     elif not setup["threads_supported"]:
         line(None, f"single-thread kernel ≥ {FMA_TARGET:.0%} of one core's FMA peak ({peak:g} GFLOP/s): "
                    "mnist-softmax has no --threads, so no single-thread run")
     else:
-        share = one["gflops"] / peak
+        share = one["executed_gflops"] / peak
         line(None if math.isnan(share) else share >= FMA_TARGET,
-             f"single-thread kernel ≥ {FMA_TARGET:.0%} of one core's FMA peak: {fmt(one['gflops'], '.2f')} "
-             f"of {peak:g} GFLOP/s = {fmt(share * 100, '.1f')}%")
+             f"single-thread kernel ≥ {FMA_TARGET:.0%} of one core's FMA peak: {fmt(one['executed_gflops'], '.2f')} "
+             f"GFLOP/s executed of {peak:g} GFLOP/s = {fmt(share * 100, '.1f')}% "
+             f"(dense-equivalent: {fmt(one['gflops'], '.2f')} GFLOP/s = {fmt(one['gflops'] / peak * 100, '.1f')}%)")
 
     print("\n".join(out))
 
