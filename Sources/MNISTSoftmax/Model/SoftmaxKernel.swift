@@ -127,9 +127,9 @@ enum SoftmaxKernel {
     /// The lane sums of ten vectors, as lanes 0…9 of one vector (lanes 10…15 are 0).
     /// A tree that halves every vector at each level and packs two halved vectors into one
     /// register, so that one addition serves two vectors: 16 → 8 lanes (halves of 256 bits),
-    /// then three times 2 → 1 adjacent lanes (`adjacentPairSums`). Ten sums cost about 30
-    /// shuffles and 15 additions, rather than ten separate reductions of 8 steps each. The order
-    /// of additions is fixed, so the result is deterministic.
+    /// then three times 2 → 1 adjacent lanes (`adjacentPairSums`). Ten sums compile to about 60
+    /// instructions (the even/odd-lane tree before it took about 200). The order of additions
+    /// is fixed, so the result is deterministic.
     @inline(__always)
     static func horizontalSums(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
                                _ v4: SIMD16<Float>, _ v5: SIMD16<Float>, _ v6: SIMD16<Float>, _ v7: SIMD16<Float>,

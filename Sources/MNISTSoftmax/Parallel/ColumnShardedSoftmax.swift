@@ -410,8 +410,7 @@ final class ColumnShardedSoftmax {
         let deltas = deltas + parity * Self.blockSlots * 16, scaledDeltas = scaledDeltas + parity * Self.blockSlots * 16
         let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
         var lossSum = 0.0, correct = 0
-        let share = ShardPool.range(ofShard: index, of: threadCount, count: samples.count)
-        for slot in share {
+        for slot in ShardPool.range(ofShard: index, of: threadCount, count: samples.count) {
             var sum = UnsafeRawPointer(partialLogits(parity: parity, shard: 0) + slot * 16).load(as: SIMD16<Float>.self)
             for other in 1 ..< threadCount {
                 sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
