@@ -64,6 +64,17 @@ enum SoftmaxKernel {
                              Float(b[14]), Float(b[15]))
     }
 
+    /// Calls `body(v)` for each bit v set in `vectors`, lowest first: the vectors of 16 pixels a
+    /// kernel visits. One tzcnt and one blsr per vector; the loop ends on the last set bit.
+    @inline(__always)
+    static func forEachVector(in vectors: UInt64, _ body: (Int) -> Void) {
+        var remaining = vectors
+        while remaining != 0 {
+            body(remaining.trailingZeroBitCount)
+            remaining &= remaining &- 1
+        }
+    }
+
     /// Asks the memory system to bring the `count` bytes at `address` into the cache ahead of use
     /// (one `prefetcht0` per 64-byte line). It never faults and changes no value.
     @inline(__always)
@@ -100,10 +111,7 @@ enum SoftmaxKernel {
         var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
         var b5 = SIMD16<Float>(), b6 = SIMD16<Float>(), b7 = SIMD16<Float>(), b8 = SIMD16<Float>(), b9 = SIMD16<Float>()
-        var remaining = vectors
-        while remaining != 0 {
-            let vector = remaining.trailingZeroBitCount
-            remaining &= remaining &- 1
+        forEachVector(in: vectors) { vector in
             let offset = 64 * vector
             let p = pixelVector(x0, atByteOffset: 16 * vector), q = pixelVector(x1, atByteOffset: 16 * vector)
             @inline(__always) func weight(_ k: Int) -> SIMD16<Float> {
@@ -318,10 +326,7 @@ enum SoftmaxKernel {
     {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
         let row = rowStride * 4
-        var remaining = vectors
-        while remaining != 0 {
-            let vector = remaining.trailingZeroBitCount
-            remaining &= remaining &- 1
+        forEachVector(in: vectors) { vector in
             let offset = 64 * vector
             let y0 = pixelVector(x0, atByteOffset: 16 * vector), y1 = pixelVector(x1, atByteOffset: 16 * vector)
             let y2 = pixelVector(x2, atByteOffset: 16 * vector), y3 = pixelVector(x3, atByteOffset: 16 * vector)

@@ -69,8 +69,6 @@ final class ColumnShardedSoftmax {
     private final class Shard {
         /// The vectors of 16 columns this thread owns, within 0..<49.
         let columns: Range<Int>
-        /// (blockSlots): for each image of the block, its vectors (of its columns) that are not all 0.
-        let nonzeroVectors: UnsafeMutablePointer<UInt64>
         /// (10, width) row-major each, width = columns.count · 16, 64-byte aligned: this thread's
         /// columns of W, of their velocity, and of the step's Σ δ pixelsᵀ / 255.
         let weights: UnsafeMutablePointer<Float>
@@ -91,8 +89,6 @@ final class ColumnShardedSoftmax {
 
         init(columns: Range<Int>) {
             self.columns = columns
-            nonzeroVectors = .allocate(capacity: ColumnShardedSoftmax.blockSlots)
-            nonzeroVectors.initialize(repeating: 0, count: ColumnShardedSoftmax.blockSlots)
             let slice = SoftmaxModel.classCount * max(columns.count, 1) * 16
             weights = allocateAlignedFloats(count: slice)
             velocity = allocateAlignedFloats(count: slice)
@@ -103,7 +99,6 @@ final class ColumnShardedSoftmax {
         }
 
         deinit {
-            nonzeroVectors.deallocate()
             weights.deallocate()
             velocity.deallocate()
             gradient.deallocate()
@@ -114,6 +109,12 @@ final class ColumnShardedSoftmax {
 
         /// Floats in a row of its slices.
         var width: Int { columns.count * 16 }
+
+        /// Which of its vectors are not all 0 in an image whose mask over all 49 is `mask`
+        /// (bit v of the result for its vector columns.lowerBound + v).
+        func ownVectors(of mask: UInt64) -> UInt64 {
+            (mask >> UInt64(columns.lowerBound)) & ((1 << UInt64(columns.count)) - 1)
+        }
     }
 
     /// Training images with, for each, which of its 49 vectors of 16 pixels are not all 0 (bit v
@@ -314,7 +315,8 @@ final class ColumnShardedSoftmax {
                                 stopAfterBlock.store(index + 1, ordering: .relaxed)
                             }
                         }
-                        backward(samples: current, pixels: pixels, parity: index & 1, startsStep: block.startsStep, shard: shard)
+                        backward(samples: current, pixels: pixels, masks: masks, parity: index & 1, startsStep: block.startsStep,
+                                 shard: shard)
                         if block.endsStep, let update {
                             applyUpdate(update, batchSize: block.stepCount, shard: shard)
                         }
@@ -344,10 +346,10 @@ final class ColumnShardedSoftmax {
 
     /// Step 1 for thread `shard`: the partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255,
     /// no bias) of the block's samples, two at a time, over the vectors of its columns where
-    /// either image is not all 0 (its bits of `masks`, kept per slot for the backward pass). In between, it
-    /// prefetches its columns of the images `prefetchLead` places further on, in this block and
-    /// then the next (`next`): the samples are in shuffled order, so each image is a cache miss
-    /// that the hardware cannot predict, and the kernel would otherwise wait on memory.
+    /// either image is not all 0 (its bits of `masks`). In between, it prefetches its columns of
+    /// the images `prefetchLead` places further on, in this block and then the next (`next`):
+    /// the samples are in shuffled order, so each image is a cache miss that the hardware cannot
+    /// predict, and the kernel would otherwise wait on memory.
     /// samples, next: indices into pixels (N, 784) u8 and masks (N).
     private func forward(samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
                          pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shard index: Int)
@@ -363,8 +365,7 @@ final class ColumnShardedSoftmax {
         let firstColumn = shard.columns.lowerBound * 16
         // Its columns of sample `slot`'s image, and which of their vectors are not all 0.
         func image(_ slot: Int) -> UnsafePointer<UInt8> { pixels + Int(samples[slot]) * SoftmaxKernel.features + firstColumn }
-        let ownVectors: UInt64 = (1 << UInt64(vectorCount)) - 1
-        func nonzeroVectors(_ slot: Int) -> UInt64 { (masks[Int(samples[slot])] >> UInt64(shard.columns.lowerBound)) & ownVectors }
+        func nonzeroVectors(_ slot: Int) -> UInt64 { shard.ownVectors(of: masks[Int(samples[slot])]) }
         let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
         let lead = Self.prefetchLead
         // Prefetches the image (its columns) and the mask of the sample at `position` in this
@@ -381,9 +382,7 @@ final class ColumnShardedSoftmax {
             // An odd last image is paired with itself; the second partials are never read.
             let hasSecond = pair + 1 < samples.count
             let first = image(pair), second = hasSecond ? image(pair + 1) : first
-            shard.nonzeroVectors[pair] = nonzeroVectors(pair)
-            if hasSecond { shard.nonzeroVectors[pair + 1] = nonzeroVectors(pair + 1) }
-            let vectors = shard.nonzeroVectors[pair] | (hasSecond ? shard.nonzeroVectors[pair + 1] : 0)
+            let vectors = nonzeroVectors(pair) | (hasSecond ? nonzeroVectors(pair + 1) : 0)
             shard.multiplyAdds += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
             // Each pair's multiply-adds hide the prefetches of two images `lead` places on, one
             // before and one after, and their masks (the 480 KB of masks do not stay in cache
@@ -451,9 +450,9 @@ final class ColumnShardedSoftmax {
     /// Step 3 for thread `shard`, after every thread's step 2: gradW[:, columns] += Σ_s δ_s x_sᵀ
     /// / 255 and Σ_s δ_s into its bias gradient, over all samples of the block (of `parity`), in
     /// order, four images at a time. `startsStep` zeroes the sums first.
-    /// samples: the block's indices into pixels (N, 784) u8.
-    private func backward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, parity: Int, startsStep: Bool,
-                          shard index: Int)
+    /// samples: the block's indices into pixels (N, 784) u8 and masks (N).
+    private func backward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>,
+                          parity: Int, startsStep: Bool, shard index: Int)
     {
         let shard = shards[index]
         let count = samples.count
@@ -474,7 +473,7 @@ final class ColumnShardedSoftmax {
         }
         for group in Swift.stride(from: 0, to: (count + 3) / 4 * 4, by: 4) {
             // The padding slots need no vectors of their own.
-            let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) { $0 | shard.nonzeroVectors[$1] }
+            let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) { $0 | shard.ownVectors(of: masks[Int(samples[$1])]) }
             shard.multiplyAdds += vectors.nonzeroBitCount * 4 * SoftmaxKernel.classes
             SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group * 16, images: image(group), image(group + 1), image(group + 2),
                                            image(group + 3), vectors: vectors, into: shard.gradient, rowStride: shard.width)
