@@ -55,6 +55,33 @@ struct LossFunctionTests {
         #expect(quadratic.map(abs).max()! < 1e-3, "mse: \(quadratic)")
     }
 
+    /// Confidently right samples (z_y = 8, every other z ≤ −8) have costs near 3e−7 (softmax-ce)
+    /// and 1e−3 (sigmoid-bce). Taken as log Σ e^{z_j − m}, the sum would round to a step of
+    /// Float's 1.2e−7 near 1, an error of about 20%; and z_y + softplus(−z_y) − z_y would round at
+    /// 8's ulp. The kernels take log(1 + Σ_{j≠y} …) and softplus(−z_y), so that the cost stays
+    /// within 1e−5 of the Double reference, in training (1 and 2 threads) and in evaluation, over
+    /// 20 samples (a group of 16 and a part group). mse is left out: its p_y − 1 cancels.
+    @Test(arguments: [LossFunction.softmaxCrossEntropy, .sigmoidBinaryCrossEntropy])
+    func confidentlyRightSamplesKeepTheirTinyCostAccurate(lossFunction: LossFunction) throws {
+        let images = try randomImageBatch(count: 20, seed: 31)
+        let data = try LabeledImages(pixels: images.pixels, labels: [UInt8](repeating: 0, count: 20), rows: 28, columns: 28)
+        let model = SoftmaxModel(weights: [Float](repeating: 0, count: 7840),
+                                 bias: [8, -8, -8.5, -9, -9.5, -10, -10.5, -11, -11.5, -12])
+        let reference = referenceLossAndGradient(model: model, data: data, samples: (0 ..< 20).map { $0 }, l2: 0,
+                                                 lossFunction: lossFunction).loss
+        #expect(reference > 0 && reference < 1e-2, "the cost is not tiny: \(reference)")
+        for threads in [1, 2] {
+            let trained = model.lossAndGradient(on: data, threads: threads, lossFunction: lossFunction).loss
+            let error = relativeError(trained, reference)
+            print("[tiny cost] \(lossFunction), \(threads) threads: \(trained) vs \(reference), relative error \(error)")
+            #expect(error <= 1e-5, "\(lossFunction), \(threads) threads: \(trained) vs \(reference)")
+        }
+        let evaluated = Evaluation(of: model, on: data, lossFunction: lossFunction).meanLoss
+        let error = relativeError(evaluated, reference)
+        print("[tiny cost] \(lossFunction), evaluation: \(evaluated) vs \(reference), relative error \(error)")
+        #expect(error <= 1e-5, "\(lossFunction), evaluation: \(evaluated) vs \(reference)")
+    }
+
     /// Logits of ±1000 (a bias that large) keep every head's loss and gradient finite in the kernel.
     @Test(arguments: LossFunction.allCases)
     func extremeLogitsStayFinite(lossFunction: LossFunction) throws {

@@ -36,13 +36,17 @@ public struct Evaluation: Sendable, Equatable {
                 data.pixels.withUnsafeBufferPointer { pixels in
                     data.labels.withUnsafeBufferPointer { labels in
                         counts.withUnsafeMutableBufferPointer { counts in
-                            // x: (N, 784) u8 → z = W x/255 + b: (10) per image, then its cost.
-                            SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
-                                                        count: data.count) { n, z in
-                                let label = Int(labels[n])
-                                let predicted = SoftmaxKernel.argmax(z)
-                                lossSum += Double(SoftmaxKernel.logitGradient(lossFunction, logits: z, label: label).loss)
-                                counts[label * classes + predicted] += 1
+                            // x: (N, 784) u8 → z = W x/255 + b: (10, 16) class-major per group of 16
+                            // images, then their costs and predictions.
+                            SoftmaxKernel.forEachLogitGroup(weights: w.baseAddress!, bias: b.baseAddress!,
+                                                            pixels: pixels.baseAddress!, count: data.count) { first, count, z in
+                                var labelLanes = SIMD16<Float>(repeating: -1)
+                                for lane in 0 ..< count { labelLanes[lane] = Float(labels[first + lane]) }
+                                let (losses, predicted) = SoftmaxKernel.logitGradients(lossFunction, logits: z, labels: labelLanes)
+                                lossSum += Double(SoftmaxKernel.horizontalSum(losses))
+                                for lane in 0 ..< count {
+                                    counts[Int(labels[first + lane]) * classes + Int(predicted[lane])] += 1
+                                }
                             }
                         }
                     }

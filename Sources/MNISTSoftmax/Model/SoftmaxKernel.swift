@@ -19,6 +19,8 @@ import RealModule
 /// - The forward pass keeps 2 images × 10 classes of accumulators in registers, so each vector of
 ///   W loaded feeds two fused multiply-adds, and reduces the 20 accumulators with a shared tree
 ///   of shuffles; the backward pass loads and stores each gradient vector once for four images.
+/// - The cost step (softmax, cost, δ) works on 16 samples at once, class-major: ten vectors of 16
+///   samples rather than one vector of 10 classes (and 6 idle lanes) per sample.
 enum SoftmaxKernel {
     // Computed constants, not stored ones: a `static let` initialised from another global is
     // initialised lazily, and every use in a loop would check that it had been.
@@ -27,9 +29,11 @@ enum SoftmaxKernel {
     /// 784 = 49 × 16, so a row of W or an image is a whole number of vectors.
     @inline(__always) static var vectorsPerRow: Int { 49 }
     @inline(__always) static var pixelScale: Float { 1 / 255 }
-    /// Floats between one sample's logits and the next: 10 logits and 6 padding lanes, so that
-    /// the softmax works on one 16-lane vector.
-    @inline(__always) static var logitStride: Int { 16 }
+    /// Floats between one class's row and the next in a block of logits or δ stored class-major,
+    /// (10, blockStride): sample s of class k at k · blockStride + s. Room for 256 samples and
+    /// the padding to a multiple of 16. A constant, so that the backward kernel addresses its 40
+    /// δ values by fixed displacements.
+    @inline(__always) static var blockStride: Int { 272 }
 
     /// Which vectors of 16 pixels hold a pixel other than 0: bit v set when
     /// pixels[16v ..< 16v + 16] are not all 0.
@@ -173,99 +177,198 @@ enum SoftmaxKernel {
         return even + odd
     }
 
-    /// Computes the logits of images 0..<count of `pixels`, two at a time, and hands each image's
-    /// 10 logits to `visit(n, z)`, which may overwrite them.
-    /// W: (10, 784); b: (10); pixels: (count, 784) u8. z = (W · pixels) / 255 + b, in 16 Floats
-    /// (the 10 logits, then 6 finite padding lanes).
+    /// Computes the logits of images 0..<count of `pixels`, 16 at a time, and hands each group to
+    /// `visit(first, count, z)`, which may overwrite z.
+    /// W: (10, 784); b: (10); pixels: (count, 784) u8. z: (10, blockStride) class-major, lane i of
+    /// row k holding z_k = (W · pixels) / 255 + b of image first + i, for i < count (≤ 16); the
+    /// lanes past count are 0.
     @inline(__always)
-    static func forEachLogits(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
-                              count: Int, _ visit: (Int, UnsafeMutablePointer<Float>) -> Void)
+    static func forEachLogitGroup(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
+                                  count: Int, _ visit: (Int, Int, UnsafeMutablePointer<Float>) -> Void)
     {
         let b = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self, count: classes)
-        withUnsafeTemporaryAllocation(byteCount: 2 * logitStride * 4, alignment: 64) { buffer in
-            let z = buffer.baseAddress!.bindMemory(to: Float.self, capacity: 2 * logitStride)
-            for first in stride(from: 0, to: count, by: 2) {
-                // An odd last image is paired with itself.
-                let second = min(first + 1, count - 1)
-                let x0 = pixels + first * features, x1 = pixels + second * features
-                let vectors = nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
-                dotProducts(weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1, into: z, z + logitStride)
-                for slot in 0 ..< 2 {
-                    let logits = UnsafeMutableRawPointer(z + slot * logitStride)
-                    logits.storeBytes(of: logits.load(as: SIMD16<Float>.self) * pixelScale + b, as: SIMD16<Float>.self)
+        let floats = 16 * 16 + classes * blockStride
+        withUnsafeTemporaryAllocation(byteCount: floats * 4, alignment: 64) { buffer in
+            let rows = buffer.baseAddress!.bindMemory(to: Float.self, capacity: floats), z = rows + 16 * 16
+            for first in stride(from: 0, to: count, by: 16) {
+                let groupCount = min(16, count - first)
+                for lane in stride(from: 0, to: groupCount, by: 2) {
+                    // An odd last image is paired with itself.
+                    let x0 = pixels + (first + lane) * features, x1 = pixels + min(first + lane + 1, count - 1) * features
+                    let vectors = nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
+                    dotProducts(weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1,
+                                into: rows + lane * 16, rows + (lane + 1) * 16)
                 }
-                visit(first, z)
-                if second != first { visit(second, z + logitStride) }
+                for lane in 0 ..< 16 {
+                    let row = UnsafeMutableRawPointer(rows + lane * 16)
+                    row.storeBytes(of: lane < groupCount ? row.load(as: SIMD16<Float>.self) * pixelScale + b : SIMD16(),
+                                   as: SIMD16<Float>.self)
+                }
+                transpose(logitRows: rows, into: z)
+                visit(first, groupCount, z)
             }
         }
     }
 
-    /// Turns 10 logits into probabilities in place; returns m = max z and log Σ e^{z_j − m}.
-    /// z: 16 Floats, the 10 logits then 6 finite padding lanes (0 after this call).
-    ///
-    /// The maximum is subtracted before exponentiating: the ratio is unchanged, every exponent is
-    /// ≤ 0, and logits of ±1000 stay finite. Then −log p_y = logSum − (z_y − m). All ten
-    /// exponentials are one 16-lane `exponential`; the padding lanes are masked out of the sum.
+    /// The logits of 16 samples from one row per sample to one row per class.
+    /// rows: (16, 16), sample i's 10 logits in row i; z: (10, blockStride), columns 0…15 written.
+    /// Built lane by lane from the rows, which compiles to loads and inserts: about 12 per sample,
+    /// against the 16 · 16 lanes of work the class-major cost step then saves.
     @inline(__always)
-    static func softmaxInPlace(_ z: UnsafeMutablePointer<Float>) -> (maximum: Float, logSum: Float) {
-        var maximum = z[0]
-        for k in 1 ..< classes where z[k] > maximum { maximum = z[k] }
-        let raw = UnsafeMutableRawPointer(z)
-        let shifted = raw.load(as: SIMD16<Float>.self) - maximum
-        let exponentials = exponential(shifted) * classLanes
-        let sum = horizontalSum(exponentials)
-        raw.storeBytes(of: exponentials * (1 / sum), as: SIMD16<Float>.self)
-        return (maximum, Float.log(sum))
-    }
-
-    /// The cost step for one sample: replaces its logits z by δ = ∂L/∂z and returns the sample's
-    /// cost L and whether argmax z = y. z: 16 Floats, the 10 logits then 6 padding lanes (0
-    /// after this call).
-    ///
-    /// - softmax-ce: δ = p − onehot(y). The chain rule through the softmax Jacobian
-    ///   p_i(δ_ij − p_j) with ∂L/∂p = −y/p collapses to this, so no Jacobian is formed;
-    ///   `ReferenceMath.chainRuleGradient` keeps the long way.
-    /// - sigmoid-bce: δ = σ(z) − onehot(y), L = Σ_k softplus(z_k) − z_y.
-    /// - mse: g = p − y, L = ½‖g‖², δ_j = p_j (g_j − Σ_i p_i g_i), the Jacobian applied to g.
-    @inline(__always)
-    static func logitGradient(_ lossFunction: LossFunction, logits z: UnsafeMutablePointer<Float>, label: Int)
-        -> (loss: Float, isCorrect: Bool)
-    {
-        let isCorrect = argmax(z) == label
-        let raw = UnsafeMutableRawPointer(z)
-        var onehot = SIMD16<Float>()
-        onehot[label] = 1
-        switch lossFunction {
-        case .softmaxCrossEntropy:
-            let labelLogit = z[label]
-            let (maximum, logSum) = softmaxInPlace(z)
-            z[label] -= 1
-            return (logSum - (labelLogit - maximum), isCorrect)
-        case .sigmoidBinaryCrossEntropy:
-            let logits = raw.load(as: SIMD16<Float>.self)
-            // e = e^{−|z|} ≤ 1 in every lane, so nothing overflows: σ(z) = 1/(1 + e) for z ≥ 0 and
-            // e/(1 + e) below; softplus(z) = max(z, 0) + log(1 + e).
-            let magnitude = logits.replacing(with: -logits, where: logits .< 0)
-            let e = exponential(-magnitude)
-            let numerator = SIMD16<Float>(repeating: 1).replacing(with: e, where: logits .< 0)
-            let sigmoid = numerator / (e + 1)
-            var loss = -z[label]
-            for k in 0 ..< classes { loss += max(z[k], 0) + Float.log(onePlus: e[k]) }
-            raw.storeBytes(of: (sigmoid - onehot) * classLanes, as: SIMD16<Float>.self)
-            return (loss, isCorrect)
-        case .softmaxQuadratic:
-            _ = softmaxInPlace(z)
-            let p = raw.load(as: SIMD16<Float>.self)
-            let g = (p - onehot) * classLanes
-            let delta = p * (g - horizontalSum(p * g))
-            raw.storeBytes(of: delta, as: SIMD16<Float>.self)
-            return (horizontalSum(g * g) / 2, isCorrect)
+    static func transpose(logitRows rows: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
+        for k in 0 ..< classes {
+            UnsafeMutableRawPointer(z + k * blockStride).storeBytes(
+                of: SIMD16(rows[k], rows[16 + k], rows[32 + k], rows[48 + k], rows[64 + k], rows[80 + k], rows[96 + k],
+                           rows[112 + k], rows[128 + k], rows[144 + k], rows[160 + k], rows[176 + k], rows[192 + k],
+                           rows[208 + k], rows[224 + k], rows[240 + k]),
+                as: SIMD16<Float>.self)
         }
     }
 
-    /// 1 in the ten class lanes of a logit vector, 0 in the six padding lanes.
+    /// The cost step for 16 samples side by side, one per lane: replaces their logits by
+    /// δ = ∂L/∂z and returns each sample's cost L and its predicted class, argmax z (the first
+    /// class that reaches the maximum).
+    /// z: (10, blockStride) class-major, z[k · blockStride + i] for lane i; labels: (16), the
+    /// class as a Float, or −1 in a lane that holds no sample (its logits must be finite; it gets
+    /// δ = 0 and L = 0). Labels are Floats because the vector comparisons of Float compile to one
+    /// instruction, and those of Int32 to a loop over lanes.
+    ///
+    /// Ten vectors of 16 samples rather than one vector of 10 classes per sample: no lane is idle,
+    /// the maximum and the sums are lane-wise, and one division and one logarithm serve 16
+    /// samples. (Measured: 10% less time per epoch than the per-sample form, on 1 and 2 threads.)
+    /// - softmax-ce: δ = p − onehot(y). The chain rule through the softmax Jacobian
+    ///   p_i(δ_ij − p_j) with ∂L/∂p = −y/p collapses to this, so no Jacobian is formed;
+    ///   `ReferenceMath.chainRuleGradient` keeps the long way. L = log Σ_j e^{z_j − m} − (z_y − m),
+    ///   with the log taken as log(1 + Σ_{j≠argmax} e^{z_j − m}), which stays accurate when the
+    ///   sample is confidently right and L is tiny.
+    /// - sigmoid-bce: δ = σ(z) − onehot(y), L = Σ_k softplus(z_k) − z_y = Σ_{k≠y} softplus(z_k)
+    ///   + softplus(−z_y).
+    /// - mse: g = p − y, L = ½‖g‖², δ_j = p_j (g_j − Σ_i p_i g_i), the Jacobian applied to g.
     @inline(__always)
-    static var classLanes: SIMD16<Float> { SIMD16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0) }
+    static func logitGradients(_ lossFunction: LossFunction, logits z: UnsafeMutablePointer<Float>, labels: SIMD16<Float>)
+        -> (losses: SIMD16<Float>, predicted: SIMD16<Float>)
+    {
+        @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(z + k * blockStride) }
+        @inline(__always) func logits(_ k: Int) -> SIMD16<Float> { row(k).load(as: SIMD16<Float>.self) }
+        @inline(__always) func isLabel(_ k: Int) -> SIMDMask<SIMD16<Int32>> { labels .== Float(k) }
+        let empty = labels .< 0
+        let maximum = maxima(z), predicted = predictions(z, maximum: maximum)
+        var losses: SIMD16<Float>
+        switch lossFunction {
+        case .softmaxCrossEntropy:
+            var labelLogit = SIMD16<Float>()
+            for k in 0 ..< classes { labelLogit.replace(with: logits(k), where: isLabel(k)) }
+            let others = softmax(z, maximum: maximum, predicted: predicted)
+            losses = logarithm(onePlus: others) - (labelLogit - maximum)
+            for k in 0 ..< classes {
+                let p = logits(k)
+                row(k).storeBytes(of: p.replacing(with: p - 1, where: isLabel(k)).replacing(with: 0, where: empty),
+                                  as: SIMD16<Float>.self)
+            }
+        case .sigmoidBinaryCrossEntropy:
+            losses = SIMD16()
+            for k in 0 ..< classes {
+                let zk = logits(k)
+                // e = e^{−|z|} ≤ 1, so nothing overflows: σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e)
+                // below; softplus(z) = max(z, 0) + log(1 + e). The label's term, softplus(z_y) − z_y,
+                // is taken as softplus(−z_y), with the same e, so that it does not cancel.
+                let negative = zk .< 0
+                let e = exponential(-zk.replacing(with: -zk, where: negative))
+                let sigmoid = SIMD16<Float>(repeating: 1).replacing(with: e, where: negative) / (e + 1)
+                let softplusArgument = zk.replacing(with: -zk, where: isLabel(k))
+                losses += softplusArgument.replacing(with: 0, where: softplusArgument .< 0) + logarithm(onePlus: e)
+                row(k).storeBytes(of: sigmoid.replacing(with: sigmoid - 1, where: isLabel(k)).replacing(with: 0, where: empty),
+                                  as: SIMD16<Float>.self)
+            }
+        case .softmaxQuadratic:
+            _ = softmax(z, maximum: maximum, predicted: predicted)
+            var squaredError = SIMD16<Float>(), projection = SIMD16<Float>()
+            for k in 0 ..< classes {
+                let p = logits(k), g = p.replacing(with: p - 1, where: isLabel(k))
+                squaredError.addProduct(g, g)
+                projection.addProduct(p, g)
+            }
+            losses = squaredError / 2
+            for k in 0 ..< classes {
+                let p = logits(k), g = p.replacing(with: p - 1, where: isLabel(k))
+                row(k).storeBytes(of: (p * (g - projection)).replacing(with: 0, where: empty), as: SIMD16<Float>.self)
+            }
+        }
+        return (losses.replacing(with: 0, where: empty), predicted)
+    }
+
+    /// max_k z_k of 16 samples, lane-wise. z: (10, blockStride) class-major, 16 lanes used.
+    @inline(__always)
+    static func maxima(_ z: UnsafePointer<Float>) -> SIMD16<Float> {
+        var maximum = UnsafeRawPointer(z).load(as: SIMD16<Float>.self)
+        for k in 1 ..< classes {
+            let zk = UnsafeRawPointer(z + k * blockStride).load(as: SIMD16<Float>.self)
+            maximum.replace(with: zk, where: zk .> maximum)
+        }
+        return maximum
+    }
+
+    /// argmax_k z_k of 16 samples, lane-wise, as Floats: the first class that reaches `maximum`
+    /// (from `maxima`). z: (10, blockStride) class-major, 16 lanes used.
+    @inline(__always)
+    static func predictions(_ z: UnsafePointer<Float>, maximum: SIMD16<Float>) -> SIMD16<Float> {
+        var predicted = SIMD16<Float>(repeating: Float(classes - 1))
+        for k in (0 ..< classes - 1).reversed() {
+            predicted.replace(with: Float(k), where: UnsafeRawPointer(z + k * blockStride).load(as: SIMD16<Float>.self) .== maximum)
+        }
+        return predicted
+    }
+
+    /// The softmax of 16 samples, class-major, in place: z_k ← e^{z_k − m} / Σ_j e^{z_j − m},
+    /// where m = max z (`maxima`) and `predicted` is the first class that reaches it. Subtracting
+    /// m keeps every exponent ≤ 0, so nothing overflows, and the predicted class's term is
+    /// exactly 1. Returns the sum of the other terms, Σ_{j≠predicted} e^{z_j − m}, in [0, 9].
+    /// z: (10, blockStride) class-major, 16 lanes used.
+    @inline(__always)
+    static func softmax(_ z: UnsafeMutablePointer<Float>, maximum: SIMD16<Float>, predicted: SIMD16<Float>) -> SIMD16<Float> {
+        @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(z + k * blockStride) }
+        var others = SIMD16<Float>()
+        for k in 0 ..< classes {
+            let e = exponential(row(k).load(as: SIMD16<Float>.self) - maximum)
+            row(k).storeBytes(of: e, as: SIMD16<Float>.self)
+            others += e.replacing(with: 0, where: predicted .== Float(k))
+        }
+        let inverse = 1 / (others + 1)
+        for k in 0 ..< classes { row(k).storeBytes(of: row(k).load(as: SIMD16<Float>.self) * inverse, as: SIMD16<Float>.self) }
+        return others
+    }
+
+    /// log x in each lane, for x ≥ 1 (NaN and +∞ are passed through).
+    ///
+    /// x = 2^n · f with f in [√½, √2), found from the bits; then log x = n · ln 2 + log f, and
+    /// log f = 2 atanh(t) = 2(t + t³/3 + t⁵/5 + t⁷/7 + t⁹/9) with t = (f − 1)/(f + 1), |t| ≤ 0.172,
+    /// whose next term is below 1e−9 relative. n becomes a Float by the same 1.5 · 2²³ shift as in
+    /// `exponential`.
+    @inline(__always)
+    static func logarithm(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
+        let offset = SIMD16<Int32>(repeating: 0x3F35_04F3) // the bits of √½
+        let shifted = bits &- offset
+        let n = unsafeBitCast((shifted &>> 23) &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912
+        let f = unsafeBitCast((shifted & 0x007F_FFFF) &+ offset, to: SIMD16<Float>.self)
+        let t = (f - 1) / (f + 1), t2 = t * t
+        let series = SIMD16<Float>(repeating: 1 / 7).addingProduct(t2, SIMD16(repeating: 1 / 9))
+        let odd = SIMD16<Float>(repeating: 1).addingProduct(t2, SIMD16(repeating: 1 / 3).addingProduct(t2,
+            SIMD16(repeating: 1 / 5).addingProduct(t2, series)))
+        let logF = 2 * t * odd
+        // n · ln 2 with ln 2 split in two, as in `exponential`; n · 0.693359375 is exact.
+        let result = logF.addingProduct(n, SIMD16(repeating: -2.121_944_4e-4)).addingProduct(n, SIMD16(repeating: 0.693_359_375))
+        return result.replacing(with: x, where: .!(x .< .infinity))
+    }
+
+    /// log(1 + e) in each lane, for e ≥ 0 (NaN passed through): accurate for tiny e too, where
+    /// 1 + e rounds. With u = 1 + e rounded, log(1 + e) = log u · e / (u − 1) (the rounding
+    /// error of u cancels to first order), and e itself where u = 1.
+    @inline(__always)
+    static func logarithm(onePlus e: SIMD16<Float>) -> SIMD16<Float> {
+        let u = e + 1
+        return (logarithm(u) * (e / (u - 1))).replacing(with: e, where: u .== 1)
+    }
 
     /// Lanes below Float's smallest normal magnitude (about 1.2e−38) set to 0: they change no
     /// sum, and a subnormal operand costs a microcode assist in every multiply-add that uses it.
@@ -301,19 +404,12 @@ enum SoftmaxKernel {
         return result.replacing(with: 0, where: x .< lowest)
     }
 
-    /// The first index of the largest of 10 logits.
-    @inline(__always)
-    static func argmax(_ z: UnsafePointer<Float>) -> Int {
-        var best = 0
-        for k in 1 ..< classes where z[k] > z[best] { best = k }
-        return best
-    }
-
-    /// gradW[k, c0 + j] += Σ_{s<4} δ[s][k] · image_s[j] for every class k and every column j of
+    /// gradW[k, c0 + j] += Σ_{s<4} δ[k][s] · image_s[j] for every class k and every column j of
     /// the vectors of 16 whose bits are set in `vectors` (those where any of the four images is
     /// not all 0; a vector left out would add exactly 0).
-    /// deltas: (4, logitStride), the first 10 of each used; images: four u8 pixel rows, 16 per
-    /// vector, widened to Float in registers; gradW: (10, rowStride) row-major, accumulated into.
+    /// deltas: (10, blockStride) class-major, the four images' δ in columns 0…3; images: four u8
+    /// pixel rows, 16 per vector, widened to Float in registers; gradW: (10, rowStride) row-major,
+    /// accumulated into.
     /// All ten classes per vector, so that each image vector is widened once: the four image
     /// vectors stay in registers, each gradient vector is loaded and stored once for four
     /// multiply-adds, and the 40 δ values are broadcast from memory as operands of the
@@ -333,10 +429,11 @@ enum SoftmaxKernel {
             for k in 0 ..< classes {
                 let address = k * row + offset
                 var sum = gradient.loadUnaligned(fromByteOffset: address, as: SIMD16<Float>.self)
-                sum.addProduct(SIMD16(repeating: deltas[k]), y0)
-                sum.addProduct(SIMD16(repeating: deltas[logitStride + k]), y1)
-                sum.addProduct(SIMD16(repeating: deltas[2 * logitStride + k]), y2)
-                sum.addProduct(SIMD16(repeating: deltas[3 * logitStride + k]), y3)
+                let delta = deltas + k * blockStride
+                sum.addProduct(SIMD16(repeating: delta[0]), y0)
+                sum.addProduct(SIMD16(repeating: delta[1]), y1)
+                sum.addProduct(SIMD16(repeating: delta[2]), y2)
+                sum.addProduct(SIMD16(repeating: delta[3]), y3)
                 gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
             }
         }

@@ -33,10 +33,12 @@ public struct SoftmaxModel: Equatable, Sendable {
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 pixels.withUnsafeBufferPointer { x in
-                    SoftmaxKernel.forEachLogits(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!,
-                                                count: 1) { _, z in
-                        _ = SoftmaxKernel.softmaxInPlace(z)
-                        for k in 0 ..< Self.classCount { probabilities[k] = z[k] }
+                    // z: (10, 16) class-major, the image in lane 0.
+                    SoftmaxKernel.forEachLogitGroup(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!,
+                                                    count: 1) { _, _, z in
+                        let maximum = SoftmaxKernel.maxima(z)
+                        _ = SoftmaxKernel.softmax(z, maximum: maximum, predicted: SoftmaxKernel.predictions(z, maximum: maximum))
+                        for k in 0 ..< Self.classCount { probabilities[k] = z[k * SoftmaxKernel.blockStride] }
                     }
                 }
             }

@@ -10,14 +10,15 @@ import Synchronization
 /// 1. forward: each thread computes the partial logits Σ_{j in its columns} W[k, j] · pixel[j]
 ///    for every sample and class, reading the u8 pixels of its columns where they lie and
 ///    skipping the vectors of 16 that are 0 in both images of a pair; a barrier follows;
-/// 2. each thread takes a share of the block's samples, adds the partials of all threads, in
-///    thread order, to the logits z = (Σ partials) / 255 + b, and computes the cost and
-///    δ = ∂L/∂z (p − y for the softmax cross-entropy) into a shared buffer; a barrier follows;
+/// 2. each thread takes a share of the block's samples, in groups of 16, adds the partials of
+///    all threads, in thread order, to the logits z = (Σ partials) / 255 + b, and computes the
+///    cost and δ = ∂L/∂z (p − y for the softmax cross-entropy), class-major, into a shared
+///    buffer; a barrier follows;
 /// 3. backward: each thread adds Σ_s δ_s x_sᵀ for all the block's samples into its own columns
 ///    of the gradient, and Σ_s δ_s, in sample order, into its own copy of the bias gradient;
 /// 4. at the end of a step, each thread applies the momentum update to its own columns.
 ///
-/// Only the partial logits and δ (16 Floats per sample each) cross between cores; W, its
+/// Only the partial logits and δ (16 and 10 Floats per sample) cross between cores; W, its
 /// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
 /// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
 /// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
@@ -39,8 +40,8 @@ final class ColumnShardedSoftmax {
     /// (Measured, median of paired runs: 12 and 24 alike, 48 and 96 5–9% slower, prefetching the
     /// whole next block while computing this one 3% slower, and no prefetch 29% slower.)
     static var prefetchLead: Int { 24 }
-    /// Sample slots per block buffer: room for the padding of an odd pair and of a group of four.
-    private static let blockSlots = maximumBlock + 4
+    /// Sample slots per block buffer: room for the padding of an odd pair and of a group of 16.
+    private static var blockSlots: Int { SoftmaxKernel.blockStride }
 
     /// What one step (a batch, or the whole sample list) gave.
     struct StepResult {
@@ -78,6 +79,8 @@ final class ColumnShardedSoftmax {
         let bias: UnsafeMutablePointer<Float>
         let biasVelocity: UnsafeMutablePointer<Float>
         let biasGradient: UnsafeMutablePointer<Float>
+        /// (16, 16): the logits of 16 samples, one row each, on their way to class-major.
+        let logitRows: UnsafeMutablePointer<Float>
         /// For steps of even and odd number: over the step so far, for its share of each block's
         /// samples, Σ L_n and the correct count; and ‖W[:, columns]‖² at the step's weights. Two
         /// sets, so that a thread may begin the next step while shard 0 reads this one's.
@@ -96,6 +99,7 @@ final class ColumnShardedSoftmax {
             bias = allocateAlignedFloats(count: 16)
             biasVelocity = allocateAlignedFloats(count: 16)
             biasGradient = allocateAlignedFloats(count: 16)
+            logitRows = allocateAlignedFloats(count: 16 * 16)
         }
 
         deinit {
@@ -105,6 +109,7 @@ final class ColumnShardedSoftmax {
             bias.deallocate()
             biasVelocity.deallocate()
             biasGradient.deallocate()
+            logitRows.deallocate()
         }
 
         /// Floats in a row of its slices.
@@ -147,9 +152,9 @@ final class ColumnShardedSoftmax {
     private let shards: [Shard]
     /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
-    /// (2, blockSlots, 16) each, shared, for even and odd blocks: the block's δ = ∂L/∂z, and
-    /// δ/255 flushed below Float's smallest normal for the weights (padding lanes and slots 0).
-    /// Each thread writes its share of the samples, then all read all of them after a barrier.
+    /// (2, 10, blockSlots) each, shared, for even and odd blocks, class-major: the block's
+    /// δ = ∂L/∂z, and δ/255 flushed below Float's smallest normal for the weights (padding slots
+    /// 0). Each thread writes its share of the samples, then all read all of them after a barrier.
     private let deltas: UnsafeMutablePointer<Float>
     private let scaledDeltas: UnsafeMutablePointer<Float>
     /// The block after whose barrier every thread leaves the pass, once `afterStep` has thrown.
@@ -165,8 +170,8 @@ final class ColumnShardedSoftmax {
         pool = ShardPool(threadCount: threadCount)
         shards = (0 ..< threadCount).map { Shard(columns: Self.columns(ofShard: $0, of: threadCount)) }
         partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
-        deltas = allocateAlignedFloats(count: 2 * Self.blockSlots * 16)
-        scaledDeltas = allocateAlignedFloats(count: 2 * Self.blockSlots * 16)
+        deltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
+        scaledDeltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
         self.model = model
     }
 
@@ -395,10 +400,11 @@ final class ColumnShardedSoftmax {
         }
     }
 
-    /// Step 2 for thread `shard`, on its share of the block's samples: the logits from every
-    /// thread's partials, then the cost and δ = ∂L/∂z (p − y for the softmax cross-entropy) into
-    /// the shared `deltas` and δ/255 into `scaledDeltas`, and the cost and correct count into
-    /// the statistics of `step`. `startsStep` first zeroes those, and records ‖W[:, columns]‖².
+    /// Step 2 for thread `shard`, on its share of the block's samples, in groups of 16: the
+    /// logits from every thread's partials, then the cost and δ = ∂L/∂z (p − y for the softmax
+    /// cross-entropy) into the shared `deltas` and δ/255 into `scaledDeltas`, class-major, and
+    /// the cost and correct count into the statistics of `step`. `startsStep` first zeroes those,
+    /// and records ‖W[:, columns]‖². The slots of the last group past the block get δ = 0.
     /// samples: the block's indices into labels (N) u8.
     private func logitGradients(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, step: Int,
                                 startsStep: Bool, shard index: Int)
@@ -406,28 +412,39 @@ final class ColumnShardedSoftmax {
         let shard = shards[index]
         var statistics = startsStep ? StepStatistics(squaredNorm: shard.weightsSquaredNorm)
             : step & 1 == 0 ? shard.statistics.0 : shard.statistics.1
-        let deltas = deltas + parity * Self.blockSlots * 16, scaledDeltas = scaledDeltas + parity * Self.blockSlots * 16
+        let stride = Self.blockSlots
+        let deltas = deltas + parity * SoftmaxKernel.classes * stride
+        let scaledDeltas = scaledDeltas + parity * SoftmaxKernel.classes * stride
         let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
+        let rows = shard.logitRows
         var lossSum = 0.0, correct = 0
-        for slot in ShardPool.range(ofShard: index, of: threadCount, count: samples.count) {
-            var sum = UnsafeRawPointer(partialLogits(parity: parity, shard: 0) + slot * 16).load(as: SIMD16<Float>.self)
-            for other in 1 ..< threadCount {
-                sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
+        for group in ShardPool.range(ofShard: index, of: threadCount, count: (samples.count + 15) / 16) {
+            let first = group * 16, count = min(16, samples.count - first)
+            // z = (Σ partials, in thread order) / 255 + b, one row per sample (0 past the block).
+            var labelLanes = SIMD16<Float>(repeating: -1)
+            for lane in 0 ..< 16 {
+                var sum = SIMD16<Float>()
+                if lane < count {
+                    let slot = first + lane
+                    for other in 0 ..< threadCount {
+                        sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
+                    }
+                    sum = sum * SoftmaxKernel.pixelScale + bias
+                    labelLanes[lane] = Float(labels[Int(samples[slot])])
+                }
+                UnsafeMutableRawPointer(rows + lane * 16).storeBytes(of: sum, as: SIMD16<Float>.self)
             }
-            let z = deltas + slot * 16
-            UnsafeMutableRawPointer(z).storeBytes(of: sum * SoftmaxKernel.pixelScale + bias, as: SIMD16<Float>.self)
-            let (loss, isCorrect) = SoftmaxKernel.logitGradient(lossFunction, logits: z, label: Int(labels[Int(samples[slot])]))
-            lossSum += Double(loss)
-            if isCorrect { correct += 1 }
+            // Class k's row of the block holds z_k of the 16 samples.
+            SoftmaxKernel.transpose(logitRows: rows, into: deltas + first)
+            let (losses, predicted) = SoftmaxKernel.logitGradients(lossFunction, logits: deltas + first, labels: labelLanes)
+            lossSum += Double(SoftmaxKernel.horizontalSum(losses))
+            correct += Int(SoftmaxKernel.horizontalSum(SIMD16<Float>().replacing(with: 1, where: predicted .== labelLanes)))
             // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
-            let delta = UnsafeRawPointer(z).load(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(scaledDeltas + slot * 16).storeBytes(
-                of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self)
-        }
-        if index == threadCount - 1 {
-            // Padding slots up to a multiple of four get δ = 0 and so add nothing.
-            let padded = (samples.count + 3) / 4 * 4
-            (scaledDeltas + samples.count * 16).update(repeating: 0, count: (padded - samples.count) * 16)
+            for k in 0 ..< SoftmaxKernel.classes {
+                let delta = UnsafeRawPointer(deltas + k * stride + first).load(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(scaledDeltas + k * stride + first).storeBytes(
+                    of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self)
+            }
         }
         statistics.lossSum += lossSum
         statistics.correct += correct
@@ -456,14 +473,20 @@ final class ColumnShardedSoftmax {
     {
         let shard = shards[index]
         let count = samples.count
-        let deltas = deltas + parity * Self.blockSlots * 16, scaledDeltas = scaledDeltas + parity * Self.blockSlots * 16
+        let deltas = deltas + parity * SoftmaxKernel.classes * Self.blockSlots
+        let scaledDeltas = scaledDeltas + parity * SoftmaxKernel.classes * Self.blockSlots
         if startsStep {
             shard.gradient.update(repeating: 0, count: SoftmaxKernel.classes * shard.width)
             shard.biasGradient.update(repeating: 0, count: 16)
         }
-        var biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self)
-        for slot in 0 ..< count { biasGradient += UnsafeRawPointer(deltas + slot * 16).load(as: SIMD16<Float>.self) }
-        UnsafeMutableRawPointer(shard.biasGradient).storeBytes(of: biasGradient, as: SIMD16<Float>.self)
+        // Σ_s δ_s per class: lane-wise over the groups of 16 (0 past the block), then across lanes.
+        for k in 0 ..< SoftmaxKernel.classes {
+            var sum = SIMD16<Float>()
+            for first in Swift.stride(from: 0, to: count, by: 16) {
+                sum += UnsafeRawPointer(deltas + k * Self.blockSlots + first).load(as: SIMD16<Float>.self)
+            }
+            shard.biasGradient[k] += SoftmaxKernel.horizontalSum(sum)
+        }
         guard shard.columns.count > 0 else { return }
         let firstColumn = shard.columns.lowerBound * 16
         // Its columns of sample `slot`'s image; a padding slot past the block (δ = 0) reads the
@@ -475,7 +498,7 @@ final class ColumnShardedSoftmax {
             // The padding slots need no vectors of their own.
             let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) { $0 | shard.ownVectors(of: masks[Int(samples[$1])]) }
             shard.multiplyAdds += vectors.nonzeroBitCount * 4 * SoftmaxKernel.classes
-            SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group * 16, images: image(group), image(group + 1), image(group + 2),
+            SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group, images: image(group), image(group + 1), image(group + 2),
                                            image(group + 3), vectors: vectors, into: shard.gradient, rowStride: shard.width)
         }
     }
