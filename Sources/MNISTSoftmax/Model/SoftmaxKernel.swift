@@ -104,11 +104,28 @@ enum SoftmaxKernel {
     /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
     /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
     /// depend on the caller.
+    ///
+    /// It also prefetches the `byteCount` bytes at `ahead0` and at `ahead1` (images the caller
+    /// will need later), one 64-byte line of each per vector multiplied and the rest after the
+    /// loop. Spread out like this, a few misses are in flight at a time; issued as a burst of
+    /// 13 lines per image, the prefetches stalled the forward pass waiting for free fill buffers.
+    /// (Measured: 8% less time per single-thread epoch, paired runs on the two cores at once.)
     @inline(never)
     static func dotProducts(weights: UnsafePointer<Float>, rowStride: Int, vectors: UInt64,
                             first x0: UnsafePointer<UInt8>, second x1: UnsafePointer<UInt8>,
-                            into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>)
+                            into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>,
+                            prefetching ahead0: UnsafeRawPointer, _ ahead1: UnsafeRawPointer, byteCount: Int)
     {
+        // Offsets into the two prefetched ranges: 0, 64, … up to the one past their last line,
+        // clamped to their last byte, so that every line is asked for and none beyond.
+        let lastByte = byteCount - 1, prefetchEnd = (byteCount + 63) / 64 * 64
+        var prefetchOffset = 0
+        @inline(__always) func prefetchNextLines() {
+            let offset = min(prefetchOffset, lastByte)
+            mnist_softmax_prefetch(ahead0 + offset)
+            mnist_softmax_prefetch(ahead1 + offset)
+            prefetchOffset += 64
+        }
         let w = UnsafeRawPointer(weights)
         let row = rowStride * 4
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>(), a4 = SIMD16<Float>()
@@ -117,6 +134,7 @@ enum SoftmaxKernel {
         var b5 = SIMD16<Float>(), b6 = SIMD16<Float>(), b7 = SIMD16<Float>(), b8 = SIMD16<Float>(), b9 = SIMD16<Float>()
         forEachVector(in: vectors) { vector in
             let offset = 64 * vector
+            prefetchNextLines()
             let p = pixelVector(x0, atByteOffset: 16 * vector), q = pixelVector(x1, atByteOffset: 16 * vector)
             @inline(__always) func weight(_ k: Int) -> SIMD16<Float> {
                 w.loadUnaligned(fromByteOffset: k * row + offset, as: SIMD16<Float>.self)
@@ -132,6 +150,7 @@ enum SoftmaxKernel {
             r = weight(8); a8.addProduct(r, p); b8.addProduct(r, q)
             r = weight(9); a9.addProduct(r, p); b9.addProduct(r, q)
         }
+        while prefetchOffset <= prefetchEnd { prefetchNextLines() }
         UnsafeMutableRawPointer(sums0).storeBytes(of: horizontalSums(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9), as: SIMD16<Float>.self)
         UnsafeMutableRawPointer(sums1).storeBytes(of: horizontalSums(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9), as: SIMD16<Float>.self)
     }
@@ -193,11 +212,13 @@ enum SoftmaxKernel {
             for first in stride(from: 0, to: count, by: 16) {
                 let groupCount = min(16, count - first)
                 for lane in stride(from: 0, to: groupCount, by: 2) {
-                    // An odd last image is paired with itself.
-                    let x0 = pixels + (first + lane) * features, x1 = pixels + min(first + lane + 1, count - 1) * features
+                    // An odd last image is paired with itself. The pair after it is prefetched.
+                    @inline(__always) func image(_ n: Int) -> UnsafePointer<UInt8> { pixels + min(n, count - 1) * features }
+                    let x0 = image(first + lane), x1 = image(first + lane + 1)
                     let vectors = nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
                     dotProducts(weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1,
-                                into: rows + lane * 16, rows + (lane + 1) * 16)
+                                into: rows + lane * 16, rows + (lane + 1) * 16,
+                                prefetching: image(first + lane + 2), image(first + lane + 3), byteCount: features)
                 }
                 for lane in 0 ..< 16 {
                     let row = UnsafeMutableRawPointer(rows + lane * 16)

@@ -351,7 +351,7 @@ final class ColumnShardedSoftmax {
 
     /// Step 1 for thread `shard`: the partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255,
     /// no bias) of the block's samples, two at a time, over the vectors of its columns where
-    /// either image is not all 0 (its bits of `masks`). In between, it prefetches its columns of
+    /// either image is not all 0 (its bits of `masks`). Meanwhile, it prefetches its columns of
     /// the images `prefetchLead` places further on, in this block and then the next (`next`):
     /// the samples are in shuffled order, so each image is a cache miss that the hardware cannot
     /// predict, and the kernel would otherwise wait on memory.
@@ -372,16 +372,11 @@ final class ColumnShardedSoftmax {
         func image(_ slot: Int) -> UnsafePointer<UInt8> { pixels + Int(samples[slot]) * SoftmaxKernel.features + firstColumn }
         func nonzeroVectors(_ slot: Int) -> UInt64 { shard.ownVectors(of: masks[Int(samples[slot])]) }
         let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
-        let lead = Self.prefetchLead
-        // Prefetches the image (its columns) and the mask of the sample at `position` in this
-        // block followed by the next, if there is one.
-        func prefetchSample(at position: Int) {
-            let sample = position < samples.count ? samples[position]
-                : position - samples.count < next.count ? next[position - samples.count] : -1
-            if sample >= 0 {
-                SoftmaxKernel.prefetch(pixels + Int(sample) * SoftmaxKernel.features + firstColumn, count: vectorCount * 16)
-                SoftmaxKernel.prefetch(masks + Int(sample), count: 1)
-            }
+        // The sample at `position` in this block followed by the next; past both, the first of
+        // this block (already in cache), so that the kernel always has an image to prefetch.
+        func sample(at position: Int) -> Int {
+            Int(position < samples.count ? samples[position]
+                : position - samples.count < next.count ? next[position - samples.count] : samples[0])
         }
         for pair in Swift.stride(from: 0, to: samples.count, by: 2) {
             // An odd last image is paired with itself; the second partials are never read.
@@ -389,14 +384,16 @@ final class ColumnShardedSoftmax {
             let first = image(pair), second = hasSecond ? image(pair + 1) : first
             let vectors = nonzeroVectors(pair) | (hasSecond ? nonzeroVectors(pair + 1) : 0)
             shard.multiplyAdds += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
-            // Each pair's multiply-adds hide the prefetches of two images `lead` places on, one
-            // before and one after, and their masks (the 480 KB of masks do not stay in cache
-            // while 47 MB of pixels stream through): a few misses are in flight at a time, and
-            // each image arrives shortly before it is used.
-            prefetchSample(at: pair + lead)
+            // The two images `prefetchLead` places on: their masks now, and their columns one line
+            // per vector inside the kernel. (The 480 KB of masks do not stay in cache while 47 MB
+            // of pixels stream through.)
+            let ahead0 = sample(at: pair + Self.prefetchLead), ahead1 = sample(at: pair + Self.prefetchLead + 1)
+            SoftmaxKernel.prefetch(masks + ahead0, count: 1)
+            SoftmaxKernel.prefetch(masks + ahead1, count: 1)
             SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors, first: first, second: second,
-                                      into: partial + pair * 16, partial + (pair + 1) * 16)
-            prefetchSample(at: pair + lead + 1)
+                                      into: partial + pair * 16, partial + (pair + 1) * 16,
+                                      prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
+                                      pixels + ahead1 * SoftmaxKernel.features + firstColumn, byteCount: vectorCount * 16)
         }
     }
 
