@@ -37,8 +37,9 @@ final class ColumnShardedSoftmax {
     /// that add into the same gradient.
     static let maximumBlock = 256
     /// How many images ahead of the pair being multiplied the forward pass prefetches.
-    /// (Measured, median of paired runs: 12 and 24 alike, 48 and 96 5–9% slower, prefetching the
-    /// whole next block while computing this one 3% slower, and no prefetch 29% slower.)
+    /// (Measured, median of paired runs, with the prefetches in bursts: 12 and 24 alike, 48 and
+    /// 96 5–9% slower, prefetching the whole next block while computing this one 3% slower, and
+    /// no prefetch 29% slower; spread through the kernel: 12 and 24 alike, 48 4% slower.)
     static var prefetchLead: Int { 24 }
     /// Sample slots per block buffer: room for the padding of an odd pair and of a group of 16.
     private static var blockSlots: Int { SoftmaxKernel.blockStride }
