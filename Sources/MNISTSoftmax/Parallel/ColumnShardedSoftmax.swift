@@ -15,7 +15,8 @@ import Synchronization
 ///    cost and δ = ∂L/∂z (p − y for the softmax cross-entropy), class-major, into a shared
 ///    buffer; a barrier follows;
 /// 3. backward: each thread adds Σ_s δ_s x_sᵀ for all the block's samples into its own columns
-///    of the gradient, and Σ_s δ_s, in sample order, into its own copy of the bias gradient;
+///    of the gradient, and Σ_s δ_s (lane-wise over the groups of 16, then across the lanes)
+///    into its own copy of the bias gradient;
 /// 4. at the end of a step, each thread applies the momentum update to its own columns.
 ///
 /// Only the partial logits and δ (16 and 10 Floats per sample) cross between cores; W, its
