@@ -79,11 +79,11 @@ enum SoftmaxKernel {
         }
     }
 
-    /// Asks the memory system to bring the `count` bytes at `address` into the cache ahead of use
-    /// (one `prefetcht0` per 64-byte line). It never faults and changes no value.
+    /// Asks the memory system to bring the 64-byte line that holds `address` into the cache ahead
+    /// of use (`prefetcht0`). It never faults and changes no value.
     @inline(__always)
-    static func prefetch(_ address: UnsafeRawPointer, count: Int) {
-        for offset in stride(from: 0, to: count, by: 64) { mnist_softmax_prefetch(address + offset) }
+    static func prefetch(_ address: UnsafeRawPointer) {
+        mnist_softmax_prefetch(address)
     }
 
     /// The sum of 16 lanes as a fixed tree of additions (8 + 8, 4 + 4, 2 + 2, 1 + 1).
@@ -122,8 +122,8 @@ enum SoftmaxKernel {
         var prefetchOffset = 0
         @inline(__always) func prefetchNextLines() {
             let offset = min(prefetchOffset, lastByte)
-            mnist_softmax_prefetch(ahead0 + offset)
-            mnist_softmax_prefetch(ahead1 + offset)
+            prefetch(ahead0 + offset)
+            prefetch(ahead1 + offset)
             prefetchOffset += 64
         }
         let w = UnsafeRawPointer(weights)

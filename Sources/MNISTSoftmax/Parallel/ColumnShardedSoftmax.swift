@@ -390,8 +390,8 @@ final class ColumnShardedSoftmax {
             // per vector inside the kernel. (The 480 KB of masks do not stay in cache while 47 MB
             // of pixels stream through.)
             let ahead0 = sample(at: pair + Self.prefetchLead), ahead1 = sample(at: pair + Self.prefetchLead + 1)
-            SoftmaxKernel.prefetch(masks + ahead0, count: 1)
-            SoftmaxKernel.prefetch(masks + ahead1, count: 1)
+            SoftmaxKernel.prefetch(masks + ahead0)
+            SoftmaxKernel.prefetch(masks + ahead1)
             SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors, first: first, second: second,
                                       into: partial + pair * 16, partial + (pair + 1) * 16,
                                       prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
