@@ -2,35 +2,62 @@
 import Foundation
 import PackageDescription
 
-/// The CPU whose vector instructions the library may use, like C's -march=native: the build
-/// machine's, read from /proc/cpuinfo, unless $MNIST_SOFTMAX_TARGET_CPU names one (an empty value
-/// means the architecture's baseline). With AVX-512 the kernels' 16-lane vectors are single zmm
-/// registers and their fused multiply-adds single instructions; with AVX2 + FMA they are ymm pairs.
-/// Without FMA in hardware, `addingProduct` becomes a library call per lane: correct, but slow.
-func hostTargetCPU() -> String? {
+/// The CPU the numeric kernels are compiled for, as an LLVM CPU name and the x86-64 instruction
+/// sets that name lets the compiler use. `$MNIST_SOFTMAX_TARGET_CPU` chooses it: empty for a
+/// portable binary (the x86-64 baseline, SSE2), or one of the names in `knownTargetCPUs`. Unset,
+/// it is the build machine's, read from /proc/cpuinfo like C's -march=native: `skylake-avx512`
+/// with AVX-512 (the kernels' 16-lane vectors are single zmm registers), `haswell` with AVX2 and
+/// FMA (ymm pairs), else the baseline (fused multiply-adds become library calls: correct, slow).
+///
+/// Only the kernels get the CPU's instructions. The library is built for the baseline and, before
+/// the first kernel call, checks that the CPU it runs on has every instruction set in the list
+/// (`KernelCPU`): on an older CPU the binary exits with a message naming what is missing and how
+/// to build for it, never with SIGILL. The list reaches both targets as -D KERNELS_<SET> flags.
+let knownTargetCPUs: [String: [String]] = {
+    let v2 = ["SSE3", "SSSE3", "SSE4_1", "SSE4_2", "POPCNT", "CX16"]
+    let v3 = v2 + ["AVX", "AVX2", "FMA", "F16C", "BMI1", "BMI2", "LZCNT", "MOVBE"]
+    let v4 = v3 + ["AVX512F", "AVX512BW", "AVX512CD", "AVX512DQ", "AVX512VL"]
+    return ["x86-64": [], "x86-64-v2": v2, "x86-64-v3": v3, "haswell": v3, "x86-64-v4": v4, "skylake-avx512": v4]
+}()
+
+func kernelTargetCPU() -> String? {
     if let chosen = ProcessInfo.processInfo.environment["MNIST_SOFTMAX_TARGET_CPU"] {
-        return chosen.isEmpty ? nil : chosen
+        guard !chosen.isEmpty else { return nil }
+        guard knownTargetCPUs[chosen] != nil else {
+            fatalError("MNIST_SOFTMAX_TARGET_CPU=\(chosen): use one of \(knownTargetCPUs.keys.sorted()), or empty for a portable build")
+        }
+        return chosen
     }
     #if arch(x86_64) && os(Linux)
     guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flagLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return nil }
     let flags = Set(flagLine.split(separator: " ").map(String.init))
-    if ["avx512f", "avx512bw", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains) { return "skylake-avx512" }
-    if ["avx2", "fma", "f16c"].allSatisfy(flags.contains) { return "haswell" }
+    let v3 = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt", "sse4_2", "ssse3", "cx16"]
+    if v3.allSatisfy(flags.contains) {
+        return ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"].allSatisfy(flags.contains) ? "skylake-avx512" : "haswell"
+    }
     #endif
     return nil
 }
 
-// Release flags for the library:
-// - -Ounchecked drops overflow and bounds traps inside the numeric kernels (every index there
-//   comes from validated shapes), which lets LLVM keep the inner loops vectorised;
-// - -enforce-exclusivity=unchecked removes dynamic exclusivity checks from the hot loops;
-// - -target-cpu enables the host's vector extensions (see hostTargetCPU).
-// Debug builds keep every check.
-let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"]
-                 + (hostTargetCPU().map { ["-target-cpu", $0] } ?? []),
+let targetCPU = kernelTargetCPU()
+/// -D KERNELS_AVX2 and the like: what the kernels were compiled to use, for `KernelCPU`'s check.
+let instructionSetDefines: [SwiftSetting] = (targetCPU.flatMap { knownTargetCPUs[$0] } ?? []).map { .define("KERNELS_\($0)") }
+
+// Which target gets which flags, and why:
+// - MNISTKernels (the numeric kernels: forward, cost, backward and update on validated shapes,
+//   and the thread pool that runs them) gets -Ounchecked, which drops overflow and bounds traps
+//   so that LLVM keeps the inner loops vectorised, -enforce-exclusivity=unchecked, which removes
+//   dynamic exclusivity checks from the hot loops, and -target-cpu. Every index there comes from
+//   shapes the library validated first; it reads no byte from outside.
+// - MNISTSoftmax (everything that parses bytes from outside: IDX, gzip, safetensors, PNG, the
+//   wheel's zip and pickle, checkpoints) keeps Swift's checks in release and is built for the
+//   baseline CPU, so that `--help`, `inspect` and `fetch` run on any x86-64.
+// Debug builds keep every check everywhere. scripts/check-flags.sh verifies this split in the
+// build's own description (.build/release.yaml), and CI runs it.
+let kernelFlags: [SwiftSetting] = instructionSetDefines + [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []),
                  .when(configuration: .release)),
 ]
 
@@ -40,6 +67,8 @@ let package = Package(
     products: [
         .library(name: "MNISTSoftmax", targets: ["MNISTSoftmax"]),
         .executable(name: "mnist-softmax", targets: ["mnist-softmax"]),
+        // Builders of small zip and pickle files, for the tests and the fuzz targets' seeds.
+        .library(name: "MNISTSoftmaxFixtures", targets: ["MNISTSoftmaxFixtures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,16 +89,24 @@ let package = Package(
         // __builtin_prefetch behind a one-line header: Swift cannot spell a prefetch, and calling
         // the LLVM intrinsic directly breaks unoptimised (sanitizer) builds.
         .target(name: "CPrefetch"),
+        // CPUID and XGETBV, which Swift cannot spell: the instruction sets this CPU and OS support.
+        .target(name: "CCPUFeatures"),
+        .target(
+            name: "MNISTKernels",
+            dependencies: ["CPrefetch"],
+            swiftSettings: kernelFlags
+        ),
         .target(
             name: "MNISTSoftmax",
             dependencies: [
                 "CZlib",
                 "CLibPNG",
-                "CPrefetch",
+                "CCPUFeatures",
+                "MNISTKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
-            swiftSettings: kernelFlags
+            swiftSettings: instructionSetDefines
         ),
         .executableTarget(
             name: "mnist-softmax",
@@ -78,10 +115,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "MNISTSoftmaxFixtures", dependencies: ["MNISTSoftmax"], path: "Tests/Fixtures"),
         .testTarget(
             name: "MNISTSoftmaxTests",
             dependencies: [
                 "MNISTSoftmax",
+                "MNISTSoftmaxFixtures",
                 "CLibPNG",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]

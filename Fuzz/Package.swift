@@ -21,7 +21,14 @@ let package = Package(
         .executableTarget(name: "FuzzIDXGzip", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
         /// SafeTensorsFile.decode on the input.
         .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        /// WheelArchive.extract (the PyPI fallback's zip reader) on the input.
+        .executableTarget(name: "FuzzWheel", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        /// PickledMNIST (the PyPI fallback's pickle reader) on the input.
+        .executableTarget(name: "FuzzPickle", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
         /// The seed corpora, built in code (never MNIST data), and the seed-writing entry point.
-        .target(name: "FuzzSupport", dependencies: [.product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        .target(name: "FuzzSupport", dependencies: [
+            .product(name: "MNISTSoftmax", package: "mnist-softmax"),
+            .product(name: "MNISTSoftmaxFixtures", package: "mnist-softmax"),
+        ]),
     ]
 )

@@ -6,7 +6,12 @@
 #
 # --seconds N: run time per target (default 600). TARGETs: FuzzIDX (the IDX parser on raw bytes
 # and on gzip files), FuzzIDXGzip (the input gzip-compressed first, so IDX mutations reach the
-# streaming reader), FuzzModelFile (the safetensors reader). Default: all three.
+# streaming reader), FuzzModelFile (the safetensors reader), FuzzWheel (the PyPI fallback's zip
+# reader), FuzzPickle (its pickle reader). Default: all five.
+#
+# What is fuzzed is what ships: the release configuration with the package's own per-target
+# flags (the readers with Swift's checks on, the kernels unchecked; see Package.swift), plus
+# -sanitize=fuzzer,address. A bounds or overflow trap in a reader is a finding.
 #
 # Each target's seed corpus is generated in code by the target itself (MNIST_FUZZ_WRITE_SEEDS)
 # into Fuzz/corpus/TARGET, which then keeps what libFuzzer finds; crashes, leaks, timeouts and
@@ -20,16 +25,15 @@ targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n "2,19p" "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 64 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzIDX FuzzIDXGzip FuzzModelFile)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzIDX FuzzIDXGzip FuzzModelFile FuzzWheel FuzzPickle)
 
-# Debug configuration: the library keeps its overflow and bounds checks, so a trap is a finding.
-nice -n 10 swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-bin="$(swift build -c debug --show-bin-path)"
+nice -n 10 swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+bin="$(swift build -c release --show-bin-path)"
 
 mkdir -p findings
 status=0

@@ -47,6 +47,8 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         for output in [confusionPng, errorsPng].compactMap({ $0 }) {
             try FileIO.requireWritableTarget(output)
         }

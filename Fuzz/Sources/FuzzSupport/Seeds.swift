@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MNISTSoftmax
+import MNISTSoftmaxFixtures
 
 /// Seed inputs for the fuzz targets, all built here: small valid files of each kind, and a few
 /// near-misses, so that libFuzzer starts from inputs that pass the early checks.
@@ -60,6 +61,47 @@ public enum Seeds {
             littleEndianLength(2) + Array("{}".utf8),
             littleEndianLength(1 << 40),
         ]
+    }
+
+    /// The entry names `FuzzWheel` asks each input for: those of `zipArchives`, and the wheel's.
+    public static let zipEntryNames = ["pkg/README.txt", "pkg/data/ramp.bin", "mnist/data/mnist.pkl.gz"]
+
+    /// Zip files: stored and deflated entries, one holding a small MNIST-shaped pickle, and a
+    /// wrong CRC, a wrong size and a truncated end record.
+    public static func zipArchives() -> [[UInt8]] {
+        let text = Array("a stored entry\n".utf8)
+        let ramp = (0 ..< 3000).map { UInt8(truncatingIfNeeded: $0 * ($0 / 100 + 1)) }
+        var wrongCRC = ZipEntry.deflated("pkg/data/ramp.bin", ramp)
+        wrongCRC.crc32 ^= 1
+        var wrongSize = ZipEntry.deflated("pkg/data/ramp.bin", ramp)
+        wrongSize.uncompressedSize -= 1
+        let valid = makeZip([.stored("pkg/README.txt", text), .deflated("pkg/data/ramp.bin", ramp)])
+        return [
+            valid,
+            makeZip([.deflated("mnist/data/mnist.pkl.gz", Gzip.compress(pickles()[0]))]),
+            makeZip([wrongCRC]),
+            makeZip([wrongSize]),
+            Array(valid.dropLast(30)),
+        ]
+    }
+
+    /// Pickles shaped like mnist.pkl (one or two made-up images per split), and near-misses: a
+    /// truncated one, a label of 10, a disallowed global.
+    public static func pickles() -> [[UInt8]] {
+        func splits(images: Int, label: Int64) -> [(images: [Float], labels: [Int64])] {
+            (0 ..< 3).map { split in
+                ((0 ..< images * 784).map { Float(($0 * 7 + split * 50) % 256) / 256 }, [Int64](repeating: label, count: images))
+            }
+        }
+        let valid = mnistPickle(splits(images: 1, label: 3))
+        var disallowed = PickleAssembler()
+        disallowed.global("os", "system")
+        disallowed.shortString("true")
+        disallowed.tuple(1)
+        disallowed.opcode("R")
+        disallowed.opcode(".")
+        return [valid, mnistPickle(splits(images: 2, label: 9)), Array(valid.dropLast(50)), mnistPickle(splits(images: 1, label: 10)),
+                disallowed.bytes]
     }
 
     /// Writes `seeds` as files 0, 1, … into `directory`, which must exist.

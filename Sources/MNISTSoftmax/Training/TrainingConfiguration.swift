@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 
 /// How the parameters are fitted.
@@ -31,7 +32,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// λ in L = mean cost + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
     public var l2: Float = 1e-4
     /// Threads that share each pass, each owning a fixed slice of W's columns. Default: every core.
-    public var threads = ShardPool.availableCores
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// With a validation set: stop once its loss has not improved for this many epochs (or L-BFGS
     /// iterations) and return the best weights. nil: run to the end and return the last weights.
     public var patience: Int?

@@ -1,9 +1,10 @@
 import CPrefetch
-import RealModule
 
 /// The fast kernels for the 784→10 model on UInt8 pixels, in Float with 16-lane SIMD vectors and
-/// unsafe pointers. `ReferenceMath` is the naive version of the same math; the tests hold the two
-/// together.
+/// unsafe pointers. `ReferenceMath` (in the MNISTSoftmax library) is the naive version of the same
+/// math; the tests hold the two together. This module is compiled with the target CPU's vector
+/// instructions and without Swift's runtime checks (see Package.swift): the library validates
+/// every shape and checks the CPU (`KernelCPU`) before it calls in.
 ///
 /// How it is fast:
 /// - x = pixel / 255, so W x = (W · pixel) / 255. The kernels work on the raw pixel values and
@@ -21,11 +22,12 @@ import RealModule
 ///   of shuffles; the backward pass loads and stores each gradient vector once for four images.
 /// - The cost step (softmax, cost, δ) works on 16 samples at once, class-major: ten vectors of 16
 ///   samples rather than one vector of 10 classes (and 6 idle lanes) per sample.
-enum SoftmaxKernel {
+package enum SoftmaxKernel {
     // Computed constants, not stored ones: a `static let` initialised from another global is
     // initialised lazily, and every use in a loop would check that it had been.
-    @inline(__always) static var classes: Int { SoftmaxModel.classCount }
-    @inline(__always) static var features: Int { SoftmaxModel.featureCount }
+    /// K = 10 classes and D = 784 = 28 × 28 inputs: the library's `SoftmaxModel` shapes.
+    @inline(__always) package static var classes: Int { 10 }
+    @inline(__always) package static var features: Int { 784 }
     /// 784 = 49 × 16, so a row of W or an image is a whole number of vectors.
     @inline(__always) static var vectorsPerRow: Int { 49 }
     @inline(__always) static var pixelScale: Float { 1 / 255 }
@@ -33,7 +35,15 @@ enum SoftmaxKernel {
     /// (10, blockStride): sample s of class k at k · blockStride + s. Room for 256 samples and
     /// the padding to a multiple of 16. A constant, so that the backward kernel addresses its 40
     /// δ values by fixed displacements.
-    @inline(__always) static var blockStride: Int { 272 }
+    @inline(__always) package static var blockStride: Int { 272 }
+
+    /// The output layer and cost whose gradient with respect to the logits the kernels form: the
+    /// library's `LossFunction`, case for case.
+    package enum Cost: Sendable {
+        case softmaxCrossEntropy
+        case sigmoidBinaryCrossEntropy
+        case softmaxQuadratic
+    }
 
     /// Which vectors of 16 pixels hold a pixel other than 0: bit v set when
     /// pixels[16v ..< 16v + 16] are not all 0.
@@ -267,7 +277,7 @@ enum SoftmaxKernel {
     ///   + softplus(−z_y).
     /// - mse: g = p − y, L = ½‖g‖², δ_j = p_j (g_j − Σ_i p_i g_i), the Jacobian applied to g.
     @inline(__always)
-    static func logitGradients(_ lossFunction: LossFunction, logits z: UnsafeMutablePointer<Float>, labels: SIMD16<Float>)
+    static func logitGradients(_ lossFunction: Cost, logits z: UnsafeMutablePointer<Float>, labels: SIMD16<Float>)
         -> (losses: SIMD16<Float>, predicted: SIMD16<Float>)
     {
         @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(z + k * blockStride) }
@@ -459,6 +469,49 @@ enum SoftmaxKernel {
                 gradient.storeBytes(of: sum, toByteOffset: address, as: SIMD16<Float>.self)
             }
         }
+    }
+}
+
+// The library's ways in: whole operations, never inlined into their callers, so that all their
+// code is compiled here, for the kernels' CPU, and runs only after the library's CPU check.
+extension SoftmaxKernel {
+    /// The summed cost and the confusion counts of a model on `count` labelled images.
+    /// W: (10, 784) row-major; b: (10); pixels: (count, 784) u8; labels: (count), each in 0..<10.
+    /// Returns Σ_n L_n of `cost` (no L2 term) and counts: (10, 10) row-major, [true][predicted].
+    @inline(never)
+    package static func evaluate(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
+                                 labels: UnsafePointer<UInt8>, count: Int, cost: Cost) -> (lossSum: Double, confusion: [Int])
+    {
+        var confusion = [Int](repeating: 0, count: classes * classes)
+        var lossSum = 0.0
+        // z = W x/255 + b: (10, 16) class-major per group of 16 images, then their costs and
+        // predictions.
+        forEachLogitGroup(weights: weights, bias: bias, pixels: pixels, count: count) { first, count, z in
+            var labelLanes = SIMD16<Float>(repeating: -1)
+            for lane in 0 ..< count { labelLanes[lane] = Float(labels[first + lane]) }
+            let (losses, predicted) = logitGradients(cost, logits: z, labels: labelLanes)
+            lossSum += Double(horizontalSum(losses))
+            for lane in 0 ..< count {
+                confusion[Int(labels[first + lane]) * classes + Int(predicted[lane])] += 1
+            }
+        }
+        return (lossSum, confusion)
+    }
+
+    /// p = softmax(W x/255 + b) of one image.
+    /// W: (10, 784) row-major; b: (10); pixels: (784) u8. Returns (10).
+    @inline(never)
+    package static func probabilities(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>)
+        -> [Float]
+    {
+        var probabilities = [Float](repeating: 0, count: classes)
+        // z: (10, 16) class-major, the image in lane 0.
+        forEachLogitGroup(weights: weights, bias: bias, pixels: pixels, count: 1) { _, _, z in
+            let maximum = maxima(z)
+            _ = softmax(z, maximum: maximum, predicted: predictions(z, maximum: maximum))
+            for k in 0 ..< classes { probabilities[k] = z[k * blockStride] }
+        }
+        return probabilities
     }
 }
 

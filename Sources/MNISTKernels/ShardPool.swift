@@ -13,8 +13,8 @@ import Synchronization
 /// a waiting thread spins briefly before it yields and then sleeps, so a step of a few
 /// microseconds (one minibatch) is not eaten by synchronisation: publishing a step is one atomic
 /// increment, and finishing it one more per worker.
-final class ShardPool: @unchecked Sendable {
-    let threadCount: Int
+package final class ShardPool: @unchecked Sendable {
+    package let threadCount: Int
     /// Bumped by `run` to publish a step; workers run each generation once.
     private let generation = Atomic<Int>(0)
     /// Workers that finished the current step.
@@ -30,7 +30,7 @@ final class ShardPool: @unchecked Sendable {
     private var step: ((Int) -> Void)?
 
     /// A pool of `threadCount` ≥ 1 shards: the caller plus `threadCount − 1` worker threads.
-    init(threadCount: Int) {
+    package init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
         for shard in 1 ..< threadCount {
@@ -47,7 +47,7 @@ final class ShardPool: @unchecked Sendable {
     }
 
     /// Runs `body(shard)` for every shard in 0..<threadCount and returns when all are done.
-    func run(_ body: (Int) -> Void) {
+    package func run(_ body: (Int) -> Void) {
         guard threadCount > 1 else { return body(0) }
         withoutActuallyEscaping(body) { body in
             step = body
@@ -62,7 +62,7 @@ final class ShardPool: @unchecked Sendable {
     /// Inside `run`: returns once every shard has called it. Everything a shard wrote before its
     /// call is visible to every shard after the barrier opens (the counter is released by each
     /// arrival and acquired by each waiter). Every shard must call it the same number of times.
-    func barrier() {
+    package func barrier() {
         guard threadCount > 1 else { return }
         let opened = barriersOpened.load(ordering: .acquiring)
         if arrivedAtBarrier.add(1, ordering: .acquiringAndReleasing).newValue == threadCount {
@@ -121,10 +121,7 @@ final class ShardPool: @unchecked Sendable {
 extension ShardPool {
     /// The shard of `count` items that `shard` of `shardCount` takes: contiguous, in order, with
     /// sizes that differ by at most one.
-    static func range(ofShard shard: Int, of shardCount: Int, count: Int) -> Range<Int> {
+    package static func range(ofShard shard: Int, of shardCount: Int, count: Int) -> Range<Int> {
         (count * shard / shardCount) ..< (count * (shard + 1) / shardCount)
     }
-
-    /// All cores the process may use.
-    static var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

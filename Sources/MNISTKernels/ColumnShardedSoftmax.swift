@@ -1,7 +1,6 @@
-import RealModule
 import Synchronization
 
-/// The parameters of a `SoftmaxModel` split by pixel columns over the threads of a `ShardPool`,
+/// The parameters of a softmax model (W: (10, 784), b: (10)) split by pixel columns over the threads of a `ShardPool`,
 /// and the fused forward and backward pass over blocks of samples.
 ///
 /// Thread t owns a contiguous range of columns of W (whole 16-float vectors, from
@@ -32,8 +31,11 @@ import Synchronization
 ///
 /// Every sum runs in a fixed order (samples in order, threads in order), so the result depends
 /// on the samples and the thread count, never on timing.
-final class ColumnShardedSoftmax {
-    static let weightCount = SoftmaxModel.classCount * SoftmaxModel.featureCount
+package final class ColumnShardedSoftmax {
+    /// W: (10, 784) row-major and b: (10), as the library's `SoftmaxModel` holds them.
+    package typealias Parameters = (weights: [Float], bias: [Float])
+
+    package static let weightCount = SoftmaxKernel.classes * SoftmaxKernel.features
     /// The most samples in a block. A larger step (a full-batch gradient) runs as several blocks
     /// that add into the same gradient.
     static let maximumBlock = 256
@@ -46,26 +48,33 @@ final class ColumnShardedSoftmax {
     private static var blockSlots: Int { SoftmaxKernel.blockStride }
 
     /// What one step (a batch, or the whole sample list) gave.
-    struct StepResult {
+    package struct StepResult {
         /// Samples in the step.
-        let count: Int
+        package let count: Int
         /// Σ L_n (−log p_y for the softmax cross-entropy) over the step's samples, at the weights
         /// the step saw.
-        let lossSum: Double
+        package let lossSum: Double
         /// How many argmax z equal the label.
-        let correct: Int
+        package let correct: Int
         /// ‖W‖² at the weights the step saw (only when the step was followed by an update).
-        let squaredNorm: Double
+        package let squaredNorm: Double
     }
 
     /// The momentum update after each step: g = gradient / B + λW (no λ on the bias),
     /// v ← μv − ηg, then θ ← θ + v, or with Nesterov's momentum θ ← θ + μv − ηg (the gradient
     /// step taken again from where momentum is heading).
-    struct MomentumUpdate {
+    package struct MomentumUpdate {
         let learningRate: Float
         let momentum: Float
         let nesterov: Bool
         let l2: Float
+
+        package init(learningRate: Float, momentum: Float, nesterov: Bool, l2: Float) {
+            self.learningRate = learningRate
+            self.momentum = momentum
+            self.nesterov = nesterov
+            self.l2 = l2
+        }
     }
 
     /// One thread's columns and scratch space.
@@ -94,7 +103,7 @@ final class ColumnShardedSoftmax {
 
         init(columns: Range<Int>) {
             self.columns = columns
-            let slice = SoftmaxModel.classCount * max(columns.count, 1) * 16
+            let slice = SoftmaxKernel.classes * max(columns.count, 1) * 16
             weights = allocateAlignedFloats(count: slice)
             velocity = allocateAlignedFloats(count: slice)
             gradient = allocateAlignedFloats(count: slice)
@@ -127,16 +136,19 @@ final class ColumnShardedSoftmax {
     /// Training images with, for each, which of its 49 vectors of 16 pixels are not all 0 (bit v
     /// of `nonzeroVectors[n]`, from `SoftmaxKernel.nonzeroVectors`). Found once for a run, in one
     /// sequential sweep, rather than in every epoch with the image's cache misses.
-    struct MaskedImages {
-        let data: LabeledImages
+    package struct MaskedImages {
+        /// (count, 784) u8 row-major, and (count) labels in 0..<10.
+        let pixels: [UInt8]
+        let labels: [UInt8]
         let nonzeroVectors: [UInt64]
 
-        /// data: (N, 784) u8.
-        init(_ data: LabeledImages) {
-            precondition(data.pixelsPerImage == SoftmaxKernel.features, "the kernels need 28×28 images")
-            self.data = data
-            nonzeroVectors = data.pixels.withUnsafeBufferPointer { pixels in
-                (0 ..< data.count).map {
+        /// pixels: (count, 784) u8; labels: (count), each in 0..<10. The caller has checked both
+        /// shapes (this module runs without bounds checks).
+        package init(pixels: [UInt8], labels: [UInt8]) {
+            self.pixels = pixels
+            self.labels = labels
+            nonzeroVectors = pixels.withUnsafeBufferPointer { pixels in
+                (0 ..< labels.count).map {
                     SoftmaxKernel.nonzeroVectors(pixels: pixels.baseAddress! + $0 * SoftmaxKernel.features, count: SoftmaxKernel.features)
                 }
             }
@@ -150,7 +162,7 @@ final class ColumnShardedSoftmax {
         var squaredNorm = 0.0
     }
 
-    let pool: ShardPool
+    package let pool: ShardPool
     private let shards: [Shard]
     /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
@@ -163,18 +175,17 @@ final class ColumnShardedSoftmax {
     private let stopAfterBlock = Atomic<Int>(-1)
 
     /// The cost whose gradient the backward pass forms.
-    let lossFunction: LossFunction
+    let lossFunction: SoftmaxKernel.Cost
 
-    /// `threadCount` threads over the parameters of `model`, with zero velocity, for the cost
+    /// `threadCount` ≥ 1 threads over zero parameters and zero velocity, for the cost
     /// `lossFunction`.
-    init(threadCount: Int, model: SoftmaxModel, lossFunction: LossFunction) {
+    package init(threadCount: Int, lossFunction: SoftmaxKernel.Cost) {
         self.lossFunction = lossFunction
         pool = ShardPool(threadCount: threadCount)
         shards = (0 ..< threadCount).map { Shard(columns: Self.columns(ofShard: $0, of: threadCount)) }
         partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
         deltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
         scaledDeltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
-        self.model = model
     }
 
     deinit {
@@ -183,7 +194,7 @@ final class ColumnShardedSoftmax {
         scaledDeltas.deallocate()
     }
 
-    var threadCount: Int { pool.threadCount }
+    package var threadCount: Int { pool.threadCount }
 
     /// The vectors of 16 columns that thread `shard` of `shardCount` owns: contiguous, in order,
     /// sizes that differ by at most one, the larger ones first. On digits the first rows hold
@@ -196,8 +207,8 @@ final class ColumnShardedSoftmax {
         return (count * shard + shardCount - 1) / shardCount ..< (count * (shard + 1) + shardCount - 1) / shardCount
     }
 
-    /// The current parameters. Setting them keeps the velocity.
-    var model: SoftmaxModel {
+    /// The current parameters. Setting them (W: 7,840 values, b: 10) keeps the velocity.
+    package var parameters: Parameters {
         get { gathered(\.weights, bias: \.bias) }
         set {
             scatter(newValue, into: \.weights, bias: \.bias)
@@ -205,59 +216,58 @@ final class ColumnShardedSoftmax {
         }
     }
 
-    /// The momentum velocity of W and b, in a model's shapes.
-    var velocityModel: SoftmaxModel {
+    /// The momentum velocity of W and b, in the parameters' shapes.
+    package var velocity: Parameters {
         get { gathered(\.velocity, bias: \.biasVelocity) }
         set { scatter(newValue, into: \.velocity, bias: \.biasVelocity) }
     }
 
     /// The gradient sums of the last step: Σ_n (p_n − y_n) x_nᵀ (10, 784) and Σ_n (p_n − y_n) (10),
     /// not divided by the step's size.
-    var gradientSum: (weights: [Float], bias: [Float]) {
-        let sum = gathered(\.gradient, bias: \.biasGradient)
-        return (sum.weights, sum.bias)
+    package var gradientSum: Parameters {
+        gathered(\.gradient, bias: \.biasGradient)
     }
 
     /// The (10, 784) matrix whose column slices are every shard's `slice` buffer, and the first
-    /// shard's 10 values of `bias`, as a model.
+    /// shard's 10 values of `bias`.
     private func gathered(_ slice: KeyPath<Shard, UnsafeMutablePointer<Float>>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
-        -> SoftmaxModel
+        -> Parameters
     {
         var matrix = [Float](repeating: 0, count: Self.weightCount)
         for shard in shards where shard.width > 0 {
-            for k in 0 ..< SoftmaxModel.classCount {
+            for k in 0 ..< SoftmaxKernel.classes {
                 for j in 0 ..< shard.width {
                     matrix[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j] = shard[keyPath: slice][k * shard.width + j]
                 }
             }
         }
-        return SoftmaxModel(weights: matrix, bias: Array(UnsafeBufferPointer(start: shards[0][keyPath: bias], count: SoftmaxModel.classCount)))
+        return (matrix, Array(UnsafeBufferPointer(start: shards[0][keyPath: bias], count: SoftmaxKernel.classes)))
     }
 
     /// Copies the column slices of `model`'s W into every shard's `slice` buffer, and its b into
     /// every shard's `bias` buffer.
-    private func scatter(_ model: SoftmaxModel, into slice: KeyPath<Shard, UnsafeMutablePointer<Float>>,
+    private func scatter(_ model: Parameters, into slice: KeyPath<Shard, UnsafeMutablePointer<Float>>,
                          bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
     {
         for shard in shards {
-            for k in 0 ..< SoftmaxModel.classCount {
+            for k in 0 ..< SoftmaxKernel.classes {
                 for j in 0 ..< shard.width {
                     shard[keyPath: slice][k * shard.width + j] = model.weights[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j]
                 }
             }
-            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxModel.classCount) }
+            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxKernel.classes) }
         }
     }
 
     /// The floating-point operations the forward and backward kernels have executed since this
     /// was made: 2 per multiply-add lane, over the vectors of 16 pixels not skipped as all 0 (a
     /// dense pass would be 2 · 2 · 784 · 10 = 31,360 per sample). Read it between passes.
-    var executedFLOP: Int { shards.reduce(0) { $0 + $1.multiplyAdds } * 16 * 2 }
+    package var executedFLOP: Int { shards.reduce(0) { $0 + $1.multiplyAdds } * 16 * 2 }
 
     /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
     /// Σ_j |W[k, j]| + |b_k| is finite. (Finite weights alone are not enough: weights near
     /// Float's largest value overflow the dot product.)
-    var logitsAreFinite: Bool {
+    package var logitsAreFinite: Bool {
         (0 ..< SoftmaxKernel.classes).allSatisfy { k in
             shards.reduce(abs(shards[0].bias[k])) { sum, shard in
                 UnsafeBufferPointer(start: shard.weights + k * shard.width, count: shard.width).reduce(sum) { $0 + abs($1) }
@@ -276,7 +286,7 @@ final class ColumnShardedSoftmax {
     /// everything it reads (the step's statistics) was written before that barrier, in a set of
     /// its own per step parity. An error it throws stops every thread after the next block's
     /// δ barrier, so all leave together, with the step's update applied, as without the error.
-    func pass<Failure: Error>(over samples: UnsafeBufferPointer<Int32>, of images: MaskedImages, stepSize: Int,
+    package func pass<Failure: Error>(over samples: UnsafeBufferPointer<Int32>, of images: MaskedImages, stepSize: Int,
                               update: MomentumUpdate?, afterStep: (StepResult) throws(Failure) -> Void) throws(Failure)
     {
         precondition(stepSize > 0 && !samples.isEmpty, "a pass needs samples")
@@ -293,8 +303,8 @@ final class ColumnShardedSoftmax {
         }
         var failure: Failure?
         stopAfterBlock.store(-1, ordering: .relaxed)
-        images.data.pixels.withUnsafeBufferPointer { pixels in
-          images.data.labels.withUnsafeBufferPointer { labels in
+        images.pixels.withUnsafeBufferPointer { pixels in
+          images.labels.withUnsafeBufferPointer { labels in
             images.nonzeroVectors.withUnsafeBufferPointer { masks in
                 let pixels = pixels.baseAddress!, labels = labels.baseAddress!, masks = masks.baseAddress!
                 // The samples of block `index`, if there is one.
