@@ -140,7 +140,7 @@ public struct SoftmaxTrainer: Sendable {
         let firstEpoch = (checkpoint?.epochsCompleted ?? 0) + 1
         if let checkpoint {
             state.model = checkpoint.model
-            state.velocity = (checkpoint.velocity.weights, checkpoint.velocity.bias)
+            state.velocityModel = checkpoint.velocity
             // The order is not stored: the same seeded shuffles, replayed, rebuild it.
             for _ in 1 ..< firstEpoch { generator.shuffle(&order) }
         }
@@ -183,8 +183,7 @@ public struct SoftmaxTrainer: Sendable {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
             if let checkpoints, epoch % checkpoints.interval == 0 {
-                try checkpoints.save(TrainingCheckpoint(epochsCompleted: epoch, model: state.model,
-                                                        velocity: SoftmaxModel(weights: state.velocity.weights, bias: state.velocity.bias)))
+                try checkpoints.save(TrainingCheckpoint(epochsCompleted: epoch, model: state.model, velocity: state.velocityModel))
             }
         }
         return (configuration.epochs, nil)
@@ -273,6 +272,12 @@ extension ColumnShardedSoftmax {
     var model: SoftmaxModel {
         get { SoftmaxModel(weights: parameters.weights, bias: parameters.bias) }
         set { parameters = (newValue.weights, newValue.bias) }
+    }
+
+    /// The momentum velocity of W and b, in a model's shapes.
+    var velocityModel: SoftmaxModel {
+        get { SoftmaxModel(weights: velocity.weights, bias: velocity.bias) }
+        set { velocity = (newValue.weights, newValue.bias) }
     }
 }
 
