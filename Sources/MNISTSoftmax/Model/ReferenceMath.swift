@@ -137,7 +137,7 @@ public enum ReferenceMath {
     }
 
     /// dW = (1/B) Σ_n δ_n x_nᵀ + λW, db = (1/B) Σ_n δ_n, from δ_n = ∂L_n/∂z_n: (B, K).
-    private static func accumulate<T: Real & BinaryFloatingPoint>(logitGradients: [[T]], weights: [T], inputs: [T], l2: T)
+    static func accumulate<T: Real & BinaryFloatingPoint>(logitGradients: [[T]], weights: [T], inputs: [T], l2: T)
         -> ParameterGradient<T>
     {
         let classes = logitGradients.first?.count ?? 0, features = weights.count / max(classes, 1)
