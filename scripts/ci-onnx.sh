@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI for `export-onnx`: installs PyPI's onnx and onnxruntime when missing, builds the release
 # executable (incremental after scripts/test.sh), and runs scripts/onnx_test.py on real MNIST from
-# $MNIST_DATA_DIR, else ../shared/mnist beside the clone.
+# $MNIST_DATA_DIR, ../shared/mnist beside the clone, or data/mnist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,12 +7,13 @@
 2. onnxruntime runs it on all 10,000 test images, read here from the IDX .gz with numpy, as
    x = pixel / 255 in float32: its accuracy equals `evaluate --json`'s exactly (the same count of
    correct images, and the same confusion matrix), and its probabilities are within 1e-5 of the
-   tool's own, compared on the top three classes that `predict --idx --json` prints, for the first 20 test images and the 20 with
-   the smallest gap between their two largest logits (where a difference would matter).
+   tool's own, compared on the top three classes that `predict --idx --json` prints, for the
+   first 20 test images and the 20 with the smallest gap between their two largest logits
+   (where a difference would matter).
 3. A sigmoid-bce model trained with --deskew: the checker accepts it, its output is Sigmoid with
    probabilities = σ(logits), and its metadata says the input must be deskewed.
 
-Needs MNIST (MNIST_DATA_DIR, else ../shared/mnist beside the package): without it the test fails,
+Needs MNIST ($MNIST_DATA_DIR, ../shared/mnist beside the package, or data/mnist): without it it fails,
 as a CI check of the export must not pass silently. Prints `N passed, N failed`; exit 1 on failure.
 """
 import argparse
@@ -55,10 +56,12 @@ def main():
     parser.add_argument("--binary", required=True, help="path of the mnist-softmax executable")
     arguments = parser.parse_args()
     binary = os.path.abspath(arguments.binary)
-    here = os.path.dirname(os.path.abspath(__file__))
-    data = os.environ.get("MNIST_DATA_DIR") or os.path.join(here, "..", "..", "shared", "mnist")
-    if not os.path.isdir(data):
-        print(f"onnx: FAIL, no MNIST data at {data} (set MNIST_DATA_DIR)")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [os.environ.get("MNIST_DATA_DIR"), os.path.join(package, "..", "shared", "mnist"),
+                  os.path.join(package, "data", "mnist")]
+    data = next((c for c in candidates if c and os.path.isdir(c)), None)
+    if data is None:
+        print("onnx: 0 passed, 1 failed: no MNIST data (set MNIST_DATA_DIR, or put it in ../shared/mnist or data/mnist)")
         return 1
 
     passed = failed = 0

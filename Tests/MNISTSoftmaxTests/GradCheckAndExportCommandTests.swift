@@ -40,6 +40,26 @@ struct GradCheckAndExportCommandTests {
         }
     }
 
+    /// A model so sure of class 0 (b_0 = 800) that p_y underflows to 0 in Double for every
+    /// other label: the explicit chain rule's (−1/p_y) · p_y (δ − p) is then ∞ · 0 = NaN, where
+    /// the fused p − y stays exact. gradcheck reports the broken comparisons and exits 1.
+    @Test func gradcheckExitsOneWhenTheChainRuleBreaksDownOnAnOverconfidentModel() throws {
+        try withTemporaryDirectory { directory in
+            try writeDataDirectory(train: try blockDataset(count: 20, seed: 24), test: try blockDataset(count: 10, seed: 25), to: directory)
+            var bias = [Float](repeating: 0, count: 10)
+            bias[0] = 800
+            let model = directory + "/sure.safetensors"
+            try SafeTensorsFile.write(StoredModel(model: SoftmaxModel(weights: [Float](repeating: 0, count: 7840), bias: bias)), to: model)
+            let run = try CommandRun(["gradcheck", "--data-dir", directory, "--model", model, "--batch", "20", "--loss", "softmax-ce", "--json"])
+            #expect(run.status == 1, "\(run.standardError)")
+            #expect(run.standardError.contains("error: 2 of 3 gradient differences exceed their tolerance"), "\(run.standardError)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+            let comparisons = try #require(report["comparisons"] as? [[String: Any]])
+            #expect(report["passed"] as? Bool == false)
+            #expect(comparisons.map { $0["passes"] as? Bool } == [false, true, false], "kernel–chain and chain–fd fail: \(comparisons)")
+        }
+    }
+
     @Test(arguments: [["--batch", "0"], ["--batch", "10001"], ["--loss", "hinge"]])
     func gradcheckRefusesBadOptionsWithStatus64(arguments: [String]) throws {
         let run = try CommandRun(["gradcheck"] + arguments)

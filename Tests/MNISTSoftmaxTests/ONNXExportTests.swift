@@ -88,8 +88,8 @@ import Testing
 
 /// A model with distinct recognisable parameters: W_kd = k + d/1000, b_k = −k.
 private func labelledModel(metadata: [String: String]) -> StoredModel {
-    let weights = (0 ..< 10 * 784).map { Float($0 / 784) + Float($0 % 784) / 1000 }
-    return StoredModel(model: SoftmaxModel(weights: weights, bias: (0 ..< 10).map { -Float($0) }), metadata: metadata)
+    let weights = (0 ..< 10 * 784).map { (index: Int) -> Float in Float(index / 784) + Float(index % 784) / 1000 }
+    return StoredModel(model: SoftmaxModel(weights: weights, bias: (0 ..< 10).map { (k: Int) -> Float in -Float(k) }), metadata: metadata)
 }
 
 @Test func theGraphIsGemmWithTransposedWeightsThenSoftmaxAtOpset13() {

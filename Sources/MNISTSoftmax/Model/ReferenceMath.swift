@@ -6,6 +6,11 @@ public struct ParameterGradient<Scalar: Real & BinaryFloatingPoint>: Equatable {
     public var weights: [Scalar]
     /// ∂L/∂b: (K).
     public var bias: [Scalar]
+
+    public init(weights: [Scalar], bias: [Scalar]) {
+        self.weights = weights
+        self.bias = bias
+    }
 }
 
 /// The textbook math of softmax regression, written for clarity rather than speed and generic

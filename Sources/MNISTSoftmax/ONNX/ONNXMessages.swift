@@ -19,6 +19,17 @@ public enum ONNX {
         /// metadata_props: string pairs any reader can list (onnxruntime's custom_metadata_map).
         public var metadata: [(key: String, value: String)]
 
+        public init(irVersion: Int64, operatorSets: [OperatorSet], producerName: String, docString: String, graph: Graph,
+                    metadata: [(key: String, value: String)])
+        {
+            self.irVersion = irVersion
+            self.operatorSets = operatorSets
+            self.producerName = producerName
+            self.docString = docString
+            self.graph = graph
+            self.metadata = metadata
+        }
+
         public static func == (a: Model, b: Model) -> Bool {
             a.irVersion == b.irVersion && a.operatorSets == b.operatorSets && a.producerName == b.producerName
                 && a.docString == b.docString && a.graph == b.graph
@@ -52,6 +63,11 @@ public enum ONNX {
         public var domain: String
         public var version: Int64
 
+        public init(domain: String, version: Int64) {
+            self.domain = domain
+            self.version = version
+        }
+
         public func encode(into writer: inout ProtobufWriter) {
             if !domain.isEmpty { writer.writeString(1, domain) }
             writer.writeInteger(2, version)
@@ -66,6 +82,14 @@ public enum ONNX {
         public var initializers: [Tensor]
         public var inputs: [ValueInfo]
         public var outputs: [ValueInfo]
+
+        public init(name: String, nodes: [Node], initializers: [Tensor], inputs: [ValueInfo], outputs: [ValueInfo]) {
+            self.name = name
+            self.nodes = nodes
+            self.initializers = initializers
+            self.inputs = inputs
+            self.outputs = outputs
+        }
 
         public func encode(into writer: inout ProtobufWriter) {
             for node in nodes { writer.writeMessage(1) { node.encode(into: &$0) } }
@@ -84,6 +108,14 @@ public enum ONNX {
         public var outputs: [String]
         public var attributes: [Attribute]
 
+        public init(opType: String, name: String, inputs: [String], outputs: [String], attributes: [Attribute]) {
+            self.opType = opType
+            self.name = name
+            self.inputs = inputs
+            self.outputs = outputs
+            self.attributes = attributes
+        }
+
         public func encode(into writer: inout ProtobufWriter) {
             for input in inputs { writer.writeString(1, input) }
             for output in outputs { writer.writeString(2, output) }
@@ -98,6 +130,11 @@ public enum ONNX {
         public var name: String
         public var integer: Int64
 
+        public init(name: String, integer: Int64) {
+            self.name = name
+            self.integer = integer
+        }
+
         public func encode(into writer: inout ProtobufWriter) {
             writer.writeString(1, name)
             writer.writeInteger(3, integer)
@@ -110,6 +147,12 @@ public enum ONNX {
         public var name: String
         public var dimensions: [Int64]
         public var values: [Float]
+
+        public init(name: String, dimensions: [Int64], values: [Float]) {
+            self.name = name
+            self.dimensions = dimensions
+            self.values = values
+        }
 
         public func encode(into writer: inout ProtobufWriter) {
             for dimension in dimensions { writer.writeInteger(1, dimension) }
@@ -134,6 +177,11 @@ public enum ONNX {
     public struct ValueInfo: Equatable, Sendable {
         public var name: String
         public var shape: [Dimension]
+
+        public init(name: String, shape: [Dimension]) {
+            self.name = name
+            self.shape = shape
+        }
 
         public func encode(into writer: inout ProtobufWriter) {
             writer.writeString(1, name)
