@@ -8,7 +8,7 @@ public enum ONNX {
     static let floatElementType: Int64 = 1
 
     /// ModelProto: the file's top-level message.
-    public struct Model: Equatable, Sendable {
+    public struct Model: Sendable {
         /// The IR (file format) version; 7 is that of ONNX 1.8, the release of opset 13.
         public var irVersion: Int64
         /// The operator sets the graph uses: (domain, version), "" being the default ai.onnx.
@@ -28,12 +28,6 @@ public enum ONNX {
             self.docString = docString
             self.graph = graph
             self.metadata = metadata
-        }
-
-        public static func == (a: Model, b: Model) -> Bool {
-            a.irVersion == b.irVersion && a.operatorSets == b.operatorSets && a.producerName == b.producerName
-                && a.docString == b.docString && a.graph == b.graph
-                && a.metadata.map(\.key) == b.metadata.map(\.key) && a.metadata.map(\.value) == b.metadata.map(\.value)
         }
 
         /// The bytes of a .onnx file.
