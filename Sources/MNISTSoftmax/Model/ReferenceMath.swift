@@ -6,6 +6,11 @@ public struct ParameterGradient<Scalar: Real & BinaryFloatingPoint>: Equatable {
     public var weights: [Scalar]
     /// ∂L/∂b: (K).
     public var bias: [Scalar]
+
+    public init(weights: [Scalar], bias: [Scalar]) {
+        self.weights = weights
+        self.bias = bias
+    }
 }
 
 /// The textbook math of softmax regression, written for clarity rather than speed and generic
@@ -137,7 +142,7 @@ public enum ReferenceMath {
     }
 
     /// dW = (1/B) Σ_n δ_n x_nᵀ + λW, db = (1/B) Σ_n δ_n, from δ_n = ∂L_n/∂z_n: (B, K).
-    private static func accumulate<T: Real & BinaryFloatingPoint>(logitGradients: [[T]], weights: [T], inputs: [T], l2: T)
+    static func accumulate<T: Real & BinaryFloatingPoint>(logitGradients: [[T]], weights: [T], inputs: [T], l2: T)
         -> ParameterGradient<T>
     {
         let classes = logitGradients.first?.count ?? 0, features = weights.count / max(classes, 1)
