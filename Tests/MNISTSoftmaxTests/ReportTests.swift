@@ -162,8 +162,9 @@ struct ReportTests {
 
     @Test func pageShowsTheCurvesTheSettingsAndTheDigestsEscaped() throws {
         let report = try tinyReport(metadata: [TrainingHistory.metadataKey: Self.history.metadataValue,
-                                               "optimizer": "sgd", "note": "<b>bold</b> & more"])
+                                               "optimizer": "sgd", "note": "<b>bold</b> & more", "best_epoch": "2"])
         let html = report.html
+        #expect(html.contains("Early stopping kept the weights of epoch 2"))
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
         #expect(!html.contains("unavailable:"))
         #expect(html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; more") && !html.contains("<b>bold"))

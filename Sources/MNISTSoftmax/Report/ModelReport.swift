@@ -210,6 +210,9 @@ public struct ModelReport {
         if history.validationAccuracy == nil {
             notes.append("No validation curve: the model was trained without <code>--validation-split</code>.")
         }
+        if let best = stored.metadata["best_epoch"] {
+            notes.append("Early stopping kept the weights of \(history.unit.rawValue) \(e(best)), the lowest validation loss.")
+        }
         if history.start > 1 {
             notes.append("The run resumed from a checkpoint after epoch \(history.start - 1); the earlier epochs’ metrics are not in the file.")
         }
