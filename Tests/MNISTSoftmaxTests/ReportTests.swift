@@ -240,6 +240,23 @@ struct ReportTests {
         }
     }
 
+    @Test func lbfgsRecordsOneEntryPerIterationAndTheReportSaysSo() throws {
+        try withTemporaryDirectory { directory in
+            try writeDataDirectory(train: try blockDataset(count: 200, seed: 23), test: try blockDataset(count: 40, seed: 24), to: directory)
+            let model = directory + "/m.safetensors"
+            let trained = try CommandRun(["train", "--data-dir", directory, "--model", model, "--optimizer", "lbfgs",
+                                          "--max-iterations", "4", "--json"])
+            #expect(trained.status == 0, "\(trained.standardError)")
+            let iterations = trained.standardOutput.split(separator: "\n").filter { $0.contains(#""type":"iteration""#) }.count
+            let history = try #require(try SafeTensorsFile.read(model).trainingHistory())
+            #expect(history.unit == .iteration && history.count == iterations && history.validationAccuracy == nil)
+            let reported = try CommandRun(["report", "--data-dir", directory, "--model", model, "--output", directory + "/report"])
+            #expect(reported.status == 0, "\(reported.standardError)")
+            let page = try String(contentsOfFile: directory + "/report/index.html", encoding: .utf8)
+            #expect(page.contains("Training loss per L-BFGS iteration") && page.contains("No validation curve"))
+        }
+    }
+
     @Test func reportWithoutOutputOrWithABadErrorCountIsAUsageError() throws {
         #expect(try CommandRun(["report", "--model", "m.safetensors"]).status == 64)
         #expect(try CommandRun(["report", "--output", "out", "--error-count", "0"]).status == 64)
