@@ -159,7 +159,7 @@ public struct ModelReport {
         body.append("""
             <section id="errors"><h2>Most confident errors</h2>
             <p>The \(shown) test image\(shown == 1 ? "" : "s") the model got wrong with the highest probability for its wrong answer, \
-            labelled true→predicted and that probability, as the model saw \(shown == 1 ? "it" : "them")\(stored.preprocessing == .none ? "" : " (\(e(stored.preprocessing.rawValue))ed)").</p>
+            labelled true→predicted and that probability, as the model saw \(shown == 1 ? "it" : "them")\(stored.preprocessing == .none ? "" : " (after \(e(stored.preprocessing.rawValue)))").</p>
             <figure><img src="\(Self.errorsFileName)" alt="The \(shown) most confidently misclassified test images" class="montage"></figure>
             </section>
             """)
