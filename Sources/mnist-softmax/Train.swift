@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
             gradient p − y, with L2 on the weights and a learning rate that decays per epoch. \
             --optimizer lbfgs instead minimises the same objective over the whole training set. \
             Prints one line per epoch (or iteration), then the accuracy on the 10,000 test images, \
-            and saves the model atomically. While it runs, standard error shows a live progress bar \
+            and saves the model atomically, with every epoch's loss and accuracies in its metadata \
+            (`history`, which `report` draws). While it runs, standard error shows a live progress bar \
             when it is a terminal and one plain line per epoch otherwise.
             """)
 
@@ -265,6 +266,7 @@ struct Train: ParsableCommand {
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
+        metadata[TrainingHistory.metadataKey] = TrainingHistory(epochSummaries, unit: optimizer == .sgd ? .epoch : .iteration).metadataValue
         if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
         try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
         progress.diagnostic("saved model to \(modelPath.model)")
