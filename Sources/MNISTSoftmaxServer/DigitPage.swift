@@ -42,6 +42,7 @@ public enum DigitPage {
          background: #fff; touch-action: none; cursor: crosshair; }
   #hint { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; text-align: center;
           color: #98a2b3; pointer-events: none; font-size: 0.95rem; padding: 30px; }
+  #hint[hidden] { display: none; }
   .tools { display: flex; gap: 8px; justify-content: center; margin-top: 12px; flex-wrap: wrap; }
   button, .file { font: inherit; font-size: 0.9rem; padding: 7px 14px; border-radius: 8px; border: 1px solid #d0d5dd;
                   background: #fff; color: var(--ink); cursor: pointer; }
@@ -407,7 +408,7 @@ fetch("/api/model").then((response) => response.json()).then((json) => {
   if (m.test_accuracy) parts.push("test accuracy " + (100 * Number(m.test_accuracy)).toFixed(2) + "%");
   if (m.optimizer) parts.push(m.optimizer + (m.epochs_run ? ", " + m.epochs_run + " epochs" : ""));
   parts.push("preprocessing: " + json.preprocessing);
-  $("model-info").textContent = json.path + " · " + parts.join(" · ");
+  $("model-info").textContent = json.path.split("/").pop() + " · " + parts.join(" · ");
   renderTemplates();
   renderHighlights();
   renderEvidence();

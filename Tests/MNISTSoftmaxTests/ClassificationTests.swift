@@ -30,7 +30,7 @@ struct ClassificationTests {
 
     @Test func bytesThatAreNotAPNGNameTheSourceAndSayWhy() throws {
         let error = try #require(thrownError(PNGError.self) {
-            try PNGFile.readGrayAndAlpha(pngBytes: Array("GIF89a".utf8), name: "request body")
+            try PNGFile.readGrayAndAlpha(pngBytes: Array("GIF89a, the start of a GIF".utf8), name: "request body")
         })
         #expect(error.description == "request body: cannot read PNG: Not a PNG file")
     }

@@ -23,7 +23,7 @@ def browser():
         pytest.skip("needs Debian's chromium and chromium-driver (scripts/ci-serve.sh installs them)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1140",
                      "--force-device-scale-factor=1", "--hide-scrollbars"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -71,7 +71,7 @@ ONE = [[(0.05, -0.75), (0.0, 0.0), (-0.05, 0.75)]]
 
 
 def test_drawn_digits_are_recognised_without_console_errors(server, browser, screenshots):
-    browser.set_window_size(1280, 1000)
+    browser.set_window_size(1280, 1140)
     browser.get(server.url + "/")
     wait_until(lambda: browser.find_elements(By.ID, "template-9"))
     assert browser.find_element(By.ID, "top-label").text == "–"
