@@ -74,6 +74,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -108,10 +109,21 @@ let package = Package(
             ],
             swiftSettings: instructionSetDefines
         ),
+        // The `serve` subcommand's HTTP server and page, kept out of the library so that its users
+        // do not link an HTTP stack.
+        .target(
+            name: "MNISTSoftmaxServer",
+            dependencies: [
+                "MNISTSoftmax",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]
+        ),
         .executableTarget(
             name: "mnist-softmax",
             dependencies: [
                 "MNISTSoftmax",
+                "MNISTSoftmaxServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,6 @@ struct MNISTSoftmaxCommand: AsyncParsableCommand {
 
             Exit status: 0 on success, 64 for usage errors, 1 for any other failure.
             """,
-        subcommands: [Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self, ExportONNX.self, GradCheck.self, Report.self]
+        subcommands: [Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self, ExportONNX.self, GradCheck.self, Report.self, Serve.self]
     )
 }

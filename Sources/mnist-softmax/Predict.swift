@@ -13,8 +13,6 @@ struct Predict: ParsableCommand {
             most probable classes per image. IDX images are used as they are (they are MNIST's own).
             """)
 
-    static let shownClasses = 3
-
     @OptionGroup var modelPath: ModelPathOption
 
     @Argument(help: ArgumentHelp("PNG images, each of one digit.", valueName: "image.png"))
@@ -68,13 +66,13 @@ struct Predict: ParsableCommand {
             guard input.width == 28 && input.height == 28 else {
                 throw DatasetError(path: idx, problem: .wrongImageSize(rows: input.height, columns: input.width))
             }
-            outcomes.append(try classify(input, file: idx, index: index, stored: stored))
+            outcomes.append(try report(stored.classify(input), file: idx, index: index))
         } else {
             for path in images {
                 do {
                     let (gray, alpha) = try PNGFile.readGrayAndAlpha(path)
-                    let digit = try DigitPreprocessor.preprocess(gray: gray, alpha: alpha, path: path)
-                    outcomes.append(try classify(digit.input, file: path, index: nil, stored: stored))
+                    let (_, classification) = try stored.classify(gray: gray, alpha: alpha, name: path)
+                    outcomes.append(try report(classification, file: path, index: nil))
                 } catch {
                     // Report it and go on with the other images; the exit status says one failed.
                     printDiagnostic("error: \(error)")
@@ -96,16 +94,13 @@ struct Predict: ParsableCommand {
         if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
     }
 
-    /// The top classes of a 28×28 model input, after the preprocessing the model was trained with
-    /// (deskewing), and after saving what the model sees when --save-preprocessed asks.
-    private func classify(_ digit: GrayImage, file: String, index: Int?, stored: StoredModel) throws -> Outcome {
-        let prepared = stored.preprocessing.apply(toImage: digit.pixels, rows: digit.height, columns: digit.width)
-        let input = GrayImage(width: digit.width, height: digit.height, pixels: prepared)!
+    /// The top classes of one classified image, after saving what the model saw when
+    /// --save-preprocessed asks.
+    private func report(_ classification: DigitClassification, file: String, index: Int?) throws -> Outcome {
         if let savePreprocessed {
-            try PNGFile.write(input, to: savePreprocessed)
+            try PNGFile.write(classification.modelInput, to: savePreprocessed)
             printDiagnostic("saved the 28×28 model input to \(savePreprocessed)")
         }
-        return Outcome(file: file, index: index, top: stored.model.mostProbableClasses(forPixels: input.pixels, count: Self.shownClasses),
-                       error: nil)
+        return Outcome(file: file, index: index, top: classification.mostProbable(), error: nil)
     }
 }

@@ -110,11 +110,33 @@ public enum PNGFile {
     /// Same limits and errors as `read(_:)`.
     public static func readGrayAndAlpha(_ path: String) throws -> (gray: GrayImage, alpha: GrayImage) {
         let (width, height, pixels) = try read(path, format: png_uint_32(PNG_FORMAT_GA), channels: 2)
-        // pixels: (height, width, 2) row-major, (grey, alpha) pairs.
+        return try grayAndAlphaPlanes(width: width, height: height, pixels: pixels, name: path)
+    }
+
+    /// Decodes a PNG held in memory, as `readGrayAndAlpha(_:)` reads a file: 8-bit grey and alpha
+    /// planes, no compositing. `name` stands for the source in errors (such as "request body").
+    ///
+    /// `maximumPixelCount` (at most `PNGFile.maximumPixelCount`) caps width × height; it is checked
+    /// against the PNG header before the pixel buffer is allocated, so that a few hundred bytes
+    /// declaring a huge image (a decompression bomb) cost no memory. Throws `PNGError` for bytes
+    /// that are not a PNG, are truncated or corrupt (bad CRC, bad zlib stream), or are too large.
+    public static func readGrayAndAlpha(pngBytes: [UInt8], name: String,
+                                        maximumPixelCount: Int = maximumPixelCount) throws -> (gray: GrayImage, alpha: GrayImage) {
+        let (width, height, pixels) = try pngBytes.withUnsafeBytes { bytes in
+            try decode(name: name, format: png_uint_32(PNG_FORMAT_GA), channels: 2,
+                       maximumPixelCount: min(maximumPixelCount, Self.maximumPixelCount)) { control in
+                png_image_begin_read_from_memory(&control, bytes.baseAddress, bytes.count)
+            }
+        }
+        return try grayAndAlphaPlanes(width: width, height: height, pixels: pixels, name: name)
+    }
+
+    /// pixels: (height, width, 2) row-major (grey, alpha) pairs, split into two planes.
+    private static func grayAndAlphaPlanes(width: Int, height: Int, pixels: [UInt8], name: String) throws -> (gray: GrayImage, alpha: GrayImage) {
         guard let gray = GrayImage(width: width, height: height, pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] }),
               let alpha = GrayImage(width: width, height: height, pixels: stride(from: 1, to: pixels.count, by: 2).map { pixels[$0] })
         else {
-            throw PNGError(path: path, operation: .read, message: "libpng returned an image of the wrong size")
+            throw PNGError(path: name, operation: .read, message: "libpng returned an image of the wrong size")
         }
         return (gray, alpha)
     }
@@ -123,19 +145,28 @@ public enum PNGFile {
     /// (height, width, channels) row-major. Alpha, if the format has none, is composited onto white.
     private static func read(_ path: String, format: png_uint_32, channels: Int) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         try FileIO.requireRegularFile(path)
+        return try decode(name: path, format: format, channels: channels, maximumPixelCount: maximumPixelCount) { control in
+            png_image_begin_read_from_file(&control, path)
+        }
+    }
+
+    /// The pixels of the PNG that `begin` opens (a file or memory) in libpng's `format`, refusing
+    /// more than `maximumPixelCount` pixels from the header; `name` stands for the source in errors.
+    private static func decode(name: String, format: png_uint_32, channels: Int, maximumPixelCount: Int,
+                               begin: (inout png_image) -> Int32) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         var control = png_image()
         control.version = png_uint_32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&control, path) != 0, !failed(control) else {
+        guard begin(&control) != 0, !failed(control) else {
             let message = messageText(of: control)
             png_image_free(&control)
-            throw PNGError(path: path, operation: .read, message: message, hint: headerHint(for: message))
+            throw PNGError(path: name, operation: .read, message: message, hint: headerHint(for: message))
         }
         // libpng limits each dimension to 2³¹ − 1, so the product cannot overflow an Int.
         let width = Int(control.width)
         let height = Int(control.height)
         guard width * height <= maximumPixelCount else {
             png_image_free(&control)
-            throw PNGError(path: path, operation: .read,
+            throw PNGError(path: name, operation: .read,
                            message: "image is \(width)×\(height) = \(width * height) pixels, "
                                + "above the limit of \(maximumPixelCount)")
         }
@@ -148,7 +179,7 @@ public enum PNGFile {
         guard finished != 0, !failed(control) else {
             let message = messageText(of: control)
             png_image_free(&control)
-            throw PNGError(path: path, operation: .read, message: message,
+            throw PNGError(path: name, operation: .read, message: message,
                            hint: "the image data is incomplete or corrupt: the file is probably truncated")
         }
         return (width, height, pixels)

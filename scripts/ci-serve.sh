@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The `serve` tests: the JSON API (every status, hostile PNGs, agreement with `predict --json`,
+# signals, a load run of 480 requests from 8 clients) and the page in headless Chromium through
+# selenium. Installs what they need when it is missing: Debian's chromium and chromium-driver,
+# Python's pytest and selenium. Screenshots go to $SERVE_SCREENSHOT_DIR (default out/serve), the
+# load figures to out/serve/load.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for package in chromium chromium-driver; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! python3 -c 'import numpy, pytest, selenium' >/dev/null 2>&1; then
+  echo "installing numpy, pytest and selenium for the serve tests" >&2
+  python3 -m pip install --quiet --disable-pip-version-check numpy pytest selenium
+fi
+
+swift build -c release --product mnist-softmax
+export SERVE_SCREENSHOT_DIR="${SERVE_SCREENSHOT_DIR:-$PWD/out/serve}"
+mkdir -p "$SERVE_SCREENSHOT_DIR"
+export SERVE_LOAD_REPORT="$SERVE_SCREENSHOT_DIR/load.txt"
+rm -f "$SERVE_LOAD_REPORT"
+python3 -m pytest -q -p no:cacheprovider scripts/serve -rs
+cat "$SERVE_LOAD_REPORT"

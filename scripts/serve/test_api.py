@@ -1,0 +1,315 @@
+"""The HTTP API of `mnist-softmax serve`: every status, hostile PNGs, agreement with
+`predict --json`, stopping on signals, and a load run (its figures are printed, never asserted)."""
+import concurrent.futures
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from conftest import (BINARY, ONE, SEVEN, ZERO, Server, bomb_png, header_only_png, ink_strokes, png_bytes, png_chunk)
+
+
+def declared_png(width, height):
+    """A PNG whose IHDR declares width × height, with an empty IDAT: libpng reads the header whole."""
+    return header_only_png(width, height) + png_chunk(b"IDAT", b"")
+
+
+def request(server, method, path, body=None, headers=None):
+    """(status, headers, parsed JSON or raw bytes) of one request on a fresh connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        kind = response.getheader("Content-Type", "")
+        return response.status, response, json.loads(data) if kind.startswith("application/json") else data
+    finally:
+        connection.close()
+
+
+def post_png(server, body, content_type="image/png"):
+    return request(server, "POST", "/api/predict", body, {"Content-Type": content_type})
+
+
+def user_digit(strokes, size=200, pen=0.1):
+    return ink_strokes(size, strokes, pen)
+
+
+def still_answers(server):
+    status, _, page = request(server, "GET", "/")
+    assert status == 200 and b'id="top-label"' in page
+
+
+# --- statuses ----------------------------------------------------------------------------------
+
+def test_page_is_html_with_every_asset_inline(server):
+    status, response, page = request(server, "GET", "/")
+    assert status == 200
+    assert response.getheader("Content-Type").startswith("text/html")
+    text = page.decode()
+    assert 'id="top-label"' in text and "<canvas" in text
+    # No asset from anywhere else: no src= or href= to another host.
+    assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+def test_model_endpoint_reports_metadata_and_weights(server):
+    status, _, summary = request(server, "GET", "/api/model")
+    assert status == 200
+    assert summary["preprocessing"] == "none"
+    assert 0.85 < float(summary["metadata"]["test_accuracy"]) < 0.95
+    assert len(summary["weights"]) == 10 and all(len(row) == 784 for row in summary["weights"])
+    assert len(summary["bias"]) == 10
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api/predict"), ("PUT", "/api/predict"), ("POST", "/"),
+                                          ("DELETE", "/api/model"), ("POST", "/api/model")])
+def test_wrong_method_is_405_with_allow(server, method, path):
+    status, response, body = request(server, method, path, b"" if method in ("POST", "PUT") else None)
+    assert status == 405, body
+    assert response.getheader("Allow") in ("GET", "POST")
+    assert method in body["error"]
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api", "/api/predict/extra", "/index.html", "/favicon.ico"])
+def test_unknown_path_is_404(server, path):
+    status, _, body = request(server, "GET", path)
+    assert status == 404
+    assert path in body["error"]
+
+
+def test_body_over_8_mib_is_413_from_its_length(server):
+    status, _, body = post_png(server, b"\x89PNG" + b"\0" * (8 << 20))
+    assert status == 413
+    assert "8388608" in body["error"]
+    still_answers(server)
+
+
+def test_body_over_8_mib_is_413_when_chunked(server):
+    def chunks():
+        for _ in range(9):
+            yield b"\0" * (1 << 20)
+    # http.client sends an iterable body with Transfer-Encoding: chunked and no Content-Length.
+    status, _, body = request(server, "POST", "/api/predict", chunks(), {"Content-Type": "image/png"})
+    assert status == 413
+    assert "limit" in body["error"]
+    still_answers(server)
+
+
+def test_body_of_exactly_8_mib_is_read(server):
+    status, _, body = post_png(server, b"\x89PNG" + b"\0" * ((8 << 20) - 4))
+    assert status == 400  # read whole, then refused by libpng, not by size
+    assert "cannot read PNG" in body["error"]
+
+
+def test_wrong_content_type_is_415(server):
+    status, _, body = post_png(server, png_bytes(255 - (255 * user_digit(ONE)).astype(np.uint8)), "text/plain")
+    assert status == 415
+    assert "text/plain" in body["error"]
+
+
+def test_empty_body_is_400(server):
+    status, _, body = post_png(server, b"")
+    assert status == 400
+    assert "empty" in body["error"]
+
+
+# --- hostile PNGs: the table of Tests/MNISTSoftmaxTests/HostileInputTests.swift, and more ---------
+
+def valid_png():
+    return png_bytes(255 - (255 * user_digit(SEVEN, size=64)).astype(np.uint8))
+
+
+def corrupt_crc():
+    data = bytearray(valid_png())
+    data[29] ^= 0xFF  # the last byte of IHDR's CRC
+    return bytes(data)
+
+
+def corrupt_zlib():
+    data = bytearray(valid_png())
+    start = data.index(b"IDAT") + 4
+    length = int.from_bytes(data[start - 8:start - 4], "big")
+    payload = bytearray(data[start:start + length])
+    payload[2:40] = b"\xff" * 38  # garbage in the deflate stream, with a CRC that matches it
+    return bytes(data[:start - 8]) + png_chunk(b"IDAT", bytes(payload)) + bytes(data[start + length + 4:])
+
+
+HOSTILE = [
+    # name, body, status, words the error must contain
+    ("an HTML page", b"<html><body>404 Not Found</body></html>", 400, ["Not a PNG file"]),
+    ("the PNG signature alone", b"\x89PNG\r\n\x1a\n", 400, ["cannot read PNG"]),
+    ("a PNG truncated to 60 bytes", lambda: valid_png()[:60], 400, ["cannot read PNG", "truncated"]),
+    ("a PNG cut in the middle of IDAT", lambda: valid_png()[:len(valid_png()) // 2], 400, ["cannot read PNG"]),
+    ("a corrupt IHDR CRC", corrupt_crc, 400, ["cannot read PNG"]),
+    ("a corrupt zlib stream", corrupt_zlib, 400, ["cannot read PNG"]),
+    ("a 1×1 PNG", lambda: png_bytes(np.full((1, 1), 128)), 422, ["blank", "HINT:"]),
+    ("a blank white PNG", lambda: png_bytes(np.full((64, 64), 255)), 422, ["blank"]),
+    ("a fully transparent PNG", lambda: png_bytes(np.zeros((32, 32, 4))), 422, ["transparent"]),
+    ("an IHDR alone", lambda: header_only_png(64, 64), 400, ["cannot read PNG", "incomplete"]),
+    ("a PNG declaring 8192×8193", lambda: declared_png(8192, 8193), 400, ["8192×8193", "above the limit of 4194304"]),
+    ("a PNG declaring 2049×2048, just over the cap", lambda: declared_png(2049, 2048), 400, ["2049×2048", "above the limit"]),
+    ("a PNG declaring 2³¹−1 × 2³¹−1", lambda: declared_png(2**31 - 1, 2**31 - 1), 400, ["cannot read PNG"]),
+    ("a decompression bomb of 30000×30000 zeros", lambda: bomb_png(30000, 30000), 400, ["30000×30000", "above the limit"]),
+    ("a decompression bomb of 2048×2048 zeros, within the cap", lambda: bomb_png(2048, 2048), 422, ["blank"]),
+]
+
+
+@pytest.mark.parametrize("name, body, expected_status, words", HOSTILE, ids=[case[0] for case in HOSTILE])
+def test_hostile_png_gets_4xx_and_the_server_goes_on(server, name, body, expected_status, words):
+    data = body() if callable(body) else body
+    assert len(data) <= 8 << 20
+    status, _, answer = post_png(server, data)
+    assert status == expected_status, answer
+    for word in words:
+        assert word in answer["error"], answer["error"]
+    still_answers(server)
+
+
+def test_malformed_http_is_dropped_and_the_server_goes_on(server):
+    for garbage in [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" * 20, b"GARBAGE\r\n\r\n",
+                    b"POST /api/predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                    b"POST /api/predict HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort"]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+            raw.sendall(garbage)
+            raw.shutdown(socket.SHUT_WR)
+            try:
+                raw.recv(4096)
+            except (ConnectionResetError, socket.timeout):
+                pass
+        still_answers(server)
+
+
+# --- the same answers as predict --json --------------------------------------------------------
+
+def user_style_pngs():
+    """Name → PNG bytes of the kinds users send: none of them MNIST-like as stored."""
+    seven, zero, one = user_digit(SEVEN), user_digit(ZERO), user_digit(ONE)
+    rgb = np.zeros((200, 200, 3))
+    rgb[...] = (250, 240, 200)  # cream paper
+    rgb -= seven[:, :, None] * np.array([240, 200, 120])  # dark blue ink
+    rgba = np.zeros((200, 200, 4))
+    rgba[..., :3] = 20
+    rgba[..., 3] = 255 * zero  # dark ink on a transparent background
+    off_centre = np.full((300, 480), 255.0)
+    off_centre[10:110, 340:440] -= 255 * ink_strokes(100, ONE, 0.14)  # small, in the top right corner
+    wide = np.full((120, 400), 230.0)
+    wide[10:110, 30:130] -= 200 * ink_strokes(100, SEVEN, 0.12)
+    return {
+        "dark-on-light grey": png_bytes(255 - 255 * seven),
+        "light-on-dark grey": png_bytes(255 * zero),
+        "RGB": png_bytes(rgb),
+        "RGBA": png_bytes(rgba),
+        "grey + alpha": png_bytes(np.stack([255 - 255 * one, np.full_like(one, 255)], axis=-1)),
+        "off-centre": png_bytes(off_centre),
+        "wide, low contrast": png_bytes(wide),
+    }
+
+
+def test_predict_endpoint_equals_predict_json(server, model, workdir):
+    pictures = user_style_pngs()
+    paths = []
+    for index, (name, data) in enumerate(pictures.items()):
+        path = os.path.join(workdir, f"user-{index}.png")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        paths.append(path)
+    cli = json.loads(subprocess.run([BINARY, "predict", "--json", "--model", model, *paths],
+                                    check=True, capture_output=True, text=True).stdout)
+    for (name, data), expected in zip(pictures.items(), cli):
+        status, _, answer = post_png(server, data)
+        assert status == 200, (name, answer)
+        assert answer["top"] == expected["top"], name  # labels and probabilities, to the last digit
+        assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-5
+        assert max(range(10), key=lambda k: answer["logits"][k]) == answer["top"][0]["label"]
+        assert len(answer["preprocessed"]) == 28 and all(len(row) == 28 for row in answer["preprocessed"])
+
+
+def test_logits_are_w_x_plus_b_of_the_preprocessed_image(server):
+    _, _, summary = request(server, "GET", "/api/model")
+    _, _, answer = post_png(server, png_bytes(255 - 255 * user_digit(SEVEN)))
+    x = np.array(answer["preprocessed"], dtype=np.float64).reshape(784) / 255
+    logits = np.array(summary["weights"], dtype=np.float64) @ x + np.array(summary["bias"])
+    largest = np.max(np.abs(logits - np.array(answer["logits"])))
+    assert largest < 1e-5, f"largest difference {largest}"
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    largest = np.max(np.abs(probabilities - np.array(answer["probabilities"])))
+    assert largest < 1e-5, f"largest difference {largest}"
+
+
+def test_the_drawn_shapes_are_classified_as_meant(server):
+    for strokes, label in [(SEVEN, 7), (ZERO, 0), (ONE, 1)]:
+        _, _, answer = post_png(server, png_bytes(255 - 255 * user_digit(strokes)))
+        assert answer["top"][0]["label"] == label, answer["top"]
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number, name", [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")])
+def test_a_stop_signal_ends_serve_with_status_0(model, number, name):
+    running = Server(model)
+    still_answers(running)
+    status, rest = running.stop(number)
+    assert status == 0, rest
+    assert f"stopped by {name}" in rest
+
+
+def test_a_taken_port_is_an_error_with_a_hint(server, model):
+    result = subprocess.run([BINARY, "serve", "--model", model, "--port", str(server.port)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{server.port}" in result.stderr and "HINT:" in result.stderr
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+CLIENTS = 8
+REQUESTS_PER_CLIENT = 60
+
+
+def test_load_run_has_no_failures(server):
+    bodies = list(user_style_pngs().values())
+
+    def client(number):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        latencies, failures = [], []
+        for index in range(REQUESTS_PER_CLIENT):
+            body = bodies[(number + index) % len(bodies)]
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/predict", body, {"Content-Type": "image/png"})
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                if response.status != 200 or len(answer["top"]) != 3:
+                    failures.append(f"{response.status}: {answer}")
+            except Exception as error:  # noqa: BLE001 - every failure is counted and shown
+                failures.append(repr(error))
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            latencies.append(time.perf_counter() - started)
+        connection.close()
+        return latencies, failures
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(client, range(CLIENTS)))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(latency for result, _ in results for latency in result)
+    failures = [failure for _, result in results for failure in result]
+    total = CLIENTS * REQUESTS_PER_CLIENT
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+    report = (f"load: {total} POST /api/predict from {CLIENTS} clients (keep-alive), {len(failures)} failed; "
+              f"{total / elapsed:.0f} req/s, p50 {1000 * p50:.1f} ms, p99 {1000 * p99:.1f} ms, "
+              f"server peak RSS (VmHWM) {server.peak_rss_kib() / 1024:.1f} MiB")
+    print("\n" + report)
+    if os.environ.get("SERVE_LOAD_REPORT"):
+        with open(os.environ["SERVE_LOAD_REPORT"], "a") as handle:
+            handle.write(report + "\n")
+    assert not failures, failures[:5]
+    still_answers(server)
