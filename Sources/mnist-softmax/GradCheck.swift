@@ -47,6 +47,8 @@ struct GradCheck: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         let stored = try model.map(SafeTensorsFile.read) ?? StoredModel(model: SoftmaxModel())
         // The model file's λ ("l2" in its metadata; absent or unreadable means none).
         let l2 = model == nil ? 0 : stored.metadata["l2"].flatMap(Float.init) ?? 0

@@ -29,6 +29,8 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         let stored = try SafeTensorsFile.read(modelPath.model)
         do {
             if try stored.trainingHistory() == nil {

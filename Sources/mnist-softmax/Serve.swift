@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
+        try KernelCPU.verify()
         let stored = try SafeTensorsFile.read(modelPath.model)
         let server = try DigitServer(stored: stored, modelPath: modelPath.model)
         StopSignals.install()
