@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import MNISTSoftmax
 
@@ -10,27 +9,25 @@ import MNISTSoftmax
 ///                         the 28×28 image the model saw
 ///
 /// Every answer other than the page is JSON; every refusal is `{"error": "..."}` with a 4xx status:
-/// 404 for an unknown path, 405 (with `Allow`) for a wrong method, 413 for a body over
-/// `maximumBodyByteCount`, 415 for a `Content-Type` that is not a PNG, 400 for an empty body or
-/// bytes that libpng cannot decode (not a PNG, truncated, bad CRC or zlib data, more than
-/// `maximumPixelCount` pixels), and 422 for a PNG with no digit in it (blank or transparent).
+/// 404 for an unknown path, 405 (with `Allow`) for a wrong method, 415 for a `Content-Type` that is
+/// not a PNG, 400 for an empty body or bytes that libpng cannot decode (not a PNG, truncated, bad
+/// CRC or zlib data, more than `maximumPixelCount` pixels), and 422 for a PNG with no digit in it
+/// (blank or transparent). The HTTP layer under it (`ClientConnection`, `HTTPLimits`) answers 400,
+/// 408, 413, 414, 431, 501 and 505 for requests that never reach a route.
 ///
-/// The model is read-only and shared by all requests, which FlyingFox serves concurrently, one task
-/// per connection. What one request may allocate is bounded: its body by `maximumBodyByteCount`,
-/// the decoded image by `maximumPixelCount` (checked from the PNG header, before any allocation),
-/// and the number of bodies being read and decoded at once by `concurrentUploadLimit`.
-public struct DigitServer: HTTPHandler {
+/// The model is read-only and shared by all requests, which are served concurrently, one task per
+/// connection. What one request may allocate is bounded: its head and body by `HTTPLimits`, the
+/// decoded image by `maximumPixelCount` (checked from the PNG header, before any allocation), and
+/// the number of bodies being read and decoded at once by `HTTPLimits.concurrentBodyLimit`.
+public struct DigitServer: HTTPRequestHandler {
     /// The largest request body accepted: 8 MiB.
-    public static let maximumBodyByteCount = 8 << 20
+    public static let maximumBodyByteCount = HTTPLimits().maximumBodyBytes
     /// The largest image accepted, width × height: 2048 × 2048 pixels. Preprocessing takes about
     /// 14 bytes a pixel (grey, alpha and ink planes), about 60 MB for the largest image.
     public static let maximumPixelCount = 2048 * 2048
-    /// How many request bodies are read and decoded at once; later ones wait their turn.
-    public static let concurrentUploadLimit = 8
 
     private let stored: StoredModel
     private let modelJSON: Data
-    private let uploads = AsyncSemaphore(permits: concurrentUploadLimit)
 
     /// A server for `stored`, read from `modelPath` (which /api/model reports).
     public init(stored: StoredModel, modelPath: String) throws {
@@ -38,84 +35,64 @@ public struct DigitServer: HTTPHandler {
         modelJSON = try Self.encoder.encode(ModelSummary(stored, path: modelPath))
     }
 
-    public func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        switch request.path {
+    /// Only POST /api/predict with a PNG (or no) Content-Type reads its body.
+    func wantsBody(_ head: RequestHead) -> Bool {
+        head.path == "/api/predict" && head.method == "POST" && unsupportedContentType(head) == nil
+    }
+
+    func respond(to head: RequestHead, body: [UInt8]) async -> HTTPResponse {
+        switch head.path {
         case "/":
-            guard request.method == .GET else { return methodNotAllowed(request, allowed: "GET") }
-            return HTTPResponse(statusCode: .ok,
-                                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: "text/html; charset=utf-8"),
+                                              HeaderField(name: "Cache-Control", value: "no-cache")],
                                 body: Data(DigitPage.html.utf8))
         case "/api/model":
-            guard request.method == .GET else { return methodNotAllowed(request, allowed: "GET") }
-            return json(.ok, modelJSON)
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return .json(.ok, modelJSON)
         case "/api/predict":
-            guard request.method == .POST else { return methodNotAllowed(request, allowed: "POST") }
-            return await predict(request)
+            guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
+            if let type = unsupportedContentType(head) {
+                return .error(.unsupportedMediaType, "Content-Type is \(type); send the bytes of a PNG as image/png")
+            }
+            return classify(body)
         default:
-            return error(.notFound, "no such path: \(request.path); the page is at /, the API at /api/model and /api/predict")
+            return .error(.notFound, "no such path: \(head.path); the page is at /, the API at /api/model and /api/predict")
         }
+    }
+
+    /// The Content-Type's media type, lowercased, when it is neither image/png nor
+    /// application/octet-stream; nil when it is one of those or absent.
+    private func unsupportedContentType(_ head: RequestHead) -> String? {
+        guard let type = head.field("Content-Type")?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased(),
+            !["image/png", "application/octet-stream"].contains(type) else { return nil }
+        return type
     }
 
     /// POST /api/predict: the PNG in the body, classified as `predict` classifies a PNG file.
-    private func predict(_ request: HTTPRequest) async -> HTTPResponse {
-        if let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
-           !["image/png", "application/octet-stream"].contains(type) {
-            return error(.unsupportedMediaType, "Content-Type is \(type); send the bytes of a PNG as image/png")
-        }
-        await uploads.wait()
-        let response = await classifyBody(of: request)
-        await uploads.signal()
-        return response
-    }
-
-    /// The body of `request`, read up to the limit, decoded and classified.
-    private func classifyBody(of request: HTTPRequest) async -> HTTPResponse {
-        var body = [UInt8]()
-        var received = 0
-        do {
-            // A body over the limit is still read to its end, but thrown away chunk by chunk: the
-            // connection stays in step for its next request, and memory stays bounded. The server's
-            // request timeout bounds how long a client can keep sending.
-            for try await chunk in request.bodySequence {
-                received += chunk.count
-                if received <= Self.maximumBodyByteCount { body.append(contentsOf: chunk) } else { body = [] }
-            }
-        } catch {
-            return self.error(.badRequest, "the request body could not be read: \(error)")
-        }
-        guard received <= Self.maximumBodyByteCount else {
-            return error(.payloadTooLarge, "the request body has \(received) bytes, above the limit of "
-                         + "\(Self.maximumBodyByteCount) (8 MiB); HINT: send a smaller PNG")
-        }
+    private func classify(_ body: [UInt8]) -> HTTPResponse {
         guard !body.isEmpty else {
-            return error(.badRequest, "the request body is empty; send the bytes of a PNG image")
+            return .error(.badRequest, "the request body is empty; send the bytes of a PNG image")
         }
         do {
             let (gray, alpha) = try PNGFile.readGrayAndAlpha(pngBytes: body, name: "request body",
                                                              maximumPixelCount: Self.maximumPixelCount)
             let (digit, classification) = try stored.classify(gray: gray, alpha: alpha, name: "request body")
-            return json(.ok, try Self.encoder.encode(PredictionResponse(digit: digit, classification: classification)))
+            return .json(.ok, try Self.encoder.encode(PredictionResponse(digit: digit, classification: classification)))
         } catch let failure as PNGError {
-            return error(.badRequest, failure.description)
+            return .error(.badRequest, failure.description)
         } catch let failure as DigitImageError {
-            return error(.unprocessableContent, failure.description)
+            return .error(.unprocessableContent, failure.description)
         } catch {
-            return self.error(.internalServerError, "\(error)")
+            return .error(.internalServerError, "\(error)")
         }
     }
 
-    private func methodNotAllowed(_ request: HTTPRequest, allowed: String) -> HTTPResponse {
-        var response = error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.path); use \(allowed)")
-        response.headers[HTTPHeader("Allow")] = allowed
+    private func methodNotAllowed(_ head: RequestHead, allowed: String) -> HTTPResponse {
+        var response = HTTPResponse.error(.methodNotAllowed, "\(head.method) is not allowed on \(head.path); use \(allowed)")
+        response.fields.append(HeaderField(name: "Allow", value: allowed))
         return response
-    }
-
-    private func error(_ status: HTTPStatusCode, _ message: String) -> HTTPResponse {
-        json(status, (try? Self.encoder.encode(["error": message])) ?? Data())
-    }
-
-    private func json(_ status: HTTPStatusCode, _ body: Data) -> HTTPResponse {
-        HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: body)
     }
 
     /// The encoder `predict --json` uses, so that equal values print equally.
@@ -177,29 +154,5 @@ struct ModelSummary: Encodable {
         case path, metadata, preprocessing, weights, bias
         case maximumBodyBytes = "maximum_body_bytes"
         case maximumPixels = "maximum_pixels"
-    }
-}
-
-/// A counting semaphore for tasks: `wait` suspends (it does not block a thread) while no permit is free.
-actor AsyncSemaphore {
-    private var permits: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(permits: Int) { self.permits = permits }
-
-    func wait() async {
-        if permits > 0 {
-            permits -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func signal() {
-        if waiting.isEmpty {
-            permits += 1
-        } else {
-            waiting.removeFirst().resume()
-        }
     }
 }

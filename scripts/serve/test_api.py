@@ -171,7 +171,7 @@ def test_hostile_png_gets_4xx_and_the_server_goes_on(server, name, body, expecte
     still_answers(server)
 
 
-def test_malformed_http_is_dropped_and_the_server_goes_on(server):
+def test_malformed_http_is_refused_and_the_server_goes_on(server):
     for garbage in [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" * 20, b"GARBAGE\r\n\r\n",
                     b"POST /api/predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
                     b"POST /api/predict HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort"]:
@@ -313,3 +313,201 @@ def test_load_run_has_no_failures(server):
             handle.write(report + "\n")
     assert not failures, failures[:5]
     still_answers(server)
+
+
+# --- the HTTP layer's limits: heads, framing, deadlines --------------------------------------------
+# The limits (Sources/MNISTSoftmaxServer/RequestHead.swift, HTTPLimits): request line 8 KiB (414),
+# head 16 KiB and 100 header lines (431), 10 s for a head (408), 2 s of lingering after a refusal.
+
+HEAD_TIMEOUT = 10
+
+
+def vm_kib(process, field):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/PID/status")
+
+
+@pytest.fixture
+def fresh_server(model):
+    """A server of its own, so that its peak RSS is that of the test alone."""
+    running = Server(model)
+    still_answers(running)
+    yield running
+    status, rest = running.stop()
+    assert status == 0, rest
+
+
+def raw_exchange(server, data, timeout=10):
+    """Sends data on a fresh connection (as far as the server reads it) and returns everything it
+    answers until it closes, with the seconds that took."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as raw:
+        try:
+            raw.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        try:
+            while chunk := raw.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    return answer, time.monotonic() - started
+
+
+def status_of(answer):
+    assert answer.startswith(b"HTTP/1.1 "), answer[:200]
+    return int(answer[9:12])
+
+
+def error_of(answer):
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
+
+
+MEBIBYTE = 1 << 20
+HOSTILE_HEADS = [
+    # name, bytes sent, status, words of the error
+    ("a header line of 1 MiB", b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * MEBIBYTE + b"\r\n\r\n",
+     431, ["longer than 16384 bytes"]),
+    ("10,000 short headers", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: v\r\n" % n for n in range(10000)) + b"\r\n",
+     431, ["more than 100 header lines"]),
+    ("a request line of 1 MiB", b"GET /" + b"a" * MEBIBYTE + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+     414, ["request line is longer than 8192 bytes"]),
+    ("1 MiB of empty lines", b"\r\n" * (MEBIBYTE // 2), 431, ["longer than 16384 bytes"]),
+]
+
+
+@pytest.mark.parametrize("name, data, expected_status, words", HOSTILE_HEADS, ids=[case[0] for case in HOSTILE_HEADS])
+def test_an_oversized_head_is_refused_quickly_in_little_memory(fresh_server, name, data, expected_status, words):
+    before = vm_kib(fresh_server.process, "VmRSS")
+    # Eight at once: a server that held each head whole would grow by 8 MiB.
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: raw_exchange(fresh_server, data), range(8)))
+    growth = vm_kib(fresh_server.process, "VmHWM") - before
+    for answer, seconds in answers:
+        assert status_of(answer) == expected_status, answer[:300]
+        assert b"Connection: close" in answer
+        for word in words:
+            assert word in error_of(answer)
+        assert seconds < 5, f"the refusal took {seconds:.1f} s"
+    assert growth < 4096, f"the server's peak RSS grew by {growth} KiB"
+    still_answers(fresh_server)
+
+
+MALFORMED = [
+    ("Content-Length and Transfer-Encoding", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+     400, "both Content-Length and Transfer-Encoding"),
+    ("two different Content-Lengths", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+     400, "Content-Length must be one decimal number"),
+    ("a negative Content-Length", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400, "Content-Length"),
+    ("a gzip Transfer-Encoding", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+     501, "not supported"),
+    ("a folded header line", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n", 400, "folding"),
+    ("a space before the colon", b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "not a header name"),
+    ("no Host in HTTP/1.1", b"GET / HTTP/1.1\r\n\r\n", 400, "Host"),
+    ("HTTP/2.0 in a request line", b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP/2.0"),
+    ("two spaces in the request line", b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "single spaces"),
+    ("a bad chunk size", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
+    ("a body cut short", b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort", 400, "closed 95 bytes before"),
+]
+
+
+@pytest.mark.parametrize("name, data, expected_status, words", MALFORMED, ids=[case[0] for case in MALFORMED])
+def test_malformed_framing_is_refused_and_the_connection_closed(server, name, data, expected_status, words):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert status_of(answer) == expected_status, answer[:300]
+    assert words in error_of(answer)
+    still_answers(server)
+
+
+def test_a_stalled_or_trickling_head_gets_408_at_the_deadline_while_others_are_served(server):
+    stalled = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
+    trickling = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
+    started = time.monotonic()
+    stalled.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+    head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+
+    def trickle():
+        try:
+            for byte in head:
+                trickling.sendall(bytes([byte]))
+                time.sleep(0.1)
+        except OSError:
+            pass  # closed by the server at its deadline
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        pool.submit(trickle)
+        answers = [pool.submit(lambda s=s: s.recv(65536)) for s in (stalled, trickling, idle)]
+        served = 0
+        while not all(answer.done() for answer in answers):
+            asked = time.monotonic()
+            still_answers(server)
+            assert time.monotonic() - asked < 2
+            served += 1
+            time.sleep(0.2)
+        closed = time.monotonic() - started
+        stalled_answer, trickling_answer, idle_answer = (answer.result() for answer in answers)
+    for connection in (stalled, trickling, idle):
+        connection.close()
+    assert HEAD_TIMEOUT - 1 < closed < HEAD_TIMEOUT + 4, f"closed after {closed:.1f} s"
+    assert served > 10
+    for answer in (stalled_answer, trickling_answer):
+        assert status_of(answer) == 408 and "did not arrive within 10" in error_of(answer)
+    assert idle_answer == b""  # an idle connection is closed without a word
+
+
+def read_response(stream):
+    """(status, headers, body) of one response read from a file over a socket."""
+    status_line = stream.readline()
+    assert status_line.startswith(b"HTTP/1.1 "), status_line
+    headers = {}
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, value = line.decode().split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line[9:12]), headers, stream.read(int(headers["content-length"]))
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(server):
+    picture = png_bytes(255 - 255 * user_digit(SEVEN))
+    requests = (b"GET /api/model HTTP/1.1\r\nHost: x\r\n\r\n"
+                + b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n" % len(picture)
+                + picture
+                + b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                + b"POST /api/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in (picture[:100], picture[100:]))
+                + b"0\r\nX-Trailer: 1\r\n\r\n"
+                + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(requests)
+        stream = raw.makefile("rb")
+        statuses = []
+        bodies = []
+        for _ in range(5):
+            status, headers, body = read_response(stream)
+            statuses.append(status)
+            bodies.append(body)
+        assert stream.read() == b""  # closed after the request with Connection: close
+    assert statuses == [200, 200, 404, 200, 200]
+    assert json.loads(bodies[1])["top"][0]["label"] == 7
+    assert json.loads(bodies[3]) == json.loads(bodies[1])  # chunked, the same answer
+    assert b'id="top-label"' in bodies[4]
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    picture = png_bytes(255 - 255 * user_digit(ONE))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nExpect: 100-continue\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(picture))
+        assert raw.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        raw.sendall(picture)
+        status, _, body = read_response(raw.makefile("rb"))
+    assert status == 200 and json.loads(body)["top"][0]["label"] == 1

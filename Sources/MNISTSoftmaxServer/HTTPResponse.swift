@@ -1,0 +1,47 @@
+import Foundation
+
+/// An answer: a status, header fields, and a body sent with its Content-Length.
+struct HTTPResponse: Sendable {
+    var status: HTTPStatus
+    var fields: [HeaderField]
+    var body: Data
+
+    init(_ status: HTTPStatus, fields: [HeaderField] = [], body: Data = Data()) {
+        self.status = status
+        self.fields = fields
+        self.body = body
+    }
+
+    /// `body` as application/json.
+    static func json(_ status: HTTPStatus, _ body: Data) -> HTTPResponse {
+        HTTPResponse(status, fields: [HeaderField(name: "Content-Type", value: "application/json")], body: body)
+    }
+
+    /// {"error": message}, with `status`.
+    static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
+        json(status, (try? JSONEncoder().encode(["error": message])) ?? Data())
+    }
+
+    /// The bytes on the wire: status line, fields, Content-Length, "Connection: close" unless
+    /// `keepAlive`, and the body unless `omitBody` (the answer to HEAD).
+    func serialized(keepAlive: Bool, omitBody: Bool = false) -> Data {
+        var head = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
+        for field in fields { head += "\(field.name): \(field.value)\r\n" }
+        head += "Content-Length: \(body.count)\r\n"
+        if !keepAlive { head += "Connection: close\r\n" }
+        head += "\r\n"
+        var bytes = Data(head.utf8)
+        if !omitBody { bytes.append(body) }
+        return bytes
+    }
+}
+
+/// What serves requests: routes a head, then answers it with its body.
+protocol HTTPRequestHandler: Sendable {
+    /// Whether the body of a request with this head is wanted. A wanted body is read whole (up to
+    /// `HTTPLimits.maximumBodyBytes`) while holding one of `HTTPLimits.concurrentBodyLimit`
+    /// turns, which `respond` also holds; an unwanted body is read and dropped.
+    func wantsBody(_ head: RequestHead) -> Bool
+    /// The answer to a request; `body` is empty when it was not wanted.
+    func respond(to head: RequestHead, body: [UInt8]) async -> HTTPResponse
+}
