@@ -273,12 +273,14 @@ extension HTTPResponse {
     }
 }
 
-/// The deadline of a connection's current phase, which the connection moves with `arm`. `watch`
-/// returns once the deadline has passed, or when its task is cancelled.
+/// The deadline of a connection's current phase, which the connection moves with `arm`, later or
+/// earlier. `watch` returns once the deadline has passed (it looks every `granularity`, so that an
+/// earlier deadline is seen in time), or when its task is cancelled.
 final class DeadlineWatchdog: @unchecked Sendable {
     private let lock = NSLock()
     private var deadline: ContinuousClock.Instant
     private var expired = false
+    private static let granularity = Duration.milliseconds(250)
 
     /// Armed with `timeout` from now.
     init(timeout: Duration) { deadline = .now + timeout }
@@ -299,7 +301,7 @@ final class DeadlineWatchdog: @unchecked Sendable {
                 return
             }
             do {
-                try await Task.sleep(until: current, clock: .continuous)
+                try await Task.sleep(until: min(current, .now + Self.granularity), clock: .continuous)
             } catch {
                 return
             }

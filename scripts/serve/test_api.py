@@ -432,7 +432,14 @@ def test_a_stalled_or_trickling_head_gets_408_at_the_deadline_while_others_are_s
     stalled = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
     trickling = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
     idle = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
+    # A connection that had a request answered, then stalls in its second head: the deadline of a
+    # head runs from the end of the previous answer (shorter than the 30 s of an exchange).
+    second = socket.create_connection(("127.0.0.1", server.port), timeout=HEAD_TIMEOUT + 5)
+    second_stream = second.makefile("rb")
+    second.sendall(b"GET /api/model HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(second_stream)[0] == 200
     started = time.monotonic()
+    second.sendall(b"GET / HTTP/1.1\r\n")
     stalled.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
     head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
 
@@ -444,9 +451,10 @@ def test_a_stalled_or_trickling_head_gets_408_at_the_deadline_while_others_are_s
         except OSError:
             pass  # closed by the server at its deadline
 
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
         pool.submit(trickle)
         answers = [pool.submit(lambda s=s: s.recv(65536)) for s in (stalled, trickling, idle)]
+        answers.append(pool.submit(second_stream.read))
         served = 0
         while not all(answer.done() for answer in answers):
             asked = time.monotonic()
@@ -455,12 +463,12 @@ def test_a_stalled_or_trickling_head_gets_408_at_the_deadline_while_others_are_s
             served += 1
             time.sleep(0.2)
         closed = time.monotonic() - started
-        stalled_answer, trickling_answer, idle_answer = (answer.result() for answer in answers)
-    for connection in (stalled, trickling, idle):
+        stalled_answer, trickling_answer, idle_answer, second_answer = (answer.result() for answer in answers)
+    for connection in (stalled, trickling, idle, second):
         connection.close()
     assert HEAD_TIMEOUT - 1 < closed < HEAD_TIMEOUT + 4, f"closed after {closed:.1f} s"
     assert served > 10
-    for answer in (stalled_answer, trickling_answer):
+    for answer in (stalled_answer, trickling_answer, second_answer):
         assert status_of(answer) == 408 and "did not arrive within 10" in error_of(answer)
     assert idle_answer == b""  # an idle connection is closed without a word
 
