@@ -19,8 +19,15 @@ struct HTTPResponse: Sendable {
 
     /// {"error": message}, with `status`.
     static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
-        json(status, (try? JSONEncoder().encode(["error": message])) ?? Data())
+        json(status, (try? errorEncoder.encode(["error": message])) ?? Data())
     }
+
+    /// Paths in messages print as they are, "/api/model" rather than "\/api\/model".
+    private static let errorEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// The bytes on the wire: status line, fields, Content-Length, "Connection: close" unless
     /// `keepAlive`, and the body unless `omitBody` (the answer to HEAD).
