@@ -9,8 +9,7 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Model file (safetensors) to evaluate.", valueName: "file"))
-    var model: String
+    @OptionGroup var modelPath: ModelPathOption
 
     @Option(help: ArgumentHelp("IDX image file to evaluate on instead of the test set (needs --labels).", valueName: "file"))
     var images: String?
@@ -52,7 +51,7 @@ struct Evaluate: ParsableCommand {
         for output in [confusionPng, errorsPng].compactMap({ $0 }) {
             try FileIO.requireWritableTarget(output)
         }
-        let stored = try SafeTensorsFile.read(model)
+        let stored = try SafeTensorsFile.read(modelPath.model)
         let testSet: LabeledImages
         let source: String
         if let images, let labels {
@@ -78,7 +77,7 @@ struct Evaluate: ParsableCommand {
             printDiagnostic("wrote \(mistakes.count) misclassified images to \(errorsPng)")
         }
         if json {
-            print(try EvaluationReport(evaluation: evaluation, stored: stored, model: model, images: source).jsonString())
+            print(try EvaluationReport(evaluation: evaluation, stored: stored, model: modelPath.model, images: source).jsonString())
         } else {
             printTables(evaluation, stored: stored, source: source)
         }
@@ -86,7 +85,7 @@ struct Evaluate: ParsableCommand {
 
     private func printTables(_ evaluation: Evaluation, stored: StoredModel, source: String) {
         let correct = evaluation.confusion.indices.reduce(0) { $0 + evaluation.confusion[$1][$1] }
-        print("model      \(model)")
+        print("model      \(modelPath.model)")
         print("images     \(source)")
         print("accuracy   \(percent(evaluation.accuracy)) (\(correct) of \(evaluation.count))")
         print("mean loss  \(String(format: "%.4f", evaluation.meanLoss)) (\(stored.lossFunction.rawValue))")

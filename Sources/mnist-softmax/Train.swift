@@ -91,6 +91,14 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the per-epoch metrics to this CSV file, for plotting.", valueName: "file"))
     var metricsCsv: String?
 
+    /// Whether this binary was compiled without optimisation. `swift build` and `swift run` build
+    /// debug by default, and there every bounds and overflow check stays in the kernels' loops.
+    static var isUnoptimisedBuild: Bool { _isDebugAssertConfiguration() }
+
+    /// The one line `train` prints on standard error in a debug build.
+    static let unoptimisedBuildNote = "note: this mnist-softmax is a debug build, where training is far slower; "
+        + "build with `swift build -c release`, or run `swift run -c release mnist-softmax train`"
+
     /// Where checkpoints go.
     var checkpointPath: String { checkpoint ?? modelPath.model + ".checkpoint" }
 
@@ -162,10 +170,50 @@ struct Train: ParsableCommand {
     func run() throws {
         // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
         try KernelCPU.verify()
+        if Self.isUnoptimisedBuild { progress.diagnostic(Self.unoptimisedBuildNote) }
         for output in [modelPath.model] + (metricsCsv.map { [$0] } ?? []) {
             try FileIO.requireWritableTarget(output)
         }
         StopSignals.install()
+        let data = try loadData()
+        let configuration = trainingConfiguration
+        let settings = checkpointSettings(configuration, preprocessing: data.preprocessing, digests: data.digests)
+        let resumed = try readCheckpoint(matching: settings)
+        let policy = try checkpointPolicy(settings: settings)
+        let report = TrainingReport(json: json, optimizer: optimizer)
+        let trained = try train(configuration, on: data, resumingFrom: resumed, checkpoints: policy, report: report)
+        let evaluation = Evaluation(of: trained.outcome.model, on: data.test, lossFunction: loss)
+        report.summary(evaluation, trainingSeconds: trained.seconds, epochsRun: trained.outcome.epochsRun, modelPath: modelPath.model)
+        try writeMetricsCSV(trained.epochs)
+        let metadata = modelMetadata(configuration, data: data, trained: trained, evaluation: evaluation)
+        if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
+        try SafeTensorsFile.write(StoredModel(model: trained.outcome.model, metadata: metadata), to: modelPath.model)
+        progress.diagnostic("saved model to \(modelPath.model)")
+    }
+
+    /// The images of one run, split and preprocessed as training sees them.
+    private struct PreparedData {
+        let training: LabeledImages
+        let validation: LabeledImages?
+        let test: LabeledImages
+        let preprocessing: Preprocessing
+        /// SHA-256 of the training images and labels, recorded in the model file and checkpoints.
+        let digests: (images: String, labels: String)
+    }
+
+    /// What the training loop produced: the outcome, every epoch's summary and the wall time.
+    private struct TrainedModel {
+        let outcome: TrainingOutcome
+        let epochs: [EpochSummary]
+        let seconds: Double
+    }
+
+    /// "epoch" for SGD, "iteration" for L-BFGS: the unit of progress in messages.
+    private var stepName: String { optimizer == .sgd ? "epoch" : "iteration" }
+
+    /// Loads the training and test sets, deskews them when asked, and holds out the last
+    /// `--validation-split` training images.
+    private func loadData() throws -> PreparedData {
         let directory = data.directory
         progress.diagnostic("loading MNIST from \(directory.path)")
         let splits = try directory.load([.train, .test])
@@ -179,17 +227,23 @@ struct Train: ParsableCommand {
         let training = validationSplit == 0 ? allTraining : allTraining.slice(0 ..< trainingCount)
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
         progress.diagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
+        return PreparedData(training: training, validation: validation, test: test, preprocessing: preprocessing,
+                            digests: splits[0].contentDigests())
+    }
 
-        let configuration = trainingConfiguration
-        let digests = splits[0].contentDigests()
-        let settings = checkpointSettings(configuration, preprocessing: preprocessing, digests: digests)
-        let resumed = try resume.map { path in
+    /// The `--resume` checkpoint, refused unless it was taken with `settings`.
+    private func readCheckpoint(matching settings: [String: String]) throws -> TrainingCheckpoint? {
+        try resume.map { path in
             let checkpoint = try TrainingCheckpoint.read(path)
             try checkpoint.requireSettings(settings, path: path)
             progress.diagnostic("resuming after epoch \(checkpoint.epochsCompleted) from \(path)")
             return checkpoint
         }
-        let policy = try checkpointEvery.map { interval in
+    }
+
+    /// With `--checkpoint-every`: saves the state, stamped with `settings`, to `checkpointPath`.
+    private func checkpointPolicy(settings: [String: String]) throws -> CheckpointPolicy? {
+        try checkpointEvery.map { interval in
             try FileIO.requireWritableTarget(checkpointPath)
             return CheckpointPolicy(every: interval) { checkpoint in
                 var checkpoint = checkpoint
@@ -198,19 +252,25 @@ struct Train: ParsableCommand {
                 progress.diagnostic("saved checkpoint after epoch \(checkpoint.epochsCompleted) to \(checkpointPath)")
             }
         }
-        let report = TrainingReport(json: json, optimizer: optimizer)
+    }
+
+    /// Runs the trainer with the live progress bar and the per-epoch report; a stop signal ends
+    /// it at a batch boundary with nothing written.
+    private func train(_ configuration: TrainingConfiguration, on data: PreparedData, resumingFrom resumed: TrainingCheckpoint?,
+                       checkpoints policy: CheckpointPolicy?, report: TrainingReport) throws -> TrainedModel
+    {
         report.begin()
         var epochSummaries: [EpochSummary] = []
         var lastBatch: BatchProgress?
         let liveProgress = TrainingProgress(style: progress.style, epochs: optimizer == .sgd ? configuration.epochs : configuration.maxIterations,
-                                            unit: optimizer == .sgd ? "epoch" : "iteration")
+                                            unit: stepName)
         defer { liveProgress.finish() }
         let clock = ContinuousClock()
         let started = clock.now
         let outcome: TrainingOutcome
         do {
             outcome = try SoftmaxTrainer(configuration: configuration).run(
-                on: training, validation: validation, resumingFrom: resumed, checkpoints: policy,
+                on: data.training, validation: data.validation, resumingFrom: resumed, checkpoints: policy,
                 afterEpoch: { summary in
                     epochSummaries.append(summary)
                     liveProgress.epochFinished(summary, lastBatch: lastBatch)
@@ -226,23 +286,31 @@ struct Train: ParsableCommand {
                                    during: optimizer == .sgd ? "epoch \(interrupted.epoch), after \(interrupted.batchesCompleted) of its batches"
                                        : "L-BFGS iteration \(interrupted.epoch)")
         }
-        let trainingSeconds = (clock.now - started).seconds
+        let seconds = (clock.now - started).seconds
         if let reason = outcome.stoppedBecause {
-            progress.diagnostic("stopped after \(optimizer == .sgd ? "epoch" : "iteration") \(outcome.epochsRun): \(reason)"
-                + (outcome.bestEpoch.map { "; keeping the weights of \(optimizer == .sgd ? "epoch" : "iteration") \($0)" } ?? ""))
+            progress.diagnostic("stopped after \(stepName) \(outcome.epochsRun): \(reason)"
+                + (outcome.bestEpoch.map { "; keeping the weights of \(stepName) \($0)" } ?? ""))
         }
-        let evaluation = Evaluation(of: outcome.model, on: test, lossFunction: loss)
-        report.summary(evaluation, trainingSeconds: trainingSeconds, epochsRun: outcome.epochsRun, modelPath: modelPath.model)
-        if let metricsCsv {
-            try FileIO.writeAtomically(Array(TrainingReport.csv(epochSummaries).utf8), to: metricsCsv)
-            progress.diagnostic("wrote metrics to \(metricsCsv)")
-        }
+        return TrainedModel(outcome: outcome, epochs: epochSummaries, seconds: seconds)
+    }
 
+    /// With `--metrics-csv`: one row per epoch, written atomically.
+    private func writeMetricsCSV(_ epochs: [EpochSummary]) throws {
+        guard let metricsCsv else { return }
+        try FileIO.writeAtomically(Array(TrainingReport.csv(epochs).utf8), to: metricsCsv)
+        progress.diagnostic("wrote metrics to \(metricsCsv)")
+    }
+
+    /// The model file's metadata: every setting, the data digests, the final metrics and the history.
+    private func modelMetadata(_ configuration: TrainingConfiguration, data: PreparedData, trained: TrainedModel,
+                               evaluation: Evaluation) -> [String: String]
+    {
+        let outcome = trained.outcome
         var metadata: [String: String] = [
             "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
-            StoredModel.preprocessingKey: preprocessing.rawValue, "threads": String(threads),
-            "training_samples": String(training.count), "validation_samples": String(validationSplit),
-            "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
+            StoredModel.preprocessingKey: data.preprocessing.rawValue, "threads": String(threads),
+            "training_samples": String(data.training.count), "validation_samples": String(validationSplit),
+            "train_images_sha256": data.digests.images, "train_labels_sha256": data.digests.labels,
             "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
             optimizer == .sgd ? "epochs_run" : "iterations": String(outcome.epochsRun),
         ]
@@ -261,15 +329,13 @@ struct Train: ParsableCommand {
         if let patience { metadata["patience"] = String(patience) }
         if let best = outcome.bestEpoch { metadata["best_epoch"] = String(best) }
         if let reason = outcome.stoppedBecause { metadata["stopped_because"] = reason }
-        if let lastEpoch = epochSummaries.last {
+        if let lastEpoch = trained.epochs.last {
             metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
             metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
             if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
         }
-        metadata[TrainingHistory.metadataKey] = TrainingHistory(epochSummaries, unit: optimizer == .sgd ? .epoch : .iteration).metadataValue
-        if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
-        try SafeTensorsFile.write(StoredModel(model: outcome.model, metadata: metadata), to: modelPath.model)
-        progress.diagnostic("saved model to \(modelPath.model)")
+        metadata[TrainingHistory.metadataKey] = TrainingHistory(trained.epochs, unit: optimizer == .sgd ? .epoch : .iteration).metadataValue
+        return metadata
     }
 
     /// What a checkpoint must share with the run that continues it: everything that changes the

@@ -108,10 +108,13 @@ struct CommandLineTests {
         ["train", "--epochs", "0"],
         ["train", "--learning-rate", "-1"],
         ["train", "--no-such-option"],
-        ["evaluate"],
+        ["export-weights"],
         ["evaluate", "--model", "m.safetensors", "--images", "x"],
         ["export-weights", "--model", "m", "--output-dir", "o", "--scale", "0"],
         ["export-weights", "--model", "m", "--output-dir", "o", "--scaling", "sideways"],
+        ["export-weights", "--model", "m", "--output-dir", "o", "--percentile", "0"],
+        ["export-weights", "--model", "m", "--output-dir", "o", "--percentile", "100.5"],
+        ["export-weights", "--model", "m", "--output-dir", "o", "--scaling", "max", "--percentile", "99"],
     ])
     func usageErrorsExitWithStatus64(arguments: [String]) throws {
         let run = try CommandRun(arguments)

@@ -198,12 +198,12 @@ struct PNGExportTests {
         }
         try Self.withTemporaryDirectory { directory in
             let outputDirectory = directory + "/nested/templates"
-            let paths = try WeightTemplates.write(model, toDirectory: outputDirectory)
+            let paths = try WeightTemplates.write(model, toDirectory: outputDirectory, scaling: .max)
             let names = (0..<10).map { "class-\($0).png" } + ["templates.png"]
             #expect(paths == names.map { outputDirectory + "/" + $0 })
             #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory).sorted() == names.sorted())
 
-            let rendered = try WeightTemplates.render(model)
+            let rendered = try WeightTemplates.render(model, scaling: .max)
             for k in 0..<10 {
                 let image = try PNGFile.read(paths[k])
                 #expect(image.width == 224 && image.height == 224)
@@ -219,9 +219,7 @@ struct PNGExportTests {
                     #expect(image[x: (p % 28) * 8 + 3, y: (p / 28) * 8 + 5] == expected)
                 }
             }
-            let montage = try PNGFile.read(paths[10])
-            #expect(montage.width == 146 * 8 && montage.height == 59 * 8)
-            #expect(montage == rendered.montage)
+            #expect(try PNGFile.read(paths[10]) == rendered.montage)
             let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
             for path in paths {
                 #expect(try Array(Self.bytes(of: path).prefix(4)) == pngSignature)
@@ -229,7 +227,7 @@ struct PNGExportTests {
         }
     }
 
-    @Test func sharedAndPerClassScalingDifferAsDocumented() throws {
+    @Test func maxAndPerClassScalingDifferAsDocumented() throws {
         // Class 0 peaks at 1, class 1 at 4, every other class is zero.
         let model = Self.model { k, p in
             switch (k, p) {
@@ -240,7 +238,7 @@ struct PNGExportTests {
             default: return 0
             }
         }
-        let shared = try WeightTemplates.render(model, scale: 1, scaling: .shared).classes
+        let shared = try WeightTemplates.render(model, scale: 1, scaling: .max).classes
         let perClass = try WeightTemplates.render(model, scale: 1, scaling: .perClass).classes
         // Shared: everything divided by 4.
         #expect(shared[0][x: 0, y: 0] == DivergingColorMap.color(for: 0.25))
@@ -256,7 +254,7 @@ struct PNGExportTests {
             #expect(images[2] == RGBImage(width: 28, height: 28))
         }
         #expect(TemplateScaling(rawValue: "per-class") == .perClass)
-        #expect(TemplateScaling.allCases == [.shared, .perClass])
+        #expect(TemplateScaling.allCases == [.percentile, .max, .perClass])
     }
 
     @Test func zeroModelRendersWhite() throws {
@@ -281,65 +279,152 @@ struct PNGExportTests {
         }
     }
 
-    @Test func montagePlacesTwoRowsOfFiveWithGuttersAndMargin() throws {
-        let scale = 2
+    @Test(arguments: [1, 2, 8])
+    func montagePlacesTwoRowsOfFiveWithGuttersAndMargin(scale: Int) throws {
         let model = Self.model { k, p in Float(k + 1) * (p % 2 == 0 ? 1 : -1) }
-        let (classes, montage) = try WeightTemplates.render(model, scale: scale)
+        let rendered = try WeightTemplates.render(model, scale: scale)
+        let (classes, montage) = (rendered.classes, rendered.montage)
         let side = 28 * scale
-        #expect(montage.width == 5 * side + 6 * scale)
-        #expect(montage.height == 2 * side + 3 * scale)
-        var covered = Set<Int>()
         for k in 0..<10 {
-            let left = scale + (k % 5) * (side + scale)
-            let top = scale + (k / 5) * (side + scale)
+            let (left, top) = WeightTemplates.tileOrigin(of: k, scale: scale)
+            #expect(left == scale + (k % 5) * (side + scale))
             for y in 0..<side {
                 for x in 0..<side {
                     #expect(montage[x: left + x, y: top + y] == classes[k][x: x, y: y])
-                    covered.insert((top + y) * montage.width + left + x)
+                }
+            }
+            // The gutter left of each template (the margin for the first column) is background.
+            for y in top ..< top + side {
+                for x in left - scale ..< left {
+                    #expect(montage[x: x, y: y] == WeightTemplates.gutterColor, "class \(k) at (\(x), \(y))")
                 }
             }
         }
-        #expect(covered.count == 10 * side * side)
-        for y in 0..<montage.height {
-            for x in 0..<montage.width where !covered.contains(y * montage.width + x) {
-                #expect(montage[x: x, y: y] == WeightTemplates.gutterColor)
-            }
-        }
+        // The second row lies below the first, with its own label band between them.
+        let first = WeightTemplates.tileOrigin(of: 0, scale: scale), sixth = WeightTemplates.tileOrigin(of: 5, scale: scale)
+        #expect(sixth.x == first.x && sixth.y > first.y + side + BitmapFont.height(scale: WeightTemplates.textScale(forScale: scale)))
+        #expect(montage.width >= 5 * side + 6 * scale)
     }
 
-    @Test(arguments: [0, -1, 65])
-    func outOfRangeScaleThrowsBeforeCreatingTheDirectory(scale: Int) throws {
-        try Self.withTemporaryDirectory { directory in
-            let outputDirectory = directory + "/out"
-            #expect(throws: WeightTemplateError.scaleOutOfRange(scale)) {
-                try WeightTemplates.write(SoftmaxModel(), toDirectory: outputDirectory, scale: scale)
-            }
-            #expect(!FileManager.default.fileExists(atPath: outputDirectory))
-        }
+    @Test func percentileInterpolatesBetweenOrderStatisticsAsNumpyDoes() {
+        // np.percentile([4, 1, 3, 2], 50) == 2.5; np.percentile(range(101), 99.5) == 99.5
+        #expect(WeightTemplates.percentile(50, of: [4, 1, 3, 2]) == 2.5)
+        #expect(WeightTemplates.percentile(99.5, of: (0...100).map(Float.init)) == 99.5)
+        // np.percentile([0, 0, 0, 10], 99.5) == 9.85 (rank 2.985)
+        let interpolated = WeightTemplates.percentile(99.5, of: [0, 0, 0, 10])
+        #expect(abs(interpolated - 9.85) < 1e-5, "\(interpolated)")
+        #expect(WeightTemplates.percentile(100, of: [3, -1, 7]) == 7)
+        #expect(WeightTemplates.percentile(0, of: [3, -1, 7]) == -1)
+        #expect(WeightTemplates.percentile(99.5, of: []) == 0)
     }
 
-    @Test func malformedWeightsThrow() {
-        var truncated = SoftmaxModel()
-        truncated.weights.removeLast()
-        #expect(throws: WeightTemplateError.wrongWeightCount(7839)) { try WeightTemplates.render(truncated) }
-
-        var diverged = SoftmaxModel()
-        diverged.weights[3 * 784 + 30] = .nan
-        #expect(throws: WeightTemplateError.nonFiniteWeight(classIndex: 3, pixelIndex: 30)) {
-            try WeightTemplates.render(diverged)
+    /// One outlier weight among weights of ±0.1 sets max |W| at 100: under `.max` a weight of
+    /// 0.05 is then almost white, while the percentile scale clips the outlier and shows it at half strength.
+    @Test func percentileScaleClipsTheOutlierThatWashesOutTheMaxScale() throws {
+        let model = Self.model { k, p in
+            if k == 5 && p == 27 { return 100 }
+            if p == 0 { return 0.05 }
+            return p % 2 == 0 ? 0.1 : -0.1
         }
-        diverged.weights[3 * 784 + 30] = -.infinity
-        #expect(throws: WeightTemplateError.self) { try WeightTemplates.render(diverged) }
+        let robust = try WeightTemplates.render(model, scale: 1)
+        #expect(robust.colorScale.scaling == .percentile && robust.colorScale.percentile == 99.5)
+        #expect(robust.colorScale.limits == [Float](repeating: 0.1, count: 10))
+        #expect(robust.colorScale.maximumMagnitude == 100)
+        #expect(robust.colorScale.clippedCount == 1)
+        #expect(robust.classes[5][x: 27, y: 0] == RGBColor(red: 255, green: 0, blue: 0))
+        #expect(robust.classes[3][x: 0, y: 0] == DivergingColorMap.color(for: 0.5))
+        #expect(robust.classes[3][x: 0, y: 0] == RGBColor(red: 255, green: 128, blue: 128))
+        #expect(robust.colorScale.tickLabels == ["-0.1", "-0.05", "0", "+0.05", "+0.1"])
+
+        let washedOut = try WeightTemplates.render(model, scale: 1, scaling: .max)
+        #expect(washedOut.colorScale.limits == [Float](repeating: 100, count: 10))
+        #expect(washedOut.colorScale.clippedCount == 0)
+        #expect(washedOut.classes[3][x: 0, y: 0] == RGBColor(red: 255, green: 255, blue: 255))
+        #expect(washedOut.colorScale.tickLabels == ["-100", "-50", "0", "+50", "+100"])
+
+        // A lower percentile clips more; 100 is max |W|.
+        let ninety = TemplateColorScale(weights: model.weights, scaling: .percentile, percentile: 90)
+        #expect(ninety.limits[0] == 0.1 && ninety.clippedCount == 1)
+        let hundred = TemplateColorScale(weights: model.weights, scaling: .percentile, percentile: 100)
+        #expect(hundred.limits[0] == 100 && hundred.clippedCount == 0)
+        #expect(throws: WeightTemplateError.percentileOutOfRange(0)) { try WeightTemplates.render(model, percentile: 0) }
+        #expect(throws: WeightTemplateError.percentileOutOfRange(100.5)) { try WeightTemplates.render(model, percentile: 100.5) }
     }
 
-    @Test func exportIntoAPathBelowARegularFileThrows() throws {
-        try Self.withTemporaryDirectory { directory in
-            let file = directory + "/file"
-            try Data([1]).write(to: URL(fileURLWithPath: file))
-            #expect(throws: FileAccessError.self) {
-                try WeightTemplates.write(SoftmaxModel(), toDirectory: file + "/templates")
+    /// Each template's digit stands above it, and the colour bar's ticks and caption state the
+    /// scale's values, all found by their pixels.
+    @Test(arguments: [1, 8])
+    func montageLabelsEachTemplateWithItsDigitAndTheBarWithItsValues(scale: Int) throws {
+        let model = Self.model { k, p in Float(k + 1) * Float(p % 7 - 3) / 10 }
+        let rendered = try WeightTemplates.render(model, scale: scale)
+        let montage = rendered.montage
+        let text = WeightTemplates.textScale(forScale: scale)
+        let side = 28 * scale
+        for k in 0..<10 {
+            let (left, top) = WeightTemplates.tileOrigin(of: k, scale: scale)
+            let band = (x: left, y: top - 2 * BitmapFont.height(scale: text), width: side, height: 2 * BitmapFont.height(scale: text))
+            #expect(Self.find(String(k), scale: text, in: montage, region: band).count == 1, "no label \(k) above its template")
+            for other in (0..<10) where other != k {
+                #expect(Self.find(String(other), scale: text, in: montage, region: band).isEmpty, "\(other) above \(k)")
             }
         }
+        let gridBottom = WeightTemplates.tileOrigin(of: 9, scale: scale).y + side
+        let below = (x: 0, y: gridBottom, width: montage.width, height: montage.height - gridBottom)
+        var captionTops: [Int] = []
+        for line in rendered.colorScale.caption {
+            let found = Self.find(line, scale: text, in: montage, region: below)
+            #expect(found.count == 1, "caption \(line)")
+            captionTops += found.map(\.y)
+        }
+        #expect(rendered.colorScale.caption[1] == "SCALE: PERCENTILE 99.5 OF |W| OVER ALL TEN")
+        // |W| takes the values 0.1·(k+1)·{0, 1, 2, 3}; its 99.5th percentile is 3. The ticks lie
+        // between the templates and the caption.
+        #expect(rendered.colorScale.tickLabels == ["-3", "-1.5", "0", "+1.5", "+3"])
+        let ticks = (x: 0, y: gridBottom, width: montage.width, height: try #require(captionTops.first) - gridBottom)
+        var tickPositions: [Int] = []
+        for label in rendered.colorScale.tickLabels {
+            let found = Self.find(label, scale: text, in: montage, region: ticks)
+            #expect(found.count == 1, "tick \(label): \(found)")
+            tickPositions += found.map(\.x)
+        }
+        #expect(tickPositions == tickPositions.sorted(), "ticks run from −s to +s, left to right")
+        // The bar, three templates wide, runs from blue through white to red: column x shows
+        // t = −1 + 2·(x + ½)/width. Nothing else in the montage has its colours.
+        let barWidth = 3 * side + 2 * scale
+        let expectedBar = (0 ..< barWidth).map { DivergingColorMap.color(for: -1 + 2 * (Float($0) + 0.5) / Float(barWidth)) }
+        let barRow = try #require((gridBottom ..< montage.height).first { y in
+            (0 ..< montage.width).contains { montage[x: $0, y: y] == expectedBar[0] }
+        })
+        let bar = (0 ..< montage.width).map { montage[x: $0, y: barRow] }.filter { $0 != WeightTemplates.gutterColor }
+        #expect(bar == expectedBar)
+    }
+
+    /// The top-left corners where `text`, drawn in `BitmapFont` at `scale` in the montage's text
+    /// colour on its background, appears exactly within `region` of `image`.
+    static func find(_ text: String, scale: Int, in image: RGBImage,
+                     region: (x: Int, y: Int, width: Int, height: Int)) -> [(x: Int, y: Int)] {
+        var stamp = RGBImage(width: BitmapFont.width(of: text, scale: scale), height: BitmapFont.height(scale: scale),
+                             filledWith: WeightTemplates.gutterColor)
+        stamp.draw(text, x: 0, y: 0, scale: scale, color: WeightTemplates.textColor)
+        let ink = (0 ..< stamp.height).flatMap { y in (0 ..< stamp.width).map { (x: $0, y: y) } }
+            .filter { stamp[x: $0.x, y: $0.y] == WeightTemplates.textColor }
+        var found: [(x: Int, y: Int)] = []
+        let (left, right) = (max(region.x, 0), min(region.x + region.width, image.width) - stamp.width)
+        let (top, bottom) = (max(region.y, 0), min(region.y + region.height, image.height) - stamp.height)
+        guard left <= right, top <= bottom, let firstInk = ink.first else { return [] }
+        for y in top ... bottom {
+            for x in left ... right where image[x: x + firstInk.x, y: y + firstInk.y] == WeightTemplates.textColor {
+                var matches = true
+                for sy in 0 ..< stamp.height where matches {
+                    for sx in 0 ..< stamp.width where image[x: x + sx, y: y + sy] != stamp[x: sx, y: sy] {
+                        matches = false
+                        break
+                    }
+                }
+                if matches { found.append((x, y)) }
+            }
+        }
+        return found
     }
 
     // MARK: Fixtures

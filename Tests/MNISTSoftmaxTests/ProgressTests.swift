@@ -72,6 +72,28 @@ struct ProgressTests {
         #expect(run.standardOutput.contains("test accuracy"))
     }
 
+    /// Whether the tests, and so the executable built with them, are unoptimised.
+    static let isDebugBuild = _isDebugAssertConfiguration()
+
+    /// A debug build says, in one line before anything else, that training is far slower and how
+    /// to build for release; an optimised build does not. The tests and the executable are built
+    /// in the same configuration, so the test's own tells which to expect.
+    @Test func onlyADebugBuildSaysThatTrainingIsFarSlower() throws {
+        let data = try Self.tinyDataDirectory()
+        defer { removeScratchDirectory(data) }
+        let run = try CommandRun(["train", "--data-dir", data, "--model", data + "/m.safetensors", "--epochs", "1"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let lines = run.standardError.split(separator: "\n")
+        let notes = lines.filter { $0.contains("debug build") }
+        if Self.isDebugBuild {
+            #expect(notes.count == 1 && lines.first == notes.first, "\(run.standardError)")
+            #expect(notes.first?.contains("training is far slower") == true && notes.first?.contains("swift build -c release") == true)
+        } else {
+            #expect(notes.isEmpty, "\(run.standardError)")
+            #expect(lines.first?.hasPrefix("loading MNIST") == true, "\(run.standardError)")
+        }
+    }
+
     @Test func aDirectoryAsTheMetricsFileIsRefusedBeforeTraining() throws {
         let data = try Self.tinyDataDirectory()
         defer { removeScratchDirectory(data) }

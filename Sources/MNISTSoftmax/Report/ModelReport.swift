@@ -79,7 +79,7 @@ public struct ModelReport {
     /// `FileAccessError` or `PNGError` when a file cannot be written.
     @discardableResult
     public func write(toDirectory directory: String) throws -> String {
-        let templates = try WeightTemplates.render(stored.model, scale: Self.templateScale, scaling: .shared).classes
+        let templates = try WeightTemplates.render(stored.model, scale: Self.templateScale, scaling: .max).classes
         let pictures: [(String, RGBImage)] = templates.enumerated().map { (Self.templateFileName($0), $1) } + [
             (Self.colorBarFileName, Self.colorBar()),
             (Self.confusionFileName, ConfusionHeatmap.render(evaluation.confusion)),
