@@ -4,7 +4,6 @@ import MNISTSoftmax
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     writeSeedsIfAsked { Seeds.rawIDX() }
-    return 0
 }
 
 /// The input is treated as decompressed IDX content: it is gzip-compressed (level 1) and decoded,
@@ -13,7 +12,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
 /// a payload that only the compressed size can rule out is `impossiblePayload` there.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIDXGzip(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+    let bytes = fuzzInput(start, count)
     // Input that is itself gzip would be read as gzip on the raw side: FuzzIDX covers it.
     guard !Gzip.isGzip(bytes) else { return 0 }
     let raw = Result { try IDXArray.decode(bytes, path: "fuzz-input") }
