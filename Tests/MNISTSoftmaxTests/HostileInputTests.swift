@@ -269,7 +269,7 @@ struct HostileInputTests {
                   ["gzip data ends early; the file is truncated (compressed byte", "HINT: the file is damaged; download it again",
                    "HINT: run `mnist-softmax fetch`"]),
         badImages("gzip bad CRC", fileName: "images.gz", gzipWithBadCRC(HostileFixture.images),
-                  ["corrupt gzip data near compressed byte", "incorrect data check"]),
+                  ["corrupt gzip data: incorrect data check (compressed byte", "HINT: the file is damaged; download it again"]),
         badImages("gzip HTML page named .gz", fileName: "train-images-idx3-ubyte.gz",
                   Array("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>\n".utf8),
                   ["bad magic at byte 0", "HTML page"]),
