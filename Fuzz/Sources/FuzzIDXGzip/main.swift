@@ -2,9 +2,7 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.rawIDX() }
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() } }
 
 /// The input is treated as decompressed IDX content: it is gzip-compressed (level 1) and decoded,
 /// which drives the streaming reader and its size bounds. It must decode exactly as the raw bytes

@@ -2,16 +2,14 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.modelFiles() }
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.modelFiles() } }
 
 /// Any bytes either decode or throw `ModelFileError`; a decoded model must be finite and must
 /// survive being written and read again bit for bit.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzModelFile(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = fuzzInput(start, count)
-    guard let stored = valueOrRefusal(ModelFileError.self, { try SafeTensorsFile.decode(bytes, path: "fuzz-input") }) else { return 0 }
+    guard let stored = valueOrRefusal(ModelFileError.self, { try SafeTensorsFile.decode(fuzzInput(start, count), path: "fuzz-input") })
+    else { return 0 }
     precondition((stored.model.weights + stored.model.bias).allSatisfy(\.isFinite), "a non-finite value was accepted")
     let again = try? SafeTensorsFile.decode(SafeTensorsFile.encode(stored), path: "re-encoded")
     precondition(again.map {

@@ -136,6 +136,9 @@ public func writeSeedsIfAsked(_ seeds: () -> [[UInt8]]) -> CInt {
     exit(0)
 }
 
+/// `LLVMFuzzerInitialize`'s argv.
+public typealias FuzzerArgumentVector = UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+
 /// libFuzzer's input as bytes.
 public func fuzzInput(_ start: UnsafeRawPointer?, _ count: Int) -> [UInt8] {
     [UInt8](UnsafeRawBufferPointer(start: start, count: count))

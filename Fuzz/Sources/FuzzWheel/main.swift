@@ -2,9 +2,7 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.zipArchives() }
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.zipArchives() } }
 
 /// Any bytes either give the entry or throw `WheelArchiveError`. An extracted entry is at most
 /// the size its central directory records, which the reader checks against the content.
