@@ -5,10 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/lib/install.sh
 scripts/install-deps.sh
-if ! python3 -c 'import onnx, onnxruntime' >/dev/null 2>&1; then
-  echo "installing onnx and onnxruntime for the ONNX test" >&2
-  python3 -m pip install --quiet --disable-pip-version-check onnx onnxruntime
-fi
+need_pip "onnx, onnxruntime" onnx onnxruntime
 swift build -c release
 python3 scripts/onnx_test.py --binary .build/release/mnist-softmax

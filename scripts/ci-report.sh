@@ -7,16 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/lib/install.sh
 scripts/install-deps.sh
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  echo "installing chromium and chromium-driver" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-if ! python3 -c 'import selenium' >/dev/null 2>&1; then
-  echo "installing selenium" >&2
-  python3 -m pip install --quiet --disable-pip-version-check selenium
-fi
+need_apt chromium chromium-driver
+need_pip selenium selenium
 
 data="${MNIST_DATA_DIR:-}"
 if [ -z "$data" ]; then

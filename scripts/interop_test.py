@@ -11,7 +11,6 @@ so an argmax can flip on a near-tie. Needs MNIST (MNIST_DATA_DIR); without it th
 skipped with the reason printed.
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -22,20 +21,9 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
+from mnist_idx import read_idx
+
 TOLERANCE = 2 / 10_000
-
-
-def read_idx(directory, name):
-    """IDX bytes → numpy array (u8), from NAME or NAME.gz."""
-    for candidate, opener in ((name, open), (name + ".gz", gzip.open)):
-        path = os.path.join(directory, candidate)
-        if os.path.exists(path):
-            with opener(path, "rb") as handle:
-                raw = handle.read()
-            ndims = raw[3]
-            dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndims)]
-            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndims).reshape(dims)
-    raise FileNotFoundError(f"{directory}: no {name}[.gz]")
 
 
 def numpy_accuracy(weight, bias, images, labels):
@@ -60,8 +48,8 @@ def main():
     if not data or not os.path.isdir(data):
         print("interop: skipped, no MNIST data (set MNIST_DATA_DIR)")
         return 0
-    images = read_idx(data, "t10k-images-idx3-ubyte")
-    labels = read_idx(data, "t10k-labels-idx1-ubyte")
+    images, _ = read_idx(data, "t10k-images-idx3-ubyte")
+    labels, _ = read_idx(data, "t10k-labels-idx1-ubyte")
     passed = failed = 0
 
     def check(name, condition, detail):
@@ -88,8 +76,8 @@ def main():
               f"numpy {theirs_accuracy:.4f}, mnist-softmax {tool_accuracy:.4f}")
 
         # A model numpy makes on its own: class-mean templates, centred, bias first, no metadata.
-        train_images = read_idx(data, "train-images-idx3-ubyte").reshape(-1, 784).astype(np.float64) / 255.0
-        train_labels = read_idx(data, "train-labels-idx1-ubyte")
+        train_images = read_idx(data, "train-images-idx3-ubyte")[0].reshape(-1, 784).astype(np.float64) / 255.0
+        train_labels, _ = read_idx(data, "train-labels-idx1-ubyte")
         means = np.stack([train_images[train_labels == k].mean(axis=0) for k in range(10)])
         weight = (means - means.mean(axis=0)).astype(np.float32)
         bias = (-0.5 * np.sum(weight.astype(np.float64) ** 2, axis=1)).astype(np.float32)

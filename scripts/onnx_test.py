@@ -17,7 +17,6 @@ Needs MNIST ($MNIST_DATA_DIR, ../shared/mnist beside the package, or data/mnist)
 as a CI check of the export must not pass silently. Prints `N passed, N failed`; exit 1 on failure.
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -28,20 +27,9 @@ import numpy as np
 import onnx
 import onnxruntime
 
+from mnist_idx import read_idx
+
 PROBABILITY_TOLERANCE = 1e-5
-
-
-def read_idx(directory, name):
-    """IDX bytes → numpy array (u8), from NAME or NAME.gz."""
-    for candidate, opener in ((name, open), (name + ".gz", gzip.open)):
-        path = os.path.join(directory, candidate)
-        if os.path.exists(path):
-            with opener(path, "rb") as handle:
-                raw = handle.read()
-            ndims = raw[3]
-            dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndims)]
-            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndims).reshape(dims), path
-    raise FileNotFoundError(f"{directory}: no {name}[.gz]")
 
 
 def run(binary, *arguments):

@@ -13,4 +13,19 @@ struct MNISTSoftmaxCommand: AsyncParsableCommand {
             """,
         subcommands: [Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self, ExportONNX.self, GradCheck.self, Report.self, Serve.self]
     )
+
+    /// ArgumentParser's own `main`, except that a library error leaves with the command line's
+    /// advice (`ErrorAdvice`): which subcommand or flag to use.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: ErrorAdvice.advised(error))
+        }
+    }
 }

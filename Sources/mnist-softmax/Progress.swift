@@ -138,12 +138,12 @@ final class TrainingProgress {
         case .live:
             line.clear()
         case .lines where lastBatch == nil:
-            printDiagnostic("\(unit) \(summary.epoch)/\(epochs): " + String(format: "%.3f s", summary.seconds)
+            printDiagnostic("\(unit) \(summary.epochOrIteration)/\(epochs): " + String(format: "%.3f s", summary.seconds)
                 + ", loss " + String(format: "%.4f", summary.trainingLoss))
         case .lines:
             let samples = lastBatch?.samplesDone ?? 0
             let rate = siRate(Double(samples) / max(summary.seconds, 1e-9))
-            printDiagnostic("epoch \(summary.epoch)/\(epochs): \(lastBatch?.batchCount ?? 0) batches, \(samples) samples in "
+            printDiagnostic("epoch \(summary.epochOrIteration)/\(epochs): \(lastBatch?.batchCount ?? 0) batches, \(samples) samples in "
                 + String(format: "%.3f s", summary.seconds) + " (\(rate) samples/s), loss " + String(format: "%.4f", summary.trainingLoss))
         case .silent:
             break

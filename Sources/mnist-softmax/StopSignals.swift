@@ -19,6 +19,12 @@ enum StopSignals {
     static func install() {
         // Touch the global first, so that the handler never runs its lazy initialisation.
         pending.store(0, ordering: .relaxed)
+        // A parent (a test runner, a CI shell) may hand down these signals blocked: unblock them on
+        // this thread, which polls `received`, so that they reach the handler.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for number in [SIGINT, SIGTERM] { sigaddset(&stopSignals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         for number in [SIGINT, SIGTERM] {
             _ = signal(number) { number in
                 StopSignals.pending.store(number, ordering: .relaxed)

@@ -16,19 +16,19 @@ struct TrainingReport {
 
     func epoch(_ summary: EpochSummary) {
         if json {
-            emit(["type": optimizer == .sgd ? "epoch" : "iteration", optimizer == .sgd ? "epoch" : "iteration": summary.epoch,
+            emit(["type": optimizer == .sgd ? "epoch" : "iteration", optimizer == .sgd ? "epoch" : "iteration": summary.epochOrIteration,
                   "loss": summary.trainingLoss,
                   "train_accuracy": summary.trainingAccuracy,
                   "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
                   "validation_loss": summary.validation?.meanLoss ?? NSNull(),
-                  optimizer == .sgd ? "learning_rate" : "step": summary.learningRate, "seconds": summary.seconds,
+                  optimizer == .sgd ? "learning_rate" : "step": summary.stepSize, "seconds": summary.seconds,
                   "kernel_flop": summary.kernelFLOP])
         } else {
-            print(rightAligned(String(summary.epoch), 5),
+            print(rightAligned(String(summary.epochOrIteration), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
                   rightAligned(percent(summary.trainingAccuracy), 10),
                   rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
-                  rightAligned(String(format: "%.5g", summary.learningRate), 14),
+                  rightAligned(String(format: "%.5g", summary.stepSize), 14),
                   rightAligned(String(format: "%.3f", summary.seconds), 8))
         }
     }
@@ -50,9 +50,9 @@ struct TrainingReport {
         var lines = ["epoch,loss,train_accuracy,validation_accuracy,validation_loss,learning_rate,seconds"]
         for summary in epochs {
             let cells: [String] = [
-                String(summary.epoch), String(summary.trainingLoss), String(summary.trainingAccuracy),
+                String(summary.epochOrIteration), String(summary.trainingLoss), String(summary.trainingAccuracy),
                 summary.validation.map { String($0.accuracy) } ?? "", summary.validation.map { String($0.meanLoss) } ?? "",
-                String(summary.learningRate), String(summary.seconds),
+                String(summary.stepSize), String(summary.seconds),
             ]
             lines.append(cells.joined(separator: ","))
         }

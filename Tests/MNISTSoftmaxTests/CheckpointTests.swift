@@ -23,7 +23,7 @@ struct CheckpointTests {
         #expect(checkpoint.velocity.weights.contains { $0 != 0 }, "momentum has a velocity to restore")
 
         var epochs: [Int] = []
-        let resumed = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks, resumingFrom: checkpoint) { epochs.append($0.epoch) }
+        let resumed = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks, resumingFrom: checkpoint) { epochs.append($0.epochOrIteration) }
         #expect(epochs == [3, 4, 5])
         #expect(resumed.model == uninterrupted, "\(zip(resumed.model.weights, uninterrupted.weights).filter { $0 != $1 }.count) weights differ")
     }
@@ -37,13 +37,13 @@ struct CheckpointTests {
             #expect(try TrainingCheckpoint.read(path) == checkpoint)
 
             let asModel = thrownError(ModelFileError.self) { try SafeTensorsFile.read(path) }
-            #expect(asModel?.description.contains("train --resume") == true, "\(asModel.map(String.init(describing:)) ?? "")")
+            #expect(asModel?.description.contains("HINT: this is a training checkpoint, not a model") == true, "\(asModel.map(String.init(describing:)) ?? "")")
 
             let modelPath = directory + "/m.safetensors"
             try SafeTensorsFile.write(StoredModel(model: SoftmaxModel()), to: modelPath)
             let asCheckpoint = thrownError(ModelFileError.self) { try TrainingCheckpoint.read(modelPath) }
             #expect(asCheckpoint?.problem == .missingTensor(name: "velocity.bias"))
-            #expect(asCheckpoint?.description.contains("--checkpoint-every") == true)
+            #expect(asCheckpoint?.description.contains("HINT: this is a model, not a training checkpoint") == true)
         }
     }
 

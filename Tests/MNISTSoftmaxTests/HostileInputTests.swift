@@ -266,9 +266,10 @@ struct HostileInputTests {
 
         // gzip
         badImages("gzip truncated", fileName: "images.gz", Array(Gzip.compress(HostileFixture.images).dropLast(10)),
-                  ["gzip data ends early at compressed byte", "the file is truncated", "HINT:"]),
+                  ["gzip data ends early; the file is truncated (compressed byte", "HINT: the file is damaged; download it again",
+                   "HINT: run `mnist-softmax fetch`"]),
         badImages("gzip bad CRC", fileName: "images.gz", gzipWithBadCRC(HostileFixture.images),
-                  ["corrupt gzip data near compressed byte", "incorrect data check"]),
+                  ["corrupt gzip data: incorrect data check (compressed byte", "HINT: the file is damaged; download it again"]),
         badImages("gzip HTML page named .gz", fileName: "train-images-idx3-ubyte.gz",
                   Array("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>\n".utf8),
                   ["bad magic at byte 0", "HTML page"]),
@@ -355,6 +356,11 @@ struct HostileInputTests {
             // The data folder is empty: the target must be refused before the data is even looked for.
             (["train", "--data-dir", fixture.directory + "/nothing", "--model", fixture.directory], fixture.directory)
         }, expected: ["is a directory; give a file name to write"]),
+        HostileCase(name: "train without data", make: { fixture in
+            (["train", "--data-dir", fixture.directory + "/nothing", "--model", fixture.directory + "/m.safetensors"],
+             fixture.directory + "/nothing")
+        }, expected: ["no train-images-idx3-ubyte or train-images-idx3-ubyte.gz in the data directory",
+                      "HINT: run `mnist-softmax fetch --data-dir "]),
         HostileCase(name: "train into a missing folder", make: { fixture in
             let target = fixture.directory + "/missing/model.safetensors"
             return (["train", "--data-dir", fixture.directory + "/nothing", "--model", target], target)

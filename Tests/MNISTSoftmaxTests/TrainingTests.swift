@@ -61,7 +61,7 @@ struct TrainingTests {
         let model = try SoftmaxTrainer(configuration: blockTaskConfiguration(seed: 1))
             .train(on: Self.blocks, validation: validation) { summaries.append($0) }
 
-        #expect(summaries.map(\.epoch) == [1, 2, 3, 4, 5])
+        #expect(summaries.map(\.epochOrIteration) == [1, 2, 3, 4, 5])
         let losses = summaries.map(\.trainingLoss)
         print("[training] losses \(losses), accuracies \(summaries.map(\.trainingAccuracy)), validation \(summaries.map { $0.validation?.accuracy ?? -1 })")
         // The first batch sees the zero model, whose loss is log 10; everything after is lower.
@@ -174,7 +174,7 @@ struct TrainingTests {
         var configuration = blockTaskConfiguration(seed: 2)
         configuration.epochs = 3
         var rates: [Float] = []
-        _ = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks.slice(0 ..< 40)) { rates.append($0.learningRate) }
+        _ = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks.slice(0 ..< 40)) { rates.append($0.stepSize) }
         #expect(rates == (1 ... 3).map { configuration.learningRate(atEpoch: $0) })
         #expect(rates[0] == 0.02 && rates[2] < rates[1] && rates[1] < rates[0])
     }

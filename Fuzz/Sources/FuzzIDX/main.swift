@@ -2,16 +2,13 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.rawIDX() + Seeds.gzipIDX() }
-    return 0
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() + Seeds.gzipIDX() } }
 
 /// Any bytes either decode or throw; what decodes must describe the input exactly: raw input
 /// re-encodes to itself, and gzip input to an IDX that decodes to the same array.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIDX(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+    let bytes = fuzzInput(start, count)
     guard let array = try? IDXArray.decode(bytes, path: "fuzz-input") else { return 0 }
     let encoded = array.encoded()
     if Gzip.isGzip(bytes) {

@@ -2,10 +2,7 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.rawIDX() }
-    return 0
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() } }
 
 /// The input is treated as decompressed IDX content: it is gzip-compressed (level 1) and decoded,
 /// which drives the streaming reader and its size bounds. It must decode exactly as the raw bytes
@@ -13,7 +10,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
 /// a payload that only the compressed size can rule out is `impossiblePayload` there.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIDXGzip(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+    let bytes = fuzzInput(start, count)
     // Input that is itself gzip would be read as gzip on the raw side: FuzzIDX covers it.
     guard !Gzip.isGzip(bytes) else { return 0 }
     let raw = Result { try IDXArray.decode(bytes, path: "fuzz-input") }

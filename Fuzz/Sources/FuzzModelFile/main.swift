@@ -2,24 +2,14 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.modelFiles() }
-    return 0
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.modelFiles() } }
 
 /// Any bytes either decode or throw `ModelFileError`; a decoded model must be finite and must
 /// survive being written and read again bit for bit.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzModelFile(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
-    let stored: StoredModel
-    do {
-        stored = try SafeTensorsFile.decode(bytes, path: "fuzz-input")
-    } catch is ModelFileError {
-        return 0
-    } catch {
-        preconditionFailure("not a ModelFileError: \(error)")
-    }
+    guard let stored = valueOrRefusal(ModelFileError.self, { try SafeTensorsFile.decode(fuzzInput(start, count), path: "fuzz-input") })
+    else { return 0 }
     precondition((stored.model.weights + stored.model.bias).allSatisfy(\.isFinite), "a non-finite value was accepted")
     let again = try? SafeTensorsFile.decode(SafeTensorsFile.encode(stored), path: "re-encoded")
     precondition(again.map {

@@ -129,8 +129,29 @@ public enum Seeds {
 
 /// For `LLVMFuzzerInitialize`: when $MNIST_FUZZ_WRITE_SEEDS names a folder, writes `seeds()` there
 /// and exits, so scripts/fuzz.sh needs no second, uninstrumented build to make the corpus.
-public func writeSeedsIfAsked(_ seeds: () -> [[UInt8]]) {
-    guard let directory = getenv("MNIST_FUZZ_WRITE_SEEDS").map({ String(cString: $0) }) else { return }
+@discardableResult
+public func writeSeedsIfAsked(_ seeds: () -> [[UInt8]]) -> CInt {
+    guard let directory = getenv("MNIST_FUZZ_WRITE_SEEDS").map({ String(cString: $0) }) else { return 0 }
     Seeds.write(seeds(), to: directory)
     exit(0)
+}
+
+/// `LLVMFuzzerInitialize`'s argv.
+public typealias FuzzerArgumentVector = UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+
+/// libFuzzer's input as bytes.
+public func fuzzInput(_ start: UnsafeRawPointer?, _ count: Int) -> [UInt8] {
+    [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+}
+
+/// The value `decode` returns; nil when it throws the reader's own error type `Refusal` (an
+/// input refused is a correct outcome). Any other error is a finding.
+public func valueOrRefusal<Value, Refusal: Error>(_ refusal: Refusal.Type, _ decode: () throws -> Value) -> Value? {
+    do {
+        return try decode()
+    } catch is Refusal {
+        return nil
+    } catch {
+        preconditionFailure("not a \(Refusal.self): \(error)")
+    }
 }

@@ -2,24 +2,15 @@ import FuzzSupport
 import MNISTSoftmax
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    writeSeedsIfAsked { Seeds.zipArchives() }
-    return 0
-}
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.zipArchives() } }
 
 /// Any bytes either give the entry or throw `WheelArchiveError`. An extracted entry is at most
 /// the size its central directory records, which the reader checks against the content.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWheel(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
+    let bytes = fuzzInput(start, count)
     for name in Seeds.zipEntryNames {
-        do {
-            _ = try WheelArchive.extract(name, fromZip: bytes, path: "fuzz-input")
-        } catch is WheelArchiveError {
-            continue
-        } catch {
-            preconditionFailure("not a WheelArchiveError: \(error)")
-        }
+        _ = valueOrRefusal(WheelArchiveError.self) { try WheelArchive.extract(name, fromZip: bytes, path: "fuzz-input") }
     }
     return 0
 }

@@ -1,51 +1,55 @@
 import Crypto
 
-/// A dataset that cannot be used, naming the file and what was expected.
-public struct DatasetError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        case wrongElementType(found: IDXElementType, expected: IDXElementType)
-        case notAnImageFile(dimensions: [Int])
-        case notALabelFile(dimensions: [Int])
-        case labelOutOfRange(label: Int, index: Int)
-        case countMismatch(images: Int, labels: Int, imagesPath: String)
-        case wrongImageSize(rows: Int, columns: Int)
-        case missingFile(name: String, directory: String)
-        case emptyDataset
-        case imageIndexOutOfRange(index: Int, count: Int)
-    }
+/// A dataset that cannot be used, naming the file (or, for a missing file, the data directory)
+/// and what was expected.
+public typealias DatasetError = LocatedError<DatasetProblem>
 
-    public let path: String
-    public let problem: Problem
+/// Why a dataset cannot be used.
+public enum DatasetProblem: FileProblem {
+    case wrongElementType(found: IDXElementType, expected: IDXElementType)
+    case notAnImageFile(dimensions: [Int])
+    case notALabelFile(dimensions: [Int])
+    case labelOutOfRange(label: Int, index: Int)
+    case countMismatch(images: Int, labels: Int, imagesPath: String)
+    case wrongImageSize(rows: Int, columns: Int)
+    case missingFile(name: String, directory: String)
+    case emptyDataset
+    case imageIndexOutOfRange(index: Int, count: Int)
 
-    public init(path: String, problem: Problem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String {
-        switch problem {
+    public var message: String {
+        switch self {
         case .wrongElementType(let found, let expected):
-            return "\(path): holds \(found.name) elements; expected \(expected.name) (0x\(String(expected.rawValue, radix: 16, uppercase: true).leftPadded(to: 2)))"
+            return "holds \(found.name) elements; expected \(expected.name) (\(expected.rawValue.hexLiteral(digits: 2)))"
         case .notAnImageFile(let dimensions):
-            return "\(path): has dimensions \(dimensions); an image file has 3 (count, rows, columns)\nHINT: is this a label file? Image files are named *-images-idx3-ubyte"
+            return "has dimensions \(dimensions); an image file has 3 (count, rows, columns)"
         case .notALabelFile(let dimensions):
-            return "\(path): has dimensions \(dimensions); a label file has 1 (count)\nHINT: is this an image file? Label files are named *-labels-idx1-ubyte"
+            return "has dimensions \(dimensions); a label file has 1 (count)"
         case .labelOutOfRange(let label, let index):
-            return "\(path): label \(label) at index \(index) is outside 0…\(SoftmaxModel.classCount - 1)"
+            return "label \(label) at index \(index) is outside 0…\(LabeledImages.classCount - 1)"
         case .countMismatch(let images, let labels, let imagesPath):
-            return "\(path): has \(labels) labels but \(imagesPath) has \(images) images\nHINT: pair the images and labels of the same split (train with train, t10k with t10k)"
+            return "has \(labels) labels but \(imagesPath) has \(images) images"
         case .wrongImageSize(let rows, let columns):
             // An empty image file may declare any two dimensions up to 2³² − 1: their product
             // can overflow, and is then left out.
             let (pixels, overflow) = rows.multipliedReportingOverflow(by: columns)
-            return "\(path): images are \(rows)×\(columns)\(overflow ? "" : " = \(pixels)") pixels; the model needs 28×28 = \(SoftmaxModel.featureCount) inputs"
-        case .missingFile(let name, let directory):
-            return "\(directory): no \(name) or \(name).gz in the data directory\nHINT: run `mnist-softmax fetch --data-dir \(directory)` to download and verify MNIST"
+            return "images are \(rows)×\(columns)\(overflow ? "" : " = \(pixels)") pixels; the model needs 28×28 = \(LabeledImages.mnistPixelCount) inputs"
+        case .missingFile(let name, _):
+            return "no \(name) or \(name).gz in the data directory"
         case .emptyDataset:
-            return "\(path): holds no images"
+            return "holds no images"
         case .imageIndexOutOfRange(let index, let count):
-            return count == 0 ? "\(path): holds no images, so there is no image \(index)"
-                : "\(path): has no image \(index); its images are numbered 0…\(count - 1)"
+            return count == 0 ? "holds no images, so there is no image \(index)"
+                : "has no image \(index); its images are numbered 0…\(count - 1)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .notAnImageFile: "is this a label file? Image files are named *-images-idx3-ubyte"
+        case .notALabelFile: "is this an image file? Label files are named *-labels-idx1-ubyte"
+        case .countMismatch: "pair the images and labels of the same split (train with train, t10k with t10k)"
+        case .missingFile: "download and verify MNIST into this directory"
+        default: nil
         }
     }
 }
@@ -53,9 +57,14 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
 /// Labelled images, kept as bytes: pixels `(count, rows, columns)` row-major UInt8, labels
 /// `(count)` in 0…9. Conversion to Float happens in the kernels, where the pixels are used.
 public struct LabeledImages: Sendable {
+    /// The digits 0…9: every label is below this.
+    public static let classCount = 10
+    /// 28 × 28, the pixels of an MNIST image.
+    public static let mnistPixelCount = 784
+
     /// (count, rows, columns) row-major.
     public let pixels: [UInt8]
-    /// (count), each in 0..<SoftmaxModel.classCount.
+    /// (count), each in 0..<LabeledImages.classCount.
     public let labels: [UInt8]
     public let rows: Int
     public let columns: Int
@@ -76,7 +85,7 @@ public struct LabeledImages: Sendable {
             throw DatasetError(path: source, problem: .countMismatch(images: pixelsPerImage == 0 ? 0 : pixels.count / pixelsPerImage,
                                                                      labels: labels.count, imagesPath: source))
         }
-        if let index = labels.firstIndex(where: { Int($0) >= SoftmaxModel.classCount }) {
+        if let index = labels.firstIndex(where: { Int($0) >= Self.classCount }) {
             throw DatasetError(path: source, problem: .labelOutOfRange(label: Int(labels[index]), index: index))
         }
         self.pixels = pixels

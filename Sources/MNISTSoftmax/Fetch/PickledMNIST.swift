@@ -80,7 +80,7 @@ public struct PickledMNIST: Sendable {
         return try pickle.withUnsafeBytes { raw in
             try (0 ..< count).map { index in
                 let label = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: data.lowerBound + 8 * index, as: Int64.self))
-                guard (0 ..< Int64(SoftmaxModel.classCount)).contains(label) else {
+                guard (0 ..< Int64(LabeledImages.classCount)).contains(label) else {
                     throw PickleError(path: path, problem: .labelOutOfRange(value: label, split: split, index: index),
                                       byteOffset: data.lowerBound + 8 * index)
                 }

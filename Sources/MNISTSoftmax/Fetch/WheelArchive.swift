@@ -1,79 +1,64 @@
-import CZlib
+/// A zip archive (such as a Python wheel) that cannot give up an entry; its location is the byte
+/// offset in the archive of the record or data where the problem was found.
+public typealias WheelArchiveError = LocatedError<WheelArchiveProblem>
 
-/// A zip archive (such as a Python wheel) that cannot give up an entry: which archive, what is
-/// wrong, and the byte offset in the archive where the problem was found.
-public struct WheelArchiveError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        /// No end-of-central-directory record: not a zip file, or one cut short.
-        case noEndOfCentralDirectory
-        /// A zip feature this reader does not implement (zip64, split archives, encryption).
-        case unsupported(feature: String)
-        /// A record (`structure`) runs past the end of the bytes that may hold it.
-        case truncated(structure: String)
-        /// A record does not start with its 4-byte signature.
-        case badSignature(structure: String)
-        case entryNotFound(name: String)
-        /// The local header names a different entry than the central directory says is there.
-        case localHeaderMismatch(name: String, localName: String)
-        case unsupportedMethod(name: String, method: Int)
-        /// The entry decompresses to a different length than the central directory records.
-        case sizeMismatch(name: String, expected: Int, found: Int)
-        case crcMismatch(name: String, expected: UInt32, found: UInt32)
-        /// zlib rejected the entry's deflate data.
-        case corruptDeflate(name: String, zlibMessage: String)
-        /// The recorded uncompressed size is more than the compressed bytes could ever expand to.
-        case impossibleSize(name: String, uncompressed: Int, compressed: Int)
-    }
+/// What is wrong with a zip archive.
+public enum WheelArchiveProblem: FileProblem {
+    /// No end-of-central-directory record: not a zip file, or one cut short.
+    case noEndOfCentralDirectory
+    /// A zip feature this reader does not implement (zip64, split archives, encryption).
+    case unsupported(feature: String)
+    /// A record (`structure`) runs past the end of the bytes that may hold it.
+    case truncated(structure: String)
+    /// A record does not start with its 4-byte signature.
+    case badSignature(structure: String)
+    case entryNotFound(name: String)
+    /// The local header names a different entry than the central directory says is there.
+    case localHeaderMismatch(name: String, localName: String)
+    case unsupportedMethod(name: String, method: Int)
+    /// The entry decompresses to a different length than the central directory records.
+    case sizeMismatch(name: String, expected: Int, found: Int)
+    case crcMismatch(name: String, expected: UInt32, found: UInt32)
+    /// zlib rejected the entry's deflate data.
+    case corruptDeflate(name: String, zlibMessage: String)
+    /// The recorded uncompressed size is more than the compressed bytes could ever expand to.
+    case impossibleSize(name: String, uncompressed: Int, compressed: Int)
 
-    public let path: String
-    public let problem: Problem
-    /// Offset in the archive of the record or data where the problem was found.
-    public let byteOffset: Int
-
-    public init(path: String, problem: Problem, byteOffset: Int) {
-        self.path = path
-        self.problem = problem
-        self.byteOffset = byteOffset
-    }
-
-    public var description: String {
-        let message: String
-        var hint: String?
-        switch problem {
+    public var message: String {
+        switch self {
         case .noEndOfCentralDirectory:
-            message = "no zip end-of-central-directory record; this is not a zip file, or it is truncated"
-            hint = "download it again"
+            "no zip end-of-central-directory record; this is not a zip file, or it is truncated"
         case .unsupported(let feature):
-            message = "uses \(feature), which this zip reader does not support"
+            "uses \(feature), which this zip reader does not support"
         case .truncated(let structure):
-            message = "the \(structure) runs past the end of the archive; the file is truncated or corrupt"
-            hint = "download it again"
+            "the \(structure) runs past the end of the archive; the file is truncated or corrupt"
         case .badSignature(let structure):
-            message = "no \(structure) signature where the archive says one starts"
+            "no \(structure) signature where the archive says one starts"
         case .entryNotFound(let name):
-            message = "no entry named \(name)"
-            hint = "is this the right archive and version?"
+            "no entry named \(name)"
         case .localHeaderMismatch(let name, let localName):
-            message = "the central directory puts \(name) here, but the local header names \(localName)"
+            "the central directory puts \(name) here, but the local header names \(localName)"
         case .unsupportedMethod(let name, let method):
-            message = "\(name) uses compression method \(method); expected 0 (stored) or 8 (deflate)"
+            "\(name) uses compression method \(method); expected 0 (stored) or 8 (deflate)"
         case .sizeMismatch(let name, let expected, let found):
             // Inflating stops one byte past the recorded size, so a longer entry shows `expected + 1`.
-            message = "\(name) decompresses to \(found > expected ? "at least " : "")\(found) bytes; the archive records \(expected)"
+            "\(name) decompresses to \(found > expected ? "at least " : "")\(found) bytes; the archive records \(expected)"
         case .crcMismatch(let name, let expected, let found):
-            message = "\(name) has CRC-32 \(hex32(found)); the archive records \(hex32(expected))"
-            hint = "the archive is corrupt; download it again"
+            "\(name) has CRC-32 \(found.hexLiteral(digits: 8, uppercase: false)); the archive records \(expected.hexLiteral(digits: 8, uppercase: false))"
         case .corruptDeflate(let name, let zlibMessage):
-            message = "\(name): corrupt deflate data: \(zlibMessage)"
-            hint = "the archive is corrupt; download it again"
+            "\(name): corrupt deflate data: \(zlibMessage)"
         case .impossibleSize(let name, let uncompressed, let compressed):
-            message = "\(name) claims \(uncompressed) bytes from \(compressed) compressed bytes, more than deflate can produce"
+            "\(name) claims \(uncompressed) bytes from \(compressed) compressed bytes, more than deflate can produce"
         }
-        return "\(path): \(message) (byte \(byteOffset))" + (hint.map { "\nHINT: \($0)" } ?? "")
     }
 
-    private func hex32(_ value: UInt32) -> String {
-        "0x" + String(value, radix: 16).leftPadded(to: 8)
+    public var hint: String? {
+        switch self {
+        case .noEndOfCentralDirectory, .truncated: "download it again"
+        case .entryNotFound: "is this the right archive and version?"
+        case .crcMismatch, .corruptDeflate: "the archive is corrupt; download it again"
+        case .unsupported, .badSignature, .localHeaderMismatch, .unsupportedMethod, .sizeMismatch, .impossibleSize: nil
+        }
     }
 }
 
@@ -106,7 +91,7 @@ public enum WheelArchive {
             throw WheelArchiveError(path: path, problem: .unsupportedMethod(name: entryName, method: entry.method),
                                     byteOffset: entry.localHeaderOffset)
         }
-        let crc = crc32(of: content)
+        let crc = Gzip.crc32(of: content)
         guard crc == entry.crc32 else {
             throw WheelArchiveError(path: path, problem: .crcMismatch(name: entryName, expected: entry.crc32, found: crc),
                                     byteOffset: data.lowerBound)
@@ -124,66 +109,22 @@ public enum WheelArchive {
                                                                          compressed: range.count),
                                     byteOffset: range.lowerBound)
         }
-        var stream = z_stream()
-        // windowBits −15: raw deflate, as zip stores it.
-        let status = inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            throw WheelArchiveError(path: path, problem: .corruptDeflate(name: entry.name, zlibMessage: "zlib failed to start (code \(status))"),
-                                    byteOffset: range.lowerBound)
-        }
-        defer { inflateEnd(&stream) }
         // One spare byte: data that goes on past the recorded size fills it instead of being lost.
         var output = [UInt8](repeating: 0, count: entry.uncompressedSize + 1)
-        var result = Z_OK
-        var consumed = 0
-        var produced = 0
-        bytes.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                while result == Z_OK {
-                    let inputChunk = min(range.count - consumed, Int(UInt32.max))
-                    let outputChunk = min(target.count - produced, Int(UInt32.max))
-                    stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed })
-                    stream.avail_in = UInt32(inputChunk)
-                    stream.next_out = target.baseAddress.map { $0 + produced }
-                    stream.avail_out = UInt32(outputChunk)
-                    result = inflate(&stream, Z_NO_FLUSH)
-                    consumed += inputChunk - Int(stream.avail_in)
-                    produced += outputChunk - Int(stream.avail_out)
-                    // Z_OK with no room left or no input left cannot progress further.
-                    if result == Z_OK && (produced == target.count || consumed == range.count) { break }
-                }
-            }
+        let produced: Int
+        do {
+            let inflater = try Inflater(compressed: bytes, range: range, framing: .rawDeflate, path: path)
+            produced = try output.withUnsafeMutableBytes { try inflater.read(into: $0) }
+        } catch let error as GzipError {
+            throw WheelArchiveError(path: path, problem: error.problem.inZipEntry(named: entry.name),
+                                    byteOffset: error.compressedOffset)
         }
-        if result == Z_STREAM_END || produced > entry.uncompressedSize {
-            guard produced == entry.uncompressedSize else {
-                throw WheelArchiveError(path: path, problem: .sizeMismatch(name: entry.name, expected: entry.uncompressedSize,
-                                                                           found: produced),
-                                        byteOffset: range.lowerBound)
-            }
-            output.removeLast()
-            return output
+        guard produced == entry.uncompressedSize else {
+            throw WheelArchiveError(path: path, problem: .sizeMismatch(name: entry.name, expected: entry.uncompressedSize, found: produced),
+                                    byteOffset: range.lowerBound)
         }
-        if result == Z_OK || result == Z_BUF_ERROR {
-            throw WheelArchiveError(path: path, problem: .truncated(structure: "deflate data of \(entry.name)"),
-                                    byteOffset: range.lowerBound + consumed)
-        }
-        let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(result)"
-        throw WheelArchiveError(path: path, problem: .corruptDeflate(name: entry.name, zlibMessage: message),
-                                byteOffset: range.lowerBound + consumed)
-    }
-
-    /// zlib's CRC-32 (the polynomial zip and gzip use), fed in chunks that fit its `uInt` length.
-    private static func crc32(of bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { buffer in
-            var crc = CZlib.crc32(0, nil, 0)
-            var offset = 0
-            while offset < buffer.count {
-                let chunk = min(buffer.count - offset, 1 << 30)
-                crc = CZlib.crc32(crc, buffer.baseAddress.map { $0 + offset }, UInt32(chunk))
-                offset += chunk
-            }
-            return UInt32(truncatingIfNeeded: crc)
-        }
+        output.removeLast()
+        return output
     }
 }
 
@@ -346,5 +287,18 @@ private struct ArchiveReader {
     /// Callers check `offset + 4 <= bytes.count` first.
     private func uint32(at offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+}
+
+extension GzipProblem {
+    /// The zip reader's name for a problem of the deflate stream of the entry `name`.
+    fileprivate func inZipEntry(named name: String) -> WheelArchiveProblem {
+        switch self {
+        case .truncated: .truncated(structure: "deflate data of \(name)")
+        case .corrupt(let message): .corruptDeflate(name: name, zlibMessage: message)
+        case .zlibFailure(let code): .corruptDeflate(name: name, zlibMessage: "zlib failed to start (code \(code))")
+        // Raw deflate has no members after the first, and no limit is asked for.
+        case .trailingGarbage, .tooLarge: .corruptDeflate(name: name, zlibMessage: message)
+        }
     }
 }

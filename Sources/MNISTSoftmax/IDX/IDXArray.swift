@@ -1,3 +1,5 @@
+import Crypto
+
 /// The element types of the IDX format: the third byte of the magic number.
 public enum IDXElementType: UInt8, CaseIterable, Sendable {
     case uint8 = 0x08
@@ -118,5 +120,13 @@ public struct IDXArray: Equatable, Sendable {
 extension Array where Element == UInt8 {
     mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
+}
+
+extension IDXArray {
+    /// SHA-256 of the array's IDX content (header and payload, decompressed), as 64 lowercase
+    /// hexadecimal digits: for MNIST's files, the digests `MNISTFile.sha256` lists.
+    public var contentSHA256: String {
+        SHA256.hash(data: encoded()).hexString
     }
 }

@@ -17,7 +17,7 @@ extension IDXArray {
     /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
     public static func decode(_ bytes: [UInt8], path: String) throws -> IDXArray {
         if Gzip.isGzip(bytes) {
-            let inflater = try GzipInflater(compressed: bytes, path: path)
+            let inflater = try Inflater(compressed: bytes, path: path)
             return try parse(from: CompressedSource(inflater: inflater,
                                                     maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
                              path: path)
@@ -143,10 +143,10 @@ private final class RawSource: IDXByteSource {
 }
 
 private final class CompressedSource: IDXByteSource {
-    private let inflater: GzipInflater
+    private let inflater: Inflater
     private let maximumSize: Int
 
-    init(inflater: GzipInflater, maximumSize: Int) {
+    init(inflater: Inflater, maximumSize: Int) {
         self.inflater = inflater
         self.maximumSize = maximumSize
     }

@@ -6,35 +6,23 @@ import Darwin
 import Foundation
 
 /// A failure to read or write a file, naming the path and the operating system's reason.
-public struct FileAccessError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        case cannotOpen(reason: String)
-        case notARegularFile(kind: String)
-        case readFailed(reason: String)
-        case writeFailed(reason: String)
-        case targetIsDirectory
-    }
+public typealias FileAccessError = LocatedError<FileAccessProblem>
 
-    public let path: String
-    public let problem: Problem
+/// Why a file could not be read or written.
+public enum FileAccessProblem: FileProblem {
+    case cannotOpen(reason: String)
+    case notARegularFile(kind: String)
+    case readFailed(reason: String)
+    case writeFailed(reason: String)
+    case targetIsDirectory
 
-    public init(path: String, problem: Problem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String {
-        switch problem {
-        case .cannotOpen(let reason):
-            return "\(path): cannot open: \(reason)"
-        case .notARegularFile(let kind):
-            return "\(path): is a \(kind), expected a regular file"
-        case .readFailed(let reason):
-            return "\(path): read failed: \(reason)"
-        case .writeFailed(let reason):
-            return "\(path): write failed: \(reason)"
-        case .targetIsDirectory:
-            return "\(path): is a directory; give a file name to write"
+    public var message: String {
+        switch self {
+        case .cannotOpen(let reason): "cannot open: \(reason)"
+        case .notARegularFile(let kind): "is a \(kind), expected a regular file"
+        case .readFailed(let reason): "read failed: \(reason)"
+        case .writeFailed(let reason): "write failed: \(reason)"
+        case .targetIsDirectory: "is a directory; give a file name to write"
         }
     }
 }

@@ -1,39 +1,50 @@
 import CZlib
 
-/// A gzip stream that cannot be decompressed, with the compressed byte offset where it failed.
-public struct GzipError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        /// The compressed data stops before the end of the gzip stream.
-        case truncated
-        /// zlib rejected the data (a bad CRC or length check says "incorrect data check").
-        case corrupt(zlibMessage: String)
-        /// Bytes after the last gzip member that are not another gzip member.
-        case trailingGarbage
-        /// zlib could not start (out of memory).
-        case zlibFailure(code: Int32)
-        /// The content goes on past `limit` bytes, more than the reader expects: decompression
-        /// stopped there.
-        case tooLarge(limit: Int)
+/// A gzip (or raw deflate) stream that cannot be decompressed; its location is the compressed
+/// byte offset where it failed.
+public typealias GzipError = LocatedError<GzipProblem>
+
+/// What is wrong with a gzip or deflate stream.
+public enum GzipProblem: FileProblem {
+    /// The compressed data stops before the end of the stream.
+    case truncated
+    /// zlib rejected the data (a bad CRC or length check says "incorrect data check").
+    case corrupt(zlibMessage: String)
+    /// Bytes after the last gzip member that are not another gzip member.
+    case trailingGarbage
+    /// zlib could not start (out of memory).
+    case zlibFailure(code: Int32)
+    /// The content goes on past `limit` bytes, more than the reader expects: decompression
+    /// stopped there.
+    case tooLarge(limit: Int)
+
+    public var message: String {
+        switch self {
+        case .truncated: "gzip data ends early; the file is truncated"
+        case .corrupt(let message): "corrupt gzip data: \(message)"
+        case .trailingGarbage: "unexpected bytes after the gzip stream"
+        case .zlibFailure(let code): "zlib failed to start (code \(code))"
+        case .tooLarge(let limit): "decompresses to more than \(limit) bytes, more than expected"
+        }
     }
 
-    public let path: String
-    public let problem: Problem
-    /// Offset into the compressed file.
-    public let compressedOffset: Int
-
-    public var description: String {
-        switch problem {
-        case .truncated:
-            return "\(path): gzip data ends early at compressed byte \(compressedOffset); the file is truncated\nHINT: download it again (mnist-softmax fetch)"
-        case .corrupt(let message):
-            return "\(path): corrupt gzip data near compressed byte \(compressedOffset): \(message)\nHINT: download it again (mnist-softmax fetch)"
-        case .trailingGarbage:
-            return "\(path): unexpected bytes after the gzip stream at compressed byte \(compressedOffset)"
-        case .zlibFailure(let code):
-            return "\(path): zlib failed to start (code \(code))"
-        case .tooLarge(let limit):
-            return "\(path): decompresses to more than \(limit) bytes (stopped at compressed byte \(compressedOffset)), more than expected\nHINT: this is the wrong file, or a decompression bomb"
+    public var hint: String? {
+        switch self {
+        case .truncated, .corrupt: "the file is damaged; download it again"
+        case .tooLarge: "this is the wrong file, or a decompression bomb"
+        case .trailingGarbage, .zlibFailure: nil
         }
+    }
+}
+
+extension LocatedError where P == GzipProblem {
+    init(path: String, problem: GzipProblem, compressedOffset: Int) {
+        self.init(path: path, problem: problem, location: .compressedByte(compressedOffset))
+    }
+
+    /// Offset into the compressed bytes where decompression stopped.
+    public var compressedOffset: Int {
+        if case .compressedByte(let offset) = location { offset } else { 0 }
     }
 }
 
@@ -51,6 +62,20 @@ public enum Gzip {
     public static func maximumExpansion(ofCompressedByteCount compressedByteCount: Int) -> Int {
         compressedByteCount.multipliedReportingOverflow(by: 1032).overflow
             ? Int.max : compressedByteCount * 1032
+    }
+
+    /// zlib's CRC-32 (the polynomial zip and gzip use), fed in chunks that fit its `uInt` length.
+    static func crc32(of bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            var crc = CZlib.crc32(0, nil, 0)
+            var offset = 0
+            while offset < buffer.count {
+                let chunk = min(buffer.count - offset, 1 << 30)
+                crc = CZlib.crc32(crc, buffer.baseAddress.map { $0 + offset }, UInt32(chunk))
+                offset += chunk
+            }
+            return UInt32(truncatingIfNeeded: crc)
+        }
     }
 
     /// Compresses `bytes` into a single gzip member (zlib level 6 unless told otherwise).
@@ -79,40 +104,54 @@ public enum Gzip {
     }
 }
 
-/// Decompresses a gzip file held in memory into buffers the caller owns, one request at a time.
+/// zlib's inflate over compressed bytes held in memory, into buffers the caller owns, one request
+/// at a time: the one decompressor of the library (gzip files, the wheel's deflated zip entry, and
+/// `fetch`'s digests).
 ///
-/// Every member of a multi-member file is decompressed in turn, and each member's CRC-32 and
-/// length are checked by zlib when its end is reached.
-final class GzipInflater {
+/// With `.gzip` framing every member of a multi-member file is decompressed in turn, and each
+/// member's CRC-32 and length are checked by zlib when its end is reached. With `.rawDeflate` (a
+/// zip entry) decompression ends with the deflate stream.
+final class Inflater {
+    enum Framing {
+        case gzip
+        case rawDeflate
+    }
+
     private var stream = z_stream()
     private let compressed: [UInt8]
+    /// The compressed stream: a range of `compressed`.
+    private let range: Range<Int>
+    private let framing: Framing
     private let path: String
-    /// Compressed bytes used so far.
+    /// Compressed bytes used so far, from the start of `range`.
     private(set) var consumed = 0
     private var finished = false
 
     /// Decompressed bytes handed out so far.
     private(set) var producedCount = 0
 
-    init(compressed: [UInt8], path: String) throws {
+    init(compressed: [UInt8], range: Range<Int>? = nil, framing: Framing = .gzip, path: String) throws(GzipError) {
         self.compressed = compressed
+        self.range = range ?? compressed.indices
+        self.framing = framing
         self.path = path
-        let status = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        // windowBits 15 + 16: gzip framing; −15: raw deflate, as zip stores it.
+        let status = inflateInit2_(&stream, framing == .gzip ? 15 + 16 : -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
-            throw GzipError(path: path, problem: .zlibFailure(code: status), compressedOffset: 0)
+            throw GzipError(path: path, problem: .zlibFailure(code: status), compressedOffset: self.range.lowerBound)
         }
     }
 
     deinit { inflateEnd(&stream) }
 
-    /// Fills `buffer` completely, unless the gzip data ends first; returns the bytes written.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    /// Fills `buffer` completely, unless the stream ends first; returns the bytes written.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(GzipError) -> Int {
         var produced = 0
         while produced < buffer.count && !finished {
             let outputRoom = min(buffer.count - produced, 1 << 30)
-            let inputLeft = min(compressed.count - consumed, 1 << 30)
+            let inputLeft = min(range.count - consumed, 1 << 30)
             let status: Int32 = compressed.withUnsafeBufferPointer { source in
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + consumed)
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed })
                 stream.avail_in = UInt32(inputLeft)
                 stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
                 stream.avail_out = UInt32(outputRoom)
@@ -124,29 +163,48 @@ final class GzipInflater {
             case Z_OK:
                 continue
             case Z_STREAM_END:
-                try endMember()
-            case Z_BUF_ERROR where consumed == compressed.count:
-                throw GzipError(path: path, problem: .truncated, compressedOffset: consumed)
+                try endStream()
+            case Z_BUF_ERROR where consumed == range.count:
+                throw error(.truncated)
             case Z_NEED_DICT, Z_DATA_ERROR, Z_STREAM_ERROR, Z_BUF_ERROR:
-                let message = stream.msg.map { String(cString: $0) } ?? "invalid deflate data"
-                throw GzipError(path: path, problem: .corrupt(zlibMessage: message), compressedOffset: consumed)
+                throw error(.corrupt(zlibMessage: stream.msg.map { String(cString: $0) } ?? "invalid deflate data"))
             default:
-                throw GzipError(path: path, problem: .zlibFailure(code: status), compressedOffset: consumed)
+                throw error(.zlibFailure(code: status))
             }
         }
         producedCount += produced
         return produced
     }
 
-    /// After one member's trailer: finish, or start the next member, or reject what follows.
-    private func endMember() throws {
-        let rest = compressed.count - consumed
-        if rest == 0 {
+    /// Hands the whole decompressed content to `body`, 4 MiB at a time. With a `limit`, stops with
+    /// `.tooLarge` as soon as the content passes it, so a decompression bomb costs neither
+    /// gigabytes of memory nor minutes.
+    func forEachChunk(limit: Int? = nil, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        var chunk = [UInt8](repeating: 0, count: 1 << 22)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            if let limit, producedCount > limit { throw error(.tooLarge(limit: limit)) }
+            try body(chunk[..<count])
+            if count < chunk.count { return }
+        }
+    }
+
+    /// The error at the current compressed offset, counted from the start of the file.
+    private func error(_ problem: GzipProblem) -> GzipError {
+        GzipError(path: path, problem: problem, compressedOffset: range.lowerBound + consumed)
+    }
+
+    /// After a deflate stream (a gzip member's trailer): finish, or start the next gzip member,
+    /// or reject what follows.
+    private func endStream() throws(GzipError) {
+        let rest = range.count - consumed
+        let next = range.lowerBound + consumed
+        if framing == .rawDeflate || rest == 0 {
             finished = true
-        } else if rest >= 2 && compressed[consumed] == 0x1f && compressed[consumed + 1] == 0x8b {
+        } else if rest >= 2 && compressed[next] == 0x1f && compressed[next + 1] == 0x8b {
             inflateReset(&stream)
         } else {
-            throw GzipError(path: path, problem: .trailingGarbage, compressedOffset: consumed)
+            throw error(.trailingGarbage)
         }
     }
 }

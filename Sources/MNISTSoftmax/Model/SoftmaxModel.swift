@@ -4,9 +4,9 @@ import MNISTKernels
 /// p = softmax(z), prediction argmax z.
 public struct SoftmaxModel: Equatable, Sendable {
     /// K, the number of classes (digits 0…9).
-    public static let classCount = 10
+    public static let classCount = LabeledImages.classCount
     /// D, the number of inputs (28×28 pixels).
-    public static let featureCount = 784
+    public static let featureCount = LabeledImages.mnistPixelCount
 
     /// W: (K, D) = (10, 784), row-major: row k is the template of class k.
     public var weights: [Float]

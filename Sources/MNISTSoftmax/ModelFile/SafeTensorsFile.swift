@@ -1,77 +1,79 @@
 import Foundation
 
-/// A model file that cannot be read, naming the file and what is wrong with it.
-public struct ModelFileError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        /// Shorter than the 8-byte header length.
-        case truncated(size: Int)
-        /// The header length field exceeds the cap.
-        case headerTooLarge(length: UInt64, maximum: Int)
-        /// The header length field points past the end of the file.
-        case headerPastEnd(length: UInt64, fileSize: Int)
-        case invalidJSON(reason: String)
-        case invalidEntry(name: String, reason: String)
-        case missingTensor(name: String)
-        case unexpectedTensor(name: String)
-        case wrongDtype(name: String, found: String)
-        case wrongShape(name: String, found: [Int], expected: [Int])
-        /// Tensor data must tile the data section from 0 without gaps or overlaps.
-        case nonContiguousOffsets(name: String, begin: Int, expected: Int)
-        /// The data section is not exactly as long as the tensors need.
-        case dataLengthMismatch(expected: Int, actual: Int)
-        case nonFiniteValue(name: String, index: Int)
-        case newerFormat(version: String, supported: Int)
-        /// A metadata key this tool acts on holds a value it does not know.
-        case unknownMetadataValue(key: String, value: String, expected: [String])
-    }
+/// A model file that cannot be read, naming the file and what is wrong with it (the problem
+/// names the tensor, metadata key or header field).
+public typealias ModelFileError = LocatedError<ModelFileProblem>
 
-    public let path: String
-    public let problem: Problem
+/// What is wrong with a model (safetensors) file.
+public enum ModelFileProblem: FileProblem {
+    /// Shorter than the 8-byte header length.
+    case truncated(size: Int)
+    /// The header length field exceeds the cap.
+    case headerTooLarge(length: UInt64, maximum: Int)
+    /// The header length field points past the end of the file.
+    case headerPastEnd(length: UInt64, fileSize: Int)
+    case invalidJSON(reason: String)
+    case invalidEntry(name: String, reason: String)
+    case missingTensor(name: String)
+    case unexpectedTensor(name: String)
+    case wrongDtype(name: String, found: String)
+    case wrongShape(name: String, found: [Int], expected: [Int])
+    /// Tensor data must tile the data section from 0 without gaps or overlaps.
+    case nonContiguousOffsets(name: String, begin: Int, expected: Int)
+    /// The data section is not exactly as long as the tensors need.
+    case dataLengthMismatch(expected: Int, actual: Int)
+    case nonFiniteValue(name: String, index: Int)
+    case newerFormat(version: String, supported: Int)
+    /// A metadata key this tool acts on holds a value it does not know.
+    case unknownMetadataValue(key: String, value: String, expected: [String])
 
-    public init(path: String, problem: Problem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String {
-        let message: String
-        switch problem {
+    public var message: String {
+        switch self {
         case .truncated(let size):
-            message = "truncated: \(size) bytes, a safetensors file starts with an 8-byte header length"
+            "truncated: \(size) bytes, a safetensors file starts with an 8-byte header length"
         case .headerTooLarge(let length, let maximum):
-            message = "header length \(length) at byte 0 exceeds the limit of \(maximum) bytes\nHINT: this is probably not a safetensors file"
+            "header length \(length) at byte 0 exceeds the limit of \(maximum) bytes"
         case .headerPastEnd(let length, let fileSize):
-            message = "header length \(length) at byte 0 runs past the end of the \(fileSize)-byte file; the file is truncated or not a safetensors file"
+            "header length \(length) at byte 0 runs past the end of the \(fileSize)-byte file; the file is truncated or not a safetensors file"
         case .invalidJSON(let reason):
-            message = "the JSON header at byte 8 is invalid: \(reason)"
+            "the JSON header at byte 8 is invalid: \(reason)"
         case .invalidEntry(let name, let reason):
-            message = "header entry \"\(name)\": \(reason)"
+            "header entry \"\(name)\": \(reason)"
         case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
-            message = "no tensor \"\(name)\"; a training checkpoint holds the weights and their velocity"
-                + "\nHINT: --resume takes a file written by train --checkpoint-every, not a model"
+            "no tensor \"\(name)\"; a training checkpoint holds the weights and their velocity"
         case .missingTensor(let name):
-            message = "no tensor \"\(name)\"; a model needs \"weight\" F32 [10, 784] and \"bias\" F32 [10]"
-        case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
-            message = "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
-                + "\nHINT: this is a training checkpoint; continue it with train --resume"
+            "no tensor \"\(name)\"; a model needs \"weight\" F32 [10, 784] and \"bias\" F32 [10]"
         case .unexpectedTensor(let name):
-            message = "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
+            "unexpected tensor \"\(name)\"; a model holds only \"weight\" and \"bias\""
         case .wrongDtype(let name, let found):
-            message = "tensor \"\(name)\" has dtype \(found); expected F32"
+            "tensor \"\(name)\" has dtype \(found); expected F32"
         case .wrongShape(let name, let found, let expected):
-            message = "tensor \"\(name)\" has shape \(found); expected \(expected)"
+            "tensor \"\(name)\" has shape \(found); expected \(expected)"
         case .nonContiguousOffsets(let name, let begin, let expected):
-            message = "tensor \"\(name)\" starts at data offset \(begin); expected \(expected) (tensors must be contiguous)"
+            "tensor \"\(name)\" starts at data offset \(begin); expected \(expected) (tensors must be contiguous)"
         case .dataLengthMismatch(let expected, let actual):
-            message = "the data section is \(actual) bytes; the tensors need exactly \(expected)"
+            "the data section is \(actual) bytes; the tensors need exactly \(expected)"
         case .nonFiniteValue(let name, let index):
-            message = "tensor \"\(name)\" holds a NaN or infinite value at element \(index)\nHINT: the model diverged when it was trained; train again with a smaller learning rate"
+            "tensor \"\(name)\" holds a NaN or infinite value at element \(index)"
         case .newerFormat(let version, let supported):
-            message = "format version \(version) is newer than this tool's \(supported)\nHINT: upgrade mnist-softmax to read it"
+            "format version \(version) is newer than this tool's \(supported)"
         case .unknownMetadataValue(let key, let value, let expected):
-            message = "metadata \"\(key)\" is \"\(value)\"; expected one of \(expected.joined(separator: ", "))\nHINT: the model was made by a newer mnist-softmax, or edited"
+            "metadata \"\(key)\" is \"\(value)\"; expected one of \(expected.joined(separator: ", "))"
         }
-        return "\(path): \(message)"
+    }
+
+    public var hint: String? {
+        switch self {
+        case .headerTooLarge: "this is probably not a safetensors file"
+        case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+            "this is a model, not a training checkpoint"
+        case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+            "this is a training checkpoint, not a model; resume training from it"
+        case .nonFiniteValue: "the model diverged when it was trained; train again with a smaller learning rate"
+        case .newerFormat: "upgrade mnist-softmax to read it"
+        case .unknownMetadataValue: "the model was made by a newer mnist-softmax, or edited"
+        default: nil
+        }
     }
 }
 

@@ -28,11 +28,12 @@ public struct TrainingCheckpoint: Equatable, Sendable {
     /// Throws unless every setting of `current` equals the checkpoint's (`path` names the file).
     public func requireSettings(_ current: [String: String], path: String) throws {
         for key in current.keys.sorted() where settings[key] != current[key] {
-            throw CheckpointMismatchError(path: path, key: key, stored: settings[key], current: current[key]!)
+            throw CheckpointMismatchError(path: path, problem: CheckpointMismatch(key: key, stored: settings[key], current: current[key]!))
         }
     }
 
-    static let velocityPrefix = "velocity."
+    /// The name prefix of the velocity tensors that only a checkpoint holds.
+    public static let velocityPrefix = "velocity."
     private static let kind = "training-checkpoint"
 
     /// The file's bytes.
@@ -72,15 +73,26 @@ public struct TrainingCheckpoint: Equatable, Sendable {
 }
 
 /// A checkpoint taken under other settings than the run asked to continue it.
-public struct CheckpointMismatchError: Error, CustomStringConvertible, Equatable {
-    public let path: String
+public typealias CheckpointMismatchError = LocatedError<CheckpointMismatch>
+
+/// The first setting in which a checkpoint and the run asked to continue it differ.
+public struct CheckpointMismatch: FileProblem {
     public let key: String
     /// The checkpoint's value; nil when it does not record the setting.
     public let stored: String?
     public let current: String
 
-    public var description: String {
-        "\(path): the checkpoint was taken with \(key) = \(stored ?? "(not recorded)"), this run has \(current)"
-            + "\nHINT: resume with the settings of the run that wrote it; only --epochs may grow (unless --schedule cosine)"
+    public var message: String {
+        "the checkpoint was taken with \(key) = \(stored ?? "(not recorded)"), this run has \(current)"
     }
+
+    public var hint: String? {
+        "resume with the settings of the run that wrote it; only the number of epochs may grow (unless the schedule is cosine)"
+    }
+}
+
+extension LocatedError where P == CheckpointMismatch {
+    public var key: String { problem.key }
+    public var stored: String? { problem.stored }
+    public var current: String { problem.current }
 }

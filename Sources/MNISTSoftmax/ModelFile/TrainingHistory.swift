@@ -25,7 +25,7 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
     public var unit: Unit
     /// The epoch (or iteration) number of the first entry, ≥ 1.
     public var start: Int
-    /// Per entry: the training loss as `EpochSummary.trainingLoss` defines it (with the L2 term).
+    /// Per entry: the training loss as `train` measured it (with the L2 term).
     public var loss: [Float]
     /// Per entry: the fraction of training samples classified right, in [0, 1].
     public var trainingAccuracy: [Float]
@@ -44,16 +44,6 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
         self.loss = loss
         self.trainingAccuracy = trainingAccuracy
         self.validationAccuracy = validationAccuracy
-    }
-
-    /// The history of `summaries`, in the order given; validation accuracy is kept only when
-    /// every summary has one.
-    public init(_ summaries: [EpochSummary], unit: Unit) {
-        let validation = summaries.compactMap { $0.validation.map { Float($0.accuracy) } }
-        self.init(unit: unit, start: summaries.first?.epoch ?? 1,
-                  loss: summaries.map { Float($0.trainingLoss) },
-                  trainingAccuracy: summaries.map { Float($0.trainingAccuracy) },
-                  validationAccuracy: !summaries.isEmpty && validation.count == summaries.count ? validation : nil)
     }
 
     /// Number of entries.

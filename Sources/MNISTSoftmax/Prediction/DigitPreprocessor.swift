@@ -1,30 +1,28 @@
 /// An image that holds no digit to classify.
-public struct DigitImageError: Error, CustomStringConvertible, Equatable {
-    public enum Problem: Equatable, Sendable {
-        /// Every pixel is fully transparent.
-        case fullyTransparent
-        /// The strongest ink differs from the background by `contrast` grey levels, below the
-        /// `DigitPreprocessor.minimumContrast` that counts as a stroke.
-        case blank(contrast: Int)
-    }
+public typealias DigitImageError = LocatedError<DigitImageProblem>
 
-    /// The file the image came from.
-    public let path: String
-    public let problem: Problem
+/// Why an image holds no digit to classify.
+public enum DigitImageProblem: FileProblem {
+    /// Every pixel is fully transparent.
+    case fullyTransparent
+    /// The strongest ink differs from the background by `contrast` grey levels, below the
+    /// `DigitPreprocessor.minimumContrast` that counts as a stroke.
+    case blank(contrast: Int)
 
-    public init(path: String, problem: Problem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String {
-        switch problem {
+    public var message: String {
+        switch self {
         case .fullyTransparent:
-            return "\(path): every pixel is fully transparent, so there is no digit to classify"
+            "every pixel is fully transparent, so there is no digit to classify"
         case .blank(let contrast):
-            return "\(path): the image is blank: its strongest stroke differs from the background by "
+            "the image is blank: its strongest stroke differs from the background by "
                 + "\(contrast) grey levels, below the \(DigitPreprocessor.minimumContrast) that count as ink"
-                + "\nHINT: draw the digit with a clearly darker (or lighter) stroke than the background"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .fullyTransparent: nil
+        case .blank: "draw the digit with a clearly darker (or lighter) stroke than the background"
         }
     }
 }

@@ -2,8 +2,8 @@ import MNISTKernels
 
 /// What one epoch (or one L-BFGS iteration) did.
 public struct EpochSummary: Sendable {
-    /// The epoch, or the L-BFGS iteration, counted from 1.
-    public let epoch: Int
+    /// SGD: the epoch. L-BFGS: the iteration. Counted from 1.
+    public let epochOrIteration: Int
     /// SGD: the mean over the epoch's batches of (batch cost + (λ/2)‖W‖²), each at the weights
     /// the batch saw. L-BFGS: the full objective at the new weights.
     public let trainingLoss: Double
@@ -12,13 +12,25 @@ public struct EpochSummary: Sendable {
     public let trainingAccuracy: Double
     /// The held-out split after the epoch, when there is one.
     public let validation: Evaluation?
-    /// SGD: the epoch's learning rate. L-BFGS: the step α the line search accepted.
-    public let learningRate: Float
+    /// SGD: the epoch's learning rate η. L-BFGS: the step length α its line search accepted.
+    public let stepSize: Float
     public let seconds: Double
     /// The floating-point operations the fused kernels executed in the epoch: 2 per multiply-add
     /// lane of the forward (W x) and backward (δ xᵀ) kernels, leaving out the vectors of 16
     /// pixels they skip as all 0. A dense count would be 31,360 per sample and pass.
     public let kernelFLOP: Int
+}
+
+extension TrainingHistory {
+    /// The history of `summaries`, in the order given; validation accuracy is kept only when
+    /// every summary has one.
+    public init(_ summaries: [EpochSummary], unit: Unit) {
+        let validation = summaries.compactMap { $0.validation.map { Float($0.accuracy) } }
+        self.init(unit: unit, start: summaries.first?.epochOrIteration ?? 1,
+                  loss: summaries.map { Float($0.trainingLoss) },
+                  trainingAccuracy: summaries.map { Float($0.trainingAccuracy) },
+                  validationAccuracy: !summaries.isEmpty && validation.count == summaries.count ? validation : nil)
+    }
 }
 
 /// How a training run ended.
@@ -54,7 +66,7 @@ public struct DivergenceError: Error, CustomStringConvertible {
     public let learningRate: Float
 
     public var description: String {
-        "training diverged at epoch \(epoch), batch \(batch): the loss is not finite (learning rate \(learningRate))\nHINT: try a smaller --learning-rate, such as \(learningRate / 10)"
+        "training diverged at epoch \(epoch), batch \(batch): the loss is not finite (learning rate \(learningRate))\nHINT: try a smaller learning rate, such as \(learningRate / 10)"
     }
 }
 
@@ -114,7 +126,7 @@ public struct SoftmaxTrainer: Sendable {
         let finishEpoch = { (summary: EpochSummary) -> Bool in
             afterEpoch(summary)
             guard let loss = summary.validation?.meanLoss else { return true }
-            return earlyStopping?.shouldContinue(after: summary.epoch, validationLoss: loss, model: { state.model }) ?? true
+            return earlyStopping?.shouldContinue(after: summary.epochOrIteration, validationLoss: loss, model: { state.model }) ?? true
         }
         let (epochsRun, stoppedBecause) = switch configuration.optimizer {
         case .sgd: try trainBySGD(state, on: data, validation: validation, resumingFrom: checkpoint, checkpoints: checkpoints,
@@ -175,10 +187,10 @@ public struct SoftmaxTrainer: Sendable {
                 throw DivergenceError(epoch: epoch, batch: batches, learningRate: learningRate)
             }
             let summary = EpochSummary(
-                epoch: epoch, trainingLoss: objectiveSum / Double(batches),
+                epochOrIteration: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
                 validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
-                learningRate: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
+                stepSize: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
@@ -235,9 +247,9 @@ public struct SoftmaxTrainer: Sendable {
             if shouldStop() { throw TrainingInterrupted(epoch: iteration, batchesCompleted: 0) }
             let model = state.model
             let summary = EpochSummary(
-                epoch: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
+                epochOrIteration: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
                 validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
-                learningRate: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
+                stepSize: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
             started = clock.now
             flopBefore = state.executedFLOP
             return finishEpoch(summary)
@@ -286,13 +298,5 @@ extension LabeledImages {
     var maskedForKernels: ColumnShardedSoftmax.MaskedImages {
         precondition(pixelsPerImage == SoftmaxModel.featureCount, "the kernels need 28×28 images")
         return ColumnShardedSoftmax.MaskedImages(pixels: pixels, labels: labels)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

@@ -5,32 +5,39 @@ import Glibc
 import Darwin
 #endif
 
-/// A PNG file that libpng could not read or write, naming the path, libpng's message and,
-/// where one is useful, a hint about the likely cause.
-public struct PNGError: Error, CustomStringConvertible, Equatable {
+/// A PNG file that libpng could not read or write, naming the path (never the temporary file of
+/// an atomic write), libpng's message and, where one is useful, a hint about the likely cause.
+public typealias PNGError = LocatedError<PNGProblem>
+
+/// Why libpng could not read or write a PNG file.
+public struct PNGProblem: FileProblem {
     public enum Operation: String, Equatable, Sendable {
         case read
         case write
     }
 
-    /// The file named by the caller (never the temporary file of an atomic write).
-    public let path: String
     public let operation: Operation
     /// libpng's message, or this module's own reason for refusing the image.
-    public let message: String
+    public let reason: String
     public let hint: String?
 
-    public init(path: String, operation: Operation, message: String, hint: String? = nil) {
-        self.path = path
+    public init(operation: Operation, reason: String, hint: String? = nil) {
         self.operation = operation
-        self.message = message
+        self.reason = reason
         self.hint = hint
     }
 
-    public var description: String {
-        let base = "\(path): cannot \(operation.rawValue) PNG: \(message)"
-        return hint.map { "\(base) (\($0))" } ?? base
+    public var message: String { "cannot \(operation.rawValue) PNG: \(reason)" }
+}
+
+extension LocatedError where P == PNGProblem {
+    public init(path: String, operation: PNGProblem.Operation, message: String, hint: String? = nil) {
+        self.init(path: path, problem: PNGProblem(operation: operation, reason: message, hint: hint))
     }
+
+    public var operation: PNGProblem.Operation { problem.operation }
+    /// libpng's message, or this module's own reason for refusing the image.
+    public var message: String { problem.reason }
 }
 
 /// Reads and writes 8-bit RGB and greyscale PNG files through libpng's simplified API
