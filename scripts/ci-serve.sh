@@ -8,19 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-for package in chromium chromium-driver; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-if ! python3 -c 'import numpy, pytest, selenium' >/dev/null 2>&1; then
-  echo "installing numpy, pytest and selenium for the serve tests" >&2
-  python3 -m pip install --quiet --disable-pip-version-check numpy pytest selenium
-fi
+source scripts/lib/install.sh
+need_apt chromium chromium-driver
+need_pip "numpy, pytest, selenium" numpy pytest selenium
 
 swift build -c release --product mnist-softmax
 export SERVE_SCREENSHOT_DIR="${SERVE_SCREENSHOT_DIR:-$PWD/out/serve}"
