@@ -15,9 +15,10 @@ import CPrefetch
 /// - They skip the vectors of 16 pixels that are all 0 (`nonzeroVectors`): 42% of an MNIST
 ///   image's vectors are background, and a vector of zeros adds exactly nothing to a logit or to
 ///   the gradient, so the results are those of the dense sums, bit for bit.
-/// - The kernels work on a slice of columns (`ColumnShardedSoftmax` gives each thread one), so
-///   that the thread's part of W and of the gradient (at most 31 KB each) stays in L1.
-/// - The forward pass keeps 2 images × 10 classes of accumulators in registers, so each vector of
+/// - The kernels work on a slice of columns (`ColumnShardedSoftmax`'s column shards), so that a
+///   thread's part of W and of the gradient (at most 31 KB each) stays in L1.
+/// - The forward pass keeps 2 images × 10 classes of accumulators in registers (with AVX2, in
+///   four sweeps of 10 eight-lane halves, as 16 ymm registers hold no more), so each vector of
 ///   W loaded feeds two fused multiply-adds, and reduces the 20 accumulators with a shared tree
 ///   of shuffles; the backward pass loads and stores each gradient vector once for four images.
 /// - The cost step (softmax, cost, δ) works on 16 samples at once, class-major: ten vectors of 16
@@ -78,6 +79,14 @@ package enum SoftmaxKernel {
                              Float(b[14]), Float(b[15]))
     }
 
+    /// The 8 pixels at `offset` bytes from `pixels`, as Float values 0…255 (one vpmovzxbd and
+    /// one vcvtdq2ps on AVX2), for the kernels that work in 8-lane halves.
+    @inline(__always)
+    static func pixelHalfVector(_ pixels: UnsafeRawPointer, atByteOffset offset: Int) -> SIMD8<Float> {
+        let b = pixels.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self)
+        return SIMD8<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]), Float(b[7]))
+    }
+
     /// Calls `body(v)` for each bit v set in `vectors`, lowest first: the vectors of 16 pixels a
     /// kernel visits. One tzcnt and one blsr per vector; the loop ends on the last set bit.
     @inline(__always)
@@ -111,9 +120,9 @@ package enum SoftmaxKernel {
     /// weights: (10, rowStride) row-major; first, second: u8 pixels, 16 per vector, widened to
     /// Float in registers; sums0, sums1: (10), written (no 1/255, no bias). A vector left out
     /// must be 0 in both images, so the sums are exactly those over every vector.
-    /// The 20 accumulators (2 samples × 10 classes) live in vector registers; each W vector loaded
-    /// feeds two fused multiply-adds. Never inlined, so that its register allocation does not
-    /// depend on the caller.
+    /// The 20 accumulators (2 samples × 10 classes) live in vector registers (below: how, per
+    /// instruction set); each W vector loaded feeds two fused multiply-adds. Never inlined, so that
+    /// its register allocation does not depend on the caller.
     ///
     /// It also prefetches the `byteCount` bytes at `ahead0` and at `ahead1` (images the caller
     /// will need later), one 64-byte line of each per vector multiplied and the rest after the
@@ -138,6 +147,9 @@ package enum SoftmaxKernel {
         }
         let w = UnsafeRawPointer(weights)
         let row = rowStride * 4
+        #if KERNELS_AVX512F
+        // 32 zmm registers: 2 images × 10 classes of 16-lane accumulators fit, and each W vector
+        // loaded feeds two fused multiply-adds.
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>(), a4 = SIMD16<Float>()
         var a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>(), a9 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>(), b4 = SIMD16<Float>()
@@ -160,6 +172,49 @@ package enum SoftmaxKernel {
             r = weight(8); a8.addProduct(r, p); b8.addProduct(r, q)
             r = weight(9); a9.addProduct(r, p); b9.addProduct(r, q)
         }
+        #else
+        // 16 ymm registers (AVX2; the baseline's 16 xmm alike): 20 accumulators of 16 lanes
+        // would take 40 and spill to the stack on every multiply-add. Instead four sweeps over
+        // the vectors, each with 2 images × 5 classes of 8-lane accumulators (10 registers, plus
+        // the two images' pixels and a W vector): lanes 0–7 then 8–15, classes 0–4 then 5–9.
+        // Lane i of an accumulator sums the same products in the same order as lane i of the
+        // 16-lane one, and the halves are joined before the same reduction tree, so the sums are
+        // bit for bit those of the AVX-512 path.
+        typealias Five = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        // One sweep: lanes 8·half ..< 8·half + 8 of classes 5·group ..< 5·group + 5, both images.
+        @inline(__always) func sweep(half: Int, group: Int) -> (first: Five, second: Five) {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
+            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>(), b4 = SIMD8<Float>()
+            let base = w + group * 5 * row + half * 32
+            forEachVector(in: vectors) { vector in
+                let offset = 64 * vector
+                if half == 0 && group == 0 { prefetchNextLines() }
+                let p = pixelHalfVector(x0, atByteOffset: 16 * vector + 8 * half)
+                let q = pixelHalfVector(x1, atByteOffset: 16 * vector + 8 * half)
+                @inline(__always) func weight(_ k: Int) -> SIMD8<Float> {
+                    base.loadUnaligned(fromByteOffset: k * row + offset, as: SIMD8<Float>.self)
+                }
+                var r = weight(0); a0.addProduct(r, p); b0.addProduct(r, q)
+                r = weight(1); a1.addProduct(r, p); b1.addProduct(r, q)
+                r = weight(2); a2.addProduct(r, p); b2.addProduct(r, q)
+                r = weight(3); a3.addProduct(r, p); b3.addProduct(r, q)
+                r = weight(4); a4.addProduct(r, p); b4.addProduct(r, q)
+            }
+            return ((a0, a1, a2, a3, a4), (b0, b1, b2, b3, b4))
+        }
+        let low0 = sweep(half: 0, group: 0), low1 = sweep(half: 0, group: 1)
+        let high0 = sweep(half: 1, group: 0), high1 = sweep(half: 1, group: 1)
+        let a0 = SIMD16(lowHalf: low0.first.0, highHalf: high0.first.0), a1 = SIMD16(lowHalf: low0.first.1, highHalf: high0.first.1)
+        let a2 = SIMD16(lowHalf: low0.first.2, highHalf: high0.first.2), a3 = SIMD16(lowHalf: low0.first.3, highHalf: high0.first.3)
+        let a4 = SIMD16(lowHalf: low0.first.4, highHalf: high0.first.4), a5 = SIMD16(lowHalf: low1.first.0, highHalf: high1.first.0)
+        let a6 = SIMD16(lowHalf: low1.first.1, highHalf: high1.first.1), a7 = SIMD16(lowHalf: low1.first.2, highHalf: high1.first.2)
+        let a8 = SIMD16(lowHalf: low1.first.3, highHalf: high1.first.3), a9 = SIMD16(lowHalf: low1.first.4, highHalf: high1.first.4)
+        let b0 = SIMD16(lowHalf: low0.second.0, highHalf: high0.second.0), b1 = SIMD16(lowHalf: low0.second.1, highHalf: high0.second.1)
+        let b2 = SIMD16(lowHalf: low0.second.2, highHalf: high0.second.2), b3 = SIMD16(lowHalf: low0.second.3, highHalf: high0.second.3)
+        let b4 = SIMD16(lowHalf: low0.second.4, highHalf: high0.second.4), b5 = SIMD16(lowHalf: low1.second.0, highHalf: high1.second.0)
+        let b6 = SIMD16(lowHalf: low1.second.1, highHalf: high1.second.1), b7 = SIMD16(lowHalf: low1.second.2, highHalf: high1.second.2)
+        let b8 = SIMD16(lowHalf: low1.second.3, highHalf: high1.second.3), b9 = SIMD16(lowHalf: low1.second.4, highHalf: high1.second.4)
+        #endif
         while prefetchOffset <= prefetchEnd { prefetchNextLines() }
         UnsafeMutableRawPointer(sums0).storeBytes(of: horizontalSums(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9), as: SIMD16<Float>.self)
         UnsafeMutableRawPointer(sums1).storeBytes(of: horizontalSums(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9), as: SIMD16<Float>.self)
@@ -519,6 +574,14 @@ extension SIMD16<Float> {
     /// self += a · b, as one fused multiply-add per lane.
     @inline(__always)
     mutating func addProduct(_ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+        self = addingProduct(a, b)
+    }
+}
+
+extension SIMD8<Float> {
+    /// self += a · b, as one fused multiply-add per lane.
+    @inline(__always)
+    mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
         self = addingProduct(a, b)
     }
 }
