@@ -1,22 +1,32 @@
 import Synchronization
 
-/// The parameters of a softmax model (W: (10, 784), b: (10)) split by pixel columns over the threads of a `ShardPool`,
-/// and the fused forward and backward pass over blocks of samples.
+/// The parameters of a softmax model (W: (10, 784), b: (10)) split into a fixed number of
+/// column shards, which the threads of a `ShardPool` share out, and the fused forward and
+/// backward pass over blocks of samples.
 ///
-/// Thread t owns a contiguous range of columns of W (whole 16-float vectors, from
-/// `columns(ofShard:of:)`), and the same columns of the velocity and of the gradient, each in a
-/// buffer of its own: (10, its columns) row-major. For each block of samples:
-/// 1. forward: each thread computes the partial logits Σ_{j in its columns} W[k, j] · pixel[j]
-///    for every sample and class, reading the u8 pixels of its columns where they lie and
-///    skipping the vectors of 16 that are 0 in both images of a pair; a barrier follows;
+/// Column shard c owns a contiguous range of columns of W (whole 16-float vectors, from
+/// `columns(ofShard:of:)` with `columnShardCount` shards), and the same columns of the velocity
+/// and of the gradient, each in a buffer of its own: (10, its columns) row-major. Each thread
+/// takes a contiguous run of the shards. For each block of samples:
+/// 1. forward: for each of its shards, each thread computes the partial logits
+///    Σ_{j in the shard's columns} W[k, j] · pixel[j] for every sample and class, reading the u8
+///    pixels where they lie and skipping the vectors of 16 that are 0 in both images of a pair;
+///    a barrier follows;
 /// 2. each thread takes a share of the block's samples, in groups of 16, adds the partials of
-///    all threads, in thread order, to the logits z = (Σ partials) / 255 + b, and computes the
+///    all shards, in shard order, to the logits z = (Σ partials) / 255 + b, and computes the
 ///    cost and δ = ∂L/∂z (p − y for the softmax cross-entropy), class-major, into a shared
-///    buffer; a barrier follows;
-/// 3. backward: each thread adds Σ_s δ_s x_sᵀ for all the block's samples into its own columns
-///    of the gradient, and Σ_s δ_s (lane-wise over the groups of 16, then across the lanes)
-///    into its own copy of the bias gradient;
-/// 4. at the end of a step, each thread applies the momentum update to its own columns.
+///    buffer, and each group's cost and correct count into a slot of its own; a barrier follows;
+/// 3. backward: for each of its shards, each thread adds Σ_s δ_s x_sᵀ for all the block's
+///    samples into the shard's columns of the gradient, and Σ_s δ_s (lane-wise over the groups
+///    of 16, then across the lanes) into the shard's copy of the bias gradient;
+/// 4. at the end of a step, each thread applies the momentum update to its shards.
+///
+/// Results do not depend on the thread count. Every sum has a fixed shape: a partial logit is
+/// one shard's lane-wise sum in column order, reduced by a fixed tree; the logit adds the
+/// shards' partials in shard order; a gradient column sums the samples in order; the cost
+/// statistics add the groups of 16 in order. The thread count only decides which thread computes
+/// which shard or group, so `--threads` 1, 2, 3 or 7, and any number chosen at run time
+/// (`participatingThreads`), give the same bits.
 ///
 /// Only the partial logits and δ (16 and 10 Floats per sample) cross between cores; W, its
 /// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
@@ -29,13 +39,17 @@ import Synchronization
 /// on to the next block while another still reads this one's. (Measured: 1.5% faster per epoch
 /// than one `run` per batch with the caller reporting each step between runs.)
 ///
-/// Every sum runs in a fixed order (samples in order, threads in order), so the result depends
-/// on the samples and the thread count, never on timing.
 package final class ColumnShardedSoftmax {
     /// W: (10, 784) row-major and b: (10), as the library's `SoftmaxModel` holds them.
     package typealias Parameters = (weights: [Float], bias: [Float])
 
     package static let weightCount = SoftmaxKernel.classes * SoftmaxKernel.features
+    /// Column shards: the unit of work a thread takes, and the shape of every sum. Two shards
+    /// (25 and 24 vectors of 16 columns) use both cores of the machines this is built for; each
+    /// shard more costs every image one more reduction of 20 accumulators in the forward pass,
+    /// which a third or fourth thread would have to win back. (Measured on AMD EPYC Zen 3, AVX2:
+    /// see docs/performance.md.)
+    package static var columnShardCount: Int { 2 }
     /// The most samples in a block. A larger step (a full-batch gradient) runs as several blocks
     /// that add into the same gradient.
     static let maximumBlock = 256
@@ -77,25 +91,19 @@ package final class ColumnShardedSoftmax {
         }
     }
 
-    /// One thread's columns and scratch space.
+    /// One column shard's parameters and scratch space.
     private final class Shard {
-        /// The vectors of 16 columns this thread owns, within 0..<49.
+        /// The vectors of 16 columns this shard owns, within 0..<49.
         let columns: Range<Int>
-        /// (10, width) row-major each, width = columns.count · 16, 64-byte aligned: this thread's
+        /// (10, width) row-major each, width = columns.count · 16, 64-byte aligned: this shard's
         /// columns of W, of their velocity, and of the step's Σ δ pixelsᵀ / 255.
         let weights: UnsafeMutablePointer<Float>
         let velocity: UnsafeMutablePointer<Float>
         let gradient: UnsafeMutablePointer<Float>
-        /// (16) each: this thread's copy of b, of its velocity, and Σ δ over the step.
+        /// (16) each: this shard's copy of b, of its velocity, and Σ δ over the step.
         let bias: UnsafeMutablePointer<Float>
         let biasVelocity: UnsafeMutablePointer<Float>
         let biasGradient: UnsafeMutablePointer<Float>
-        /// (16, 16): the logits of 16 samples, one row each, on their way to class-major.
-        let logitRows: UnsafeMutablePointer<Float>
-        /// For steps of even and odd number: over the step so far, for its share of each block's
-        /// samples, Σ L_n and the correct count; and ‖W[:, columns]‖² at the step's weights. Two
-        /// sets, so that a thread may begin the next step while shard 0 reads this one's.
-        var statistics = (StepStatistics(), StepStatistics())
         /// ‖W[:, columns]‖² of its current weights: set with the weights and by each update.
         var weightsSquaredNorm = 0.0
         /// 16-lane multiply-adds its kernels have executed.
@@ -110,7 +118,6 @@ package final class ColumnShardedSoftmax {
             bias = allocateAlignedFloats(count: 16)
             biasVelocity = allocateAlignedFloats(count: 16)
             biasGradient = allocateAlignedFloats(count: 16)
-            logitRows = allocateAlignedFloats(count: 16 * 16)
         }
 
         deinit {
@@ -120,7 +127,6 @@ package final class ColumnShardedSoftmax {
             bias.deallocate()
             biasVelocity.deallocate()
             biasGradient.deallocate()
-            logitRows.deallocate()
         }
 
         /// Floats in a row of its slices.
@@ -155,7 +161,8 @@ package final class ColumnShardedSoftmax {
         }
     }
 
-    /// What one thread counted over one step, for its share of the samples and its columns.
+    /// What a step has counted so far: Σ L_n and the correct count over its samples, in group
+    /// order, and ‖W‖² at the step's weights.
     private struct StepStatistics {
         var lossSum = 0.0
         var correct = 0
@@ -164,7 +171,14 @@ package final class ColumnShardedSoftmax {
 
     package let pool: ShardPool
     private let shards: [Shard]
-    /// (2, threads, blockSlots, 16): each thread's partial logits, for even and odd blocks.
+    /// How many of the pool's threads the next pass uses: 1 ≤ n ≤ `maximumParticipants`. The caller may change it between passes (to step aside when other
+    /// processes keep cores busy); the results are the same for every value.
+    package var participatingThreads: Int {
+        didSet { precondition(participatingThreads >= 1 && participatingThreads <= maximumParticipants, "participants out of range") }
+    }
+    /// The most threads a pass can use: one per column shard.
+    package var maximumParticipants: Int { pool.threadCount }
+    /// (2, columnShardCount, blockSlots, 16): each shard's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
     /// (2, 10, blockSlots) each, shared, for even and odd blocks, class-major: the block's
     /// δ = ∂L/∂z, and δ/255 flushed below Float's smallest normal for the weights (padding slots
@@ -173,17 +187,32 @@ package final class ColumnShardedSoftmax {
     private let scaledDeltas: UnsafeMutablePointer<Float>
     /// The block after whose barrier every thread leaves the pass, once `afterStep` has thrown.
     private let stopAfterBlock = Atomic<Int>(-1)
+    /// (maximumBlock / 16) each: the current block's Σ L_n and correct count per group of 16
+    /// samples, written by whichever thread took the group, added up in group order by thread 0.
+    private let groupLossSums: UnsafeMutablePointer<Double>
+    private let groupCorrect: UnsafeMutablePointer<Int>
+    /// (threads, 16, 16): each thread's logits of 16 samples, one row each, on their way to
+    /// class-major.
+    private let logitRows: UnsafeMutablePointer<Float>
 
     /// The cost whose gradient the backward pass forms.
     let lossFunction: SoftmaxKernel.Cost
 
-    /// `threadCount` ≥ 1 threads over zero parameters and zero velocity, for the cost
-    /// `lossFunction`.
+    /// Up to `threadCount` ≥ 1 threads (at most one per column shard) over zero parameters and
+    /// zero velocity, for the cost `lossFunction`.
     package init(threadCount: Int, lossFunction: SoftmaxKernel.Cost) {
         self.lossFunction = lossFunction
-        pool = ShardPool(threadCount: threadCount)
-        shards = (0 ..< threadCount).map { Shard(columns: Self.columns(ofShard: $0, of: threadCount)) }
-        partials = allocateAlignedFloats(count: 2 * threadCount * Self.blockSlots * 16)
+        // More threads than shards would have nothing to do.
+        pool = ShardPool(threadCount: min(threadCount, Self.columnShardCount))
+        participatingThreads = min(threadCount, Self.columnShardCount)
+        shards = (0 ..< Self.columnShardCount).map { Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount)) }
+        partials = allocateAlignedFloats(count: 2 * Self.columnShardCount * Self.blockSlots * 16)
+        let groups = Self.blockSlots / 16
+        groupLossSums = .allocate(capacity: groups)
+        groupLossSums.initialize(repeating: 0, count: groups)
+        groupCorrect = .allocate(capacity: groups)
+        groupCorrect.initialize(repeating: 0, count: groups)
+        logitRows = allocateAlignedFloats(count: threadCount * 16 * 16)
         deltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
         scaledDeltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
     }
@@ -192,11 +221,14 @@ package final class ColumnShardedSoftmax {
         partials.deallocate()
         deltas.deallocate()
         scaledDeltas.deallocate()
+        groupLossSums.deallocate()
+        groupCorrect.deallocate()
+        logitRows.deallocate()
     }
 
     package var threadCount: Int { pool.threadCount }
 
-    /// The vectors of 16 columns that thread `shard` of `shardCount` owns: contiguous, in order,
+    /// The vectors of 16 columns that column shard `shard` of `shardCount` owns: contiguous, in order,
     /// sizes that differ by at most one, the larger ones first. On digits the first rows hold
     /// less ink than the last, so with all-0 vectors skipped the first 24 of the 49 vectors cost
     /// 13% fewer multiply-adds than the last 25 on MNIST's training set, and the first 25 and the
@@ -280,12 +312,13 @@ package final class ColumnShardedSoftmax {
     /// parameters and `afterStep` sees the step's result; an error it throws ends the pass.
     /// images: (N, 784) u8 with labels and masks; samples: indices into N.
     ///
-    /// The whole pass is one `ShardPool.run`: the threads go through the blocks together, and a
-    /// block costs two barriers (partial logits complete, δ complete). Shard 0 calls `afterStep`
-    /// right after the second barrier of a step's last block, while the other threads go on;
-    /// everything it reads (the step's statistics) was written before that barrier, in a set of
-    /// its own per step parity. An error it throws stops every thread after the next block's
-    /// δ barrier, so all leave together, with the step's update applied, as without the error.
+    /// The whole pass is one `ShardPool.run` on `participatingThreads` threads: they go through
+    /// the blocks together, and a block costs two barriers (partial logits complete, δ complete).
+    /// Thread 0 adds up the block's group statistics right after the second barrier, and calls
+    /// `afterStep` after a step's last block, while the other threads go on; the next block's
+    /// statistics are written only after its first barrier, which thread 0 has not yet reached.
+    /// An error `afterStep` throws stops every thread after the next block's δ barrier, so all
+    /// leave together, with the step's update applied, as without the error.
     package func pass<Failure: Error>(over samples: UnsafeBufferPointer<Int32>, of images: MaskedImages, stepSize: Int,
                               update: MomentumUpdate?, afterStep: (StepResult) throws(Failure) -> Void) throws(Failure)
     {
@@ -303,6 +336,7 @@ package final class ColumnShardedSoftmax {
         }
         var failure: Failure?
         stopAfterBlock.store(-1, ordering: .relaxed)
+        let threads = participatingThreads
         images.pixels.withUnsafeBufferPointer { pixels in
           images.labels.withUnsafeBufferPointer { labels in
             images.nonzeroVectors.withUnsafeBufferPointer { masks in
@@ -311,35 +345,49 @@ package final class ColumnShardedSoftmax {
                 func blockSamples(_ index: Int) -> UnsafeBufferPointer<Int32>? {
                     index < blocks.count ? UnsafeBufferPointer(rebasing: samples[blocks[index].samples]) : nil
                 }
-                pool.run { shard in
+                // Thread 0's running sums over the current step.
+                var statistics = StepStatistics()
+                pool.run(participants: threads) { thread in
+                    let ownShards = ShardPool.range(ofShard: thread, of: threads, count: Self.columnShardCount)
                     forward(samples: blockSamples(0)!, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
-                            shard: shard)
+                            shards: ownShards)
                     for (index, block) in blocks.enumerated() {
                         let current = blockSamples(index)!
-                        // Every thread's partial logits of the block are written.
-                        pool.barrier()
-                        logitGradients(samples: current, labels: labels, parity: index & 1, step: block.step,
-                                       startsStep: block.startsStep, shard: shard)
-                        // Every thread's share of δ is written.
-                        pool.barrier()
-                        // Set (by shard 0, before this barrier) only when a step's `afterStep` threw.
+                        // Every shard's partial logits of the block are written (and, at a step's
+                        // start, every shard's ‖W‖² of the step's weights).
+                        pool.barrier(thread: thread)
+                        if thread == 0 && block.startsStep {
+                            statistics = StepStatistics(squaredNorm: shards.reduce(0.0) { $0 + $1.weightsSquaredNorm })
+                        }
+                        logitGradients(samples: current, labels: labels, parity: index & 1, thread: thread, of: threads)
+                        // Every group's δ and statistics are written.
+                        pool.barrier(thread: thread)
+                        // Set (by thread 0, before this barrier) only when a step's `afterStep` threw.
                         if stopAfterBlock.load(ordering: .relaxed) == index { return }
-                        if shard == 0, block.endsStep, failure == nil {
-                            do throws(Failure) {
-                                try afterStep(stepResult(step: block.step, count: block.stepCount, updated: update != nil))
-                            } catch {
-                                failure = error
-                                stopAfterBlock.store(index + 1, ordering: .relaxed)
+                        if thread == 0 {
+                            for group in 0 ..< (current.count + 15) / 16 {
+                                statistics.lossSum += groupLossSums[group]
+                                statistics.correct += groupCorrect[group]
+                            }
+                            if block.endsStep, failure == nil {
+                                do throws(Failure) {
+                                    try afterStep(StepResult(count: block.stepCount, lossSum: statistics.lossSum,
+                                                             correct: statistics.correct,
+                                                             squaredNorm: update != nil ? statistics.squaredNorm : 0))
+                                } catch {
+                                    failure = error
+                                    stopAfterBlock.store(index + 1, ordering: .relaxed)
+                                }
                             }
                         }
-                        backward(samples: current, pixels: pixels, masks: masks, parity: index & 1, startsStep: block.startsStep,
-                                 shard: shard)
-                        if block.endsStep, let update {
-                            applyUpdate(update, batchSize: block.stepCount, shard: shard)
+                        for shard in ownShards {
+                            backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
+                                     startsStep: block.startsStep, shard: shard)
+                            if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
                         }
                         if let next = blockSamples(index + 1) {
                             forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
-                                    parity: (index + 1) & 1, shard: shard)
+                                    parity: (index + 1) & 1, shards: ownShards)
                         }
                     }
                 }
@@ -349,40 +397,22 @@ package final class ColumnShardedSoftmax {
         if let failure { throw failure }
     }
 
-    /// The sums over every thread, in thread order, of step `step`'s statistics.
-    private func stepResult(step: Int, count: Int, updated: Bool) -> StepResult {
-        let parts = shards.map { step & 1 == 0 ? $0.statistics.0 : $0.statistics.1 }
-        return StepResult(count: count, lossSum: parts.reduce(0.0) { $0 + $1.lossSum }, correct: parts.reduce(0) { $0 + $1.correct },
-                          squaredNorm: updated ? parts.reduce(0.0) { $0 + $1.squaredNorm } : 0)
-    }
-
-    /// (blockSlots, 16): thread `shard`'s partial logits for blocks of `parity`.
+    /// (blockSlots, 16): column shard `shard`'s partial logits for blocks of `parity`.
     private func partialLogits(parity: Int, shard: Int) -> UnsafeMutablePointer<Float> {
-        partials + (parity * threadCount + shard) * Self.blockSlots * 16
+        partials + (parity * Self.columnShardCount + shard) * Self.blockSlots * 16
     }
 
-    /// Step 1 for thread `shard`: the partial logits Σ_{j in columns} W[k, j] · pixel[j] (no 1/255,
-    /// no bias) of the block's samples, two at a time, over the vectors of its columns where
-    /// either image is not all 0 (its bits of `masks`). Meanwhile, it prefetches its columns of
-    /// the images `prefetchLead` places further on, in this block and then the next (`next`):
-    /// the samples are in shuffled order, so each image is a cache miss that the hardware cannot
-    /// predict, and the kernel would otherwise wait on memory.
+    /// Step 1 for one thread, over the column shards `ownShards`: the partial logits
+    /// Σ_{j in a shard's columns} W[k, j] · pixel[j] (no 1/255, no bias) of the block's samples,
+    /// two at a time, over the vectors where either image is not all 0 (the shard's bits of
+    /// `masks`). Meanwhile, it prefetches the shard's columns of the images `prefetchLead` places
+    /// further on, in this block and then the next (`next`): the samples are in shuffled order,
+    /// so each image is a cache miss that the hardware cannot predict, and the kernel would
+    /// otherwise wait on memory.
     /// samples, next: indices into pixels (N, 784) u8 and masks (N).
     private func forward(samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
-                         pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shard index: Int)
+                         pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shards ownShards: Range<Int>)
     {
-        let shard = shards[index]
-        let partial = partialLogits(parity: parity, shard: index)
-        let vectorCount = shard.columns.count
-        guard vectorCount > 0 else {
-            // More threads than vectors: this thread owns no columns and contributes zeros.
-            partial.update(repeating: 0, count: (samples.count + 1) * 16)
-            return
-        }
-        let firstColumn = shard.columns.lowerBound * 16
-        // Its columns of sample `slot`'s image, and which of their vectors are not all 0.
-        func image(_ slot: Int) -> UnsafePointer<UInt8> { pixels + Int(samples[slot]) * SoftmaxKernel.features + firstColumn }
-        func nonzeroVectors(_ slot: Int) -> UInt64 { shard.ownVectors(of: masks[Int(samples[slot])]) }
         let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
         // The sample at `position` in this block followed by the next; past both, the first of
         // this block (already in cache), so that the kernel always has an image to prefetch.
@@ -393,50 +423,55 @@ package final class ColumnShardedSoftmax {
         for pair in Swift.stride(from: 0, to: samples.count, by: 2) {
             // An odd last image is paired with itself; the second partials are never read.
             let hasSecond = pair + 1 < samples.count
-            let first = image(pair), second = hasSecond ? image(pair + 1) : first
-            let vectors = nonzeroVectors(pair) | (hasSecond ? nonzeroVectors(pair + 1) : 0)
-            shard.multiplyAdds += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
+            let first = Int(samples[pair]), second = hasSecond ? Int(samples[pair + 1]) : first
+            let pairMask = masks[first] | masks[second]
             // The two images `prefetchLead` places on: their masks now, and their columns one line
             // per vector inside the kernel. (The 480 KB of masks do not stay in cache while 47 MB
             // of pixels stream through.)
             let ahead0 = sample(at: pair + Self.prefetchLead), ahead1 = sample(at: pair + Self.prefetchLead + 1)
             SoftmaxKernel.prefetch(masks + ahead0)
             SoftmaxKernel.prefetch(masks + ahead1)
-            SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors, first: first, second: second,
-                                      into: partial + pair * 16, partial + (pair + 1) * 16,
-                                      prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
-                                      pixels + ahead1 * SoftmaxKernel.features + firstColumn, byteCount: vectorCount * 16)
+            for index in ownShards {
+                let shard = shards[index]
+                let partial = partialLogits(parity: parity, shard: index)
+                let firstColumn = shard.columns.lowerBound * 16
+                let vectors = shard.ownVectors(of: pairMask)
+                shard.multiplyAdds += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
+                SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors,
+                                          first: pixels + first * SoftmaxKernel.features + firstColumn,
+                                          second: pixels + second * SoftmaxKernel.features + firstColumn,
+                                          into: partial + pair * 16, partial + (pair + 1) * 16,
+                                          prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
+                                          pixels + ahead1 * SoftmaxKernel.features + firstColumn, byteCount: shard.width)
+            }
         }
     }
 
-    /// Step 2 for thread `shard`, on its share of the block's samples, in groups of 16: the
-    /// logits from every thread's partials, then the cost and δ = ∂L/∂z (p − y for the softmax
-    /// cross-entropy) into the shared `deltas` and δ/255 into `scaledDeltas`, class-major, and
-    /// the cost and correct count into the statistics of `step`. `startsStep` first zeroes those,
-    /// and records ‖W[:, columns]‖². The slots of the last group past the block get δ = 0.
+    /// Step 2 for thread `thread` of `threadCount`, on its share of the block's groups of 16
+    /// samples: the logits from every shard's partials, then the cost and δ = ∂L/∂z (p − y for
+    /// the softmax cross-entropy) into the shared `deltas` and δ/255 into `scaledDeltas`,
+    /// class-major, and each group's cost and correct count into its slot of `groupLossSums` and
+    /// `groupCorrect`. The slots of the last group past the block get δ = 0.
     /// samples: the block's indices into labels (N) u8.
-    private func logitGradients(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int, step: Int,
-                                startsStep: Bool, shard index: Int)
+    private func logitGradients(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int,
+                                thread: Int, of threadCount: Int)
     {
-        let shard = shards[index]
-        var statistics = startsStep ? StepStatistics(squaredNorm: shard.weightsSquaredNorm)
-            : step & 1 == 0 ? shard.statistics.0 : shard.statistics.1
         let stride = Self.blockSlots
         let deltas = deltas + parity * SoftmaxKernel.classes * stride
         let scaledDeltas = scaledDeltas + parity * SoftmaxKernel.classes * stride
-        let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
-        let rows = shard.logitRows
-        var lossSum = 0.0, correct = 0
-        for group in ShardPool.range(ofShard: index, of: threadCount, count: (samples.count + 15) / 16) {
+        // Every shard holds the same b.
+        let bias = UnsafeRawPointer(shards[0].bias).load(as: SIMD16<Float>.self)
+        let rows = logitRows + thread * 16 * 16
+        for group in ShardPool.range(ofShard: thread, of: threadCount, count: (samples.count + 15) / 16) {
             let first = group * 16, count = min(16, samples.count - first)
-            // z = (Σ partials, in thread order) / 255 + b, one row per sample (0 past the block).
+            // z = (Σ partials, in shard order) / 255 + b, one row per sample (0 past the block).
             var labelLanes = SIMD16<Float>(repeating: -1)
             for lane in 0 ..< 16 {
                 var sum = SIMD16<Float>()
                 if lane < count {
                     let slot = first + lane
-                    for other in 0 ..< threadCount {
-                        sum += UnsafeRawPointer(partialLogits(parity: parity, shard: other) + slot * 16).load(as: SIMD16<Float>.self)
+                    for shard in 0 ..< Self.columnShardCount {
+                        sum += UnsafeRawPointer(partialLogits(parity: parity, shard: shard) + slot * 16).load(as: SIMD16<Float>.self)
                     }
                     sum = sum * SoftmaxKernel.pixelScale + bias
                     labelLanes[lane] = Float(labels[Int(samples[slot])])
@@ -446,8 +481,8 @@ package final class ColumnShardedSoftmax {
             // Class k's row of the block holds z_k of the 16 samples.
             SoftmaxKernel.transpose(logitRows: rows, into: deltas + first)
             let (losses, predicted) = SoftmaxKernel.logitGradients(lossFunction, logits: deltas + first, labels: labelLanes)
-            lossSum += Double(SoftmaxKernel.horizontalSum(losses))
-            correct += Int(SoftmaxKernel.horizontalSum(SIMD16<Float>().replacing(with: 1, where: predicted .== labelLanes)))
+            groupLossSums[group] = Double(SoftmaxKernel.horizontalSum(losses))
+            groupCorrect[group] = Int(SoftmaxKernel.horizontalSum(SIMD16<Float>().replacing(with: 1, where: predicted .== labelLanes)))
             // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
             for k in 0 ..< SoftmaxKernel.classes {
                 let delta = UnsafeRawPointer(deltas + k * stride + first).load(as: SIMD16<Float>.self)
@@ -455,12 +490,9 @@ package final class ColumnShardedSoftmax {
                     of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self)
             }
         }
-        statistics.lossSum += lossSum
-        statistics.correct += correct
-        if step & 1 == 0 { shard.statistics.0 = statistics } else { shard.statistics.1 = statistics }
     }
 
-    /// ‖W[:, columns]‖² of thread `shard`'s columns, summed in vectors of 16 then across lanes
+    /// ‖W[:, columns]‖² of a column shard, summed in vectors of 16 then across lanes
     /// (`applyUpdate` sums the updated weights in the same order).
     private static func squaredNorm(of shard: Shard) -> Double {
         let parameters = UnsafeRawPointer(shard.weights)
@@ -473,8 +505,8 @@ package final class ColumnShardedSoftmax {
         return Double(SoftmaxKernel.horizontalSum(sum))
     }
 
-    /// Step 3 for thread `shard`, after every thread's step 2: gradW[:, columns] += Σ_s δ_s x_sᵀ
-    /// / 255 and Σ_s δ_s into its bias gradient, over all samples of the block (of `parity`), in
+    /// Step 3 for column shard `shard`, after every thread's step 2: gradW[:, columns] += Σ_s δ_s
+    /// x_sᵀ / 255 and Σ_s δ_s into its bias gradient, over all samples of the block (of `parity`), in
     /// order, four images at a time. `startsStep` zeroes the sums first.
     /// samples: the block's indices into pixels (N, 784) u8 and masks (N).
     private func backward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>,
@@ -496,7 +528,6 @@ package final class ColumnShardedSoftmax {
             }
             shard.biasGradient[k] += SoftmaxKernel.horizontalSum(sum)
         }
-        guard shard.columns.count > 0 else { return }
         let firstColumn = shard.columns.lowerBound * 16
         // Its columns of sample `slot`'s image; a padding slot past the block (δ = 0) reads the
         // last image, which adds exactly 0.
@@ -512,7 +543,7 @@ package final class ColumnShardedSoftmax {
         }
     }
 
-    /// Step 4 for thread `shard`: the momentum update of its columns of W and of its copy of b;
+    /// Step 4 for column shard `shard`: the momentum update of its columns of W and of its copy of b;
     /// records ‖W[:, columns]‖² of the new weights for the next step's cost.
     private func applyUpdate(_ update: MomentumUpdate, batchSize: Int, shard index: Int) {
         let shard = shards[index]

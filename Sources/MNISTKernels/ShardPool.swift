@@ -8,106 +8,163 @@ import Synchronization
 
 /// A fixed set of threads that run numbered shards of work in lockstep.
 ///
-/// `run { shard in … }` executes the closure for shards 0..<threadCount, shard 0 on the calling
-/// thread, and returns when every shard has finished. The threads live as long as the pool, and
-/// a waiting thread spins briefly before it yields and then sleeps, so a step of a few
-/// microseconds (one minibatch) is not eaten by synchronisation: publishing a step is one atomic
-/// increment, and finishing it one more per worker.
+/// `run(participants: n) { thread in … }` executes the closure for threads 0..<n (n ≤
+/// `threadCount`), thread 0 on the calling thread, and returns when every one has finished; the
+/// other threads of the pool sit it out. Publishing a step is one atomic increment, finishing it
+/// one more per worker, and `barrier()` one per participant.
+///
+/// Waiting: a thread spins for at most `spinNanoseconds` (a minibatch's barrier normally opens
+/// within a few microseconds, and a wake-up from sleep costs tens), then sleeps on a condition
+/// variable until the state it waits for changes. A waiting thread therefore never holds a core
+/// that another process, or the thread it waits for, needs. (Before, waiters spun, then yielded,
+/// for up to 5 ms: two processes training at once, or the test runner's parallel suites, took
+/// 3–5 times as long as they should.)
 package final class ShardPool: @unchecked Sendable {
     package let threadCount: Int
     /// Bumped by `run` to publish a step; workers run each generation once.
     private let generation = Atomic<Int>(0)
-    /// Workers that finished the current step.
+    /// Workers that finished the current step (participants or not).
     private let finished = Atomic<Int>(0)
     /// Workers that have exited (after `deinit` asks them to).
     private let exited = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    /// Shards waiting at the current `barrier`, and how many barriers have opened.
+    /// Threads waiting at the current `barrier`, and how many barriers have opened.
     private let arrivedAtBarrier = Atomic<Int>(0)
     private let barriersOpened = Atomic<Int>(0)
-    /// The current step's work. Written by `run` before the release of `generation` and read by
-    /// workers after acquiring it, so the accesses are ordered.
+    /// Threads asleep in `wait`, or about to be: a change of state wakes them only when this is
+    /// not 0, so that the common case (nobody asleep) costs no lock.
+    private let sleepers = Atomic<Int>(0)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// The current step's work and how many threads take part. Written by `run` before the
+    /// release of `generation` and read by workers after acquiring it, so the accesses are ordered.
     private var step: ((Int) -> Void)?
+    private var participants = 1
+    /// Per thread, nanoseconds spent waiting at barriers since the pool was made, one 64-byte
+    /// line each (8 Ints apart) so that the threads' counters share no cache line.
+    private let waited: UnsafeMutablePointer<Int>
 
-    /// A pool of `threadCount` ≥ 1 shards: the caller plus `threadCount − 1` worker threads.
+    /// How long a waiting thread spins before it sleeps.
+    static var spinNanoseconds: Int { 50_000 }
+
+    /// A pool of `threadCount` ≥ 1 threads: the caller plus `threadCount − 1` worker threads.
     package init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
-        for shard in 1 ..< threadCount {
-            let thread = Thread { [unowned(unsafe) self] in self.work(shard: shard) }
+        waited = .allocate(capacity: threadCount * 8)
+        waited.initialize(repeating: 0, count: threadCount * 8)
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        for worker in 1 ..< threadCount {
+            let thread = Thread { [unowned(unsafe) self] in self.work(as: worker) }
             thread.stackSize = 1 << 20
             thread.start()
         }
     }
 
     deinit {
-        stopping.store(true, ordering: .releasing)
-        generation.add(1, ordering: .releasing)
-        Self.wait { exited.load(ordering: .acquiring) == threadCount - 1 }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        wakeSleepers()
+        wait { exited.load(ordering: .sequentiallyConsistent) == threadCount - 1 }
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+        waited.deallocate()
     }
 
-    /// Runs `body(shard)` for every shard in 0..<threadCount and returns when all are done.
-    package func run(_ body: (Int) -> Void) {
+    /// Runs `body(thread)` for every thread in 0..<participants (1 ≤ participants ≤
+    /// `threadCount`) and returns when all are done.
+    package func run(participants: Int, _ body: (Int) -> Void) {
+        precondition(participants >= 1 && participants <= threadCount, "participants out of range")
         guard threadCount > 1 else { return body(0) }
         withoutActuallyEscaping(body) { body in
             step = body
+            self.participants = participants
             finished.store(0, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            wakeSleepers()
             body(0)
-            Self.wait { finished.load(ordering: .acquiring) == threadCount - 1 }
+            wait { finished.load(ordering: .sequentiallyConsistent) == threadCount - 1 }
             step = nil
         }
     }
 
-    /// Inside `run`: returns once every shard has called it. Everything a shard wrote before its
-    /// call is visible to every shard after the barrier opens (the counter is released by each
-    /// arrival and acquired by each waiter). Every shard must call it the same number of times.
-    package func barrier() {
-        guard threadCount > 1 else { return }
+    /// Inside `run`: returns once every participant has called it. Everything a thread wrote
+    /// before its call is visible to every participant after the barrier opens (the counter is
+    /// released by each arrival and acquired by each waiter). Every participant must call it the
+    /// same number of times.
+    package func barrier(thread: Int) {
+        guard participants > 1 else { return }
         let opened = barriersOpened.load(ordering: .acquiring)
-        if arrivedAtBarrier.add(1, ordering: .acquiringAndReleasing).newValue == threadCount {
-            // The last to arrive resets the count before opening, so a shard that hurries on to
+        if arrivedAtBarrier.add(1, ordering: .acquiringAndReleasing).newValue == participants {
+            // The last to arrive resets the count before opening, so a thread that hurries on to
             // the next barrier counts from zero.
             arrivedAtBarrier.store(0, ordering: .relaxed)
-            barriersOpened.add(1, ordering: .releasing)
+            barriersOpened.add(1, ordering: .sequentiallyConsistent)
+            wakeSleepers()
         } else {
-            Self.wait { barriersOpened.load(ordering: .acquiring) != opened }
+            let started = Self.monotonicNanoseconds()
+            wait { barriersOpened.load(ordering: .sequentiallyConsistent) != opened }
+            waited[thread * 8] += Self.monotonicNanoseconds() - started
         }
     }
 
-    private func work(shard: Int) {
+    /// Nanoseconds that all threads together have spent waiting at barriers since the pool was
+    /// made: the cost of running them in lockstep. Read it between runs.
+    package var barrierWaitNanoseconds: Int {
+        (0 ..< threadCount).reduce(0) { $0 + waited[$1 * 8] }
+    }
+
+    private func work(as worker: Int) {
         var seen = 0
         while true {
-            Self.wait { generation.load(ordering: .acquiring) != seen }
+            wait { generation.load(ordering: .sequentiallyConsistent) != seen }
             seen += 1
             if stopping.load(ordering: .acquiring) {
-                exited.add(1, ordering: .releasing)
+                exited.add(1, ordering: .sequentiallyConsistent)
+                wakeSleepers()
                 return
             }
-            step?(shard)
-            finished.add(1, ordering: .releasing)
+            if worker < participants { step?(worker) }
+            finished.add(1, ordering: .sequentiallyConsistent)
+            wakeSleepers()
         }
     }
 
-    /// Spins for up to 200 µs, then yields the core until 5 ms have passed, then sleeps in 50 µs
-    /// naps until `condition` holds. A batch's wait (microseconds) ends while spinning, with no
-    /// wake-up delay; a longer one (evaluation, saving) gives the core away, and with more
-    /// threads than free cores the yields let the others run.
-    private static func wait(until condition: () -> Bool) {
-        guard !condition() else { return }
-        let started = monotonicNanoseconds()
+    /// Returns when `isDone` holds: spins for up to `spinNanoseconds`, then sleeps until a change
+    /// of state (`wakeSleepers`). `isDone` must read with sequentially consistent loads, and every
+    /// change it waits for must be a sequentially consistent write followed by `wakeSleepers()`:
+    /// then either the waiter sees the change before it sleeps, or the writer sees the waiter in
+    /// `sleepers` and wakes it (the mutex closes the gap between that check and the sleep).
+    private func wait(until isDone: () -> Bool) {
+        guard !isDone() else { return }
+        let started = Self.monotonicNanoseconds()
         var attempts = 0
-        while !condition() {
+        while !isDone() {
             attempts += 1
-            // Reading the clock costs about 20 ns: do it once per 256 checks while spinning.
+            // Reading the clock costs about 20 ns: do it once per 256 checks.
             guard attempts & 255 == 0 else { continue }
-            let waited = monotonicNanoseconds() - started
-            if waited > 5_000_000 {
-                usleep(50)
-            } else if waited > 200_000 {
-                sched_yield()
+            if Self.monotonicNanoseconds() - started > Self.spinNanoseconds {
+                pthread_mutex_lock(mutex)
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while !isDone() { pthread_cond_wait(condition, mutex) }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                pthread_mutex_unlock(mutex)
+                return
             }
         }
+    }
+
+    /// Wakes every sleeping waiter, if there is one, after a change of state.
+    private func wakeSleepers() {
+        guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
     }
 
     /// CLOCK_MONOTONIC in nanoseconds.
@@ -119,9 +176,9 @@ package final class ShardPool: @unchecked Sendable {
 }
 
 extension ShardPool {
-    /// The shard of `count` items that `shard` of `shardCount` takes: contiguous, in order, with
-    /// sizes that differ by at most one.
-    package static func range(ofShard shard: Int, of shardCount: Int, count: Int) -> Range<Int> {
-        (count * shard / shardCount) ..< (count * (shard + 1) / shardCount)
+    /// The share of `count` items that part `part` of `partCount` takes: contiguous, in order,
+    /// with sizes that differ by at most one.
+    package static func range(ofShard part: Int, of partCount: Int, count: Int) -> Range<Int> {
+        (count * part / partCount) ..< (count * (part + 1) / partCount)
     }
 }

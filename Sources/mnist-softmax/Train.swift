@@ -59,13 +59,13 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("SGD, step schedule: factor applied to the learning rate after each epoch, in (0, 1]. [default: \(defaults.learningRateDecay)]"))
     var learningRateDecay: Float?
 
-    @Option(help: ArgumentHelp("SGD: seed of the per-epoch shuffle; with the same --threads, the same seed gives bit-identical weights. [default: \(defaults.seed)]"))
+    @Option(help: ArgumentHelp("SGD: seed of the per-epoch shuffle; the same seed gives bit-identical weights, whatever --threads. [default: \(defaults.seed)]"))
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"))
     var maxIterations: Int?
 
-    @Option(help: "Threads that share each pass, each owning a fixed slice of the weights; the default is every core.")
+    @Option(help: "Threads at most (the default is every core): a pass uses fewer while other processes keep cores busy. The weights are the same for every count.")
     var threads: Int = defaults.threads
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
@@ -339,12 +339,13 @@ struct Train: ParsableCommand {
     }
 
     /// What a checkpoint must share with the run that continues it: everything that changes the
-    /// weights, except the number of epochs (unless the cosine schedule depends on it).
+    /// weights, except the number of epochs (unless the cosine schedule depends on it). Not the
+    /// thread count: the weights are the same for every count.
     private func checkpointSettings(_ configuration: TrainingConfiguration, preprocessing: Preprocessing,
                                     digests: (images: String, labels: String)) -> [String: String]
     {
         var settings = [
-            "seed": String(configuration.seed), "threads": String(configuration.threads),
+            "seed": String(configuration.seed),
             "batch_size": String(configuration.batchSize), "learning_rate": String(configuration.learningRate),
             "momentum": String(configuration.momentum), "nesterov": String(configuration.nesterov),
             "schedule": configuration.schedule.rawValue, "l2": String(configuration.l2), StoredModel.lossKey: loss.rawValue,

@@ -22,7 +22,8 @@ struct TrainingReport {
                   "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
                   "validation_loss": summary.validation?.meanLoss ?? NSNull(),
                   optimizer == .sgd ? "learning_rate" : "step": summary.stepSize, "seconds": summary.seconds,
-                  "kernel_flop": summary.kernelFLOP])
+                  "kernel_flop": summary.kernelFLOP, "threads": summary.threads,
+                  "barrier_wait_seconds": summary.barrierWaitSeconds])
         } else {
             print(rightAligned(String(summary.epochOrIteration), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),

@@ -19,6 +19,11 @@ public struct EpochSummary: Sendable {
     /// lane of the forward (W x) and backward (δ xᵀ) kernels, leaving out the vectors of 16
     /// pixels they skip as all 0. A dense count would be 31,360 per sample and pass.
     public let kernelFLOP: Int
+    /// Threads the epoch's pass used (fewer than configured while other processes kept cores busy).
+    public let threads: Int
+    /// Seconds that the threads together spent waiting at the kernels' barriers in the epoch:
+    /// the cost of running them in lockstep (0 on one thread).
+    public let barrierWaitSeconds: Double
 }
 
 extension TrainingHistory {
@@ -148,6 +153,7 @@ public struct SoftmaxTrainer: Sendable {
         var order = (0 ..< Int32(data.count)).map { $0 }
         let images = data.maskedForKernels
         var generator = SeededGenerator(seed: configuration.seed)
+        var freeCores = FreeCores()
         let clock = ContinuousClock()
         let firstEpoch = (checkpoint?.epochsCompleted ?? 0) + 1
         if let checkpoint {
@@ -158,7 +164,7 @@ public struct SoftmaxTrainer: Sendable {
         }
         guard firstEpoch <= configuration.epochs else { return (configuration.epochs, nil) }
         for epoch in firstEpoch ... configuration.epochs {
-            let started = clock.now, flopBefore = state.executedFLOP
+            let started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
@@ -166,6 +172,8 @@ public struct SoftmaxTrainer: Sendable {
             if shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: 0) }
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
+            // Fewer threads while other processes keep cores busy; the results are the same.
+            state.participatingThreads = freeCores.threads(atMost: state.maximumParticipants)
             try order.withUnsafeBufferPointer { order in
                 try state.pass(over: order, of: images, stepSize: configuration.batchSize, update: update) { step in
                     batches += 1
@@ -190,7 +198,9 @@ public struct SoftmaxTrainer: Sendable {
                 epochOrIteration: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
                 validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
-                stepSize: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
+                stepSize: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
+                threads: state.participatingThreads,
+                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
@@ -212,10 +222,12 @@ public struct SoftmaxTrainer: Sendable {
         let images = data.maskedForKernels
         let l2 = Double(configuration.l2)
         var lastCorrect = 0
+        var freeCores = FreeCores()
         func objective(_ theta: [Double]) -> LBFGS.Evaluation {
             let model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
             state.model = model
             var lossSum = 0.0
+            state.participatingThreads = freeCores.threads(atMost: state.maximumParticipants)
             samples.withUnsafeBufferPointer { samples in
                 state.pass(over: samples, of: images, stepSize: samples.count, update: nil) { step in
                     lossSum = step.lossSum
@@ -237,7 +249,7 @@ public struct SoftmaxTrainer: Sendable {
         let minimizer = LBFGS(historySize: configuration.historySize, maxIterations: configuration.maxIterations,
                               gradientTolerance: configuration.gradientTolerance, relativeTolerance: configuration.relativeTolerance)
         let clock = ContinuousClock()
-        var started = clock.now, flopBefore = state.executedFLOP
+        var started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
         var iterations = 0
         let start = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
         let (theta, _, stop) = try minimizer.minimize(from: start, objective: objective) { iteration, _, value, step in
@@ -249,9 +261,12 @@ public struct SoftmaxTrainer: Sendable {
             let summary = EpochSummary(
                 epochOrIteration: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
                 validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
-                stepSize: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore)
+                stepSize: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
+                threads: state.participatingThreads,
+                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9)
             started = clock.now
             flopBefore = state.executedFLOP
+            waitedBefore = state.pool.barrierWaitNanoseconds
             return finishEpoch(summary)
         }
         state.model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })

@@ -31,7 +31,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var lossFunction = LossFunction.softmaxCrossEntropy
     /// λ in L = mean cost + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
     public var l2: Float = 1e-4
-    /// Threads that share each pass, each owning a fixed slice of W's columns. Default: every core.
+    /// Threads that share each pass, at most: each takes a fixed slice of W's columns, and a pass
+    /// uses fewer while other processes keep cores busy. The weights do not depend on it.
+    /// Default: every core.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// With a validation set: stop once its loss has not improved for this many epochs (or L-BFGS
     /// iterations) and return the best weights. nil: run to the end and return the last weights.
@@ -53,7 +55,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var schedule = LearningRateSchedule.step
     /// The factor per epoch of the `.step` schedule. Default 0.6.
     public var learningRateDecay: Float = 0.6
-    /// Seeds the per-epoch shuffle. The same seed and thread count give bit-identical weights.
+    /// Seeds the per-epoch shuffle. The same seed gives bit-identical weights on any thread count.
     /// Default 42.
     public var seed: UInt64 = 42
 
