@@ -8,7 +8,11 @@
 #   model file, byte for byte, as natively (on an AVX-512 build machine, where the kernels need
 #   AVX-512, it exits 1 with the message instead);
 # - the portable build (MNIST_SOFTMAX_TARGET_CPU=, in .build-portable) under `-cpu Nehalem`:
-#   trains, to the native accuracy.
+#   trains, to the same model file, byte for byte, as the native build (AVX2 or AVX-512 kernels:
+#   the same logical lanes and fused multiply-adds give the same bits);
+# - the kernels built for AVX-512 (MNIST_SOFTMAX_TARGET_CPU=skylake-avx512, in .build-avx512)
+#   compile and use zmm registers, on any build machine (qemu cannot run AVX-512; on an AVX-512
+#   machine the native build is that path, and the portable check above compares it).
 # Needs the default release build (.build/release) and real MNIST ($MNIST_DATA_DIR, else
 # ../shared/mnist, else data/mnist). Prints a line per check, then `N passed, N failed`.
 set -euo pipefail
@@ -80,6 +84,15 @@ MNIST_SOFTMAX_TARGET_CPU= swift build -c release --product mnist-softmax --scrat
 run train-portable Nehalem "$repo/.build-portable/release/mnist-softmax" "${train[@]}" --model portable.safetensors
 check "the portable build trains on a CPU without AVX" test "$(status train-portable)" = 0
 check "to the native accuracy ($(accuracy train-native))" test "$(accuracy train-portable)" = "$(accuracy train-native)"
+check "the same model file as the native build, byte for byte" cmp -s "$work/native.safetensors" "$work/portable.safetensors"
+
+echo "== the AVX-512 kernels (MNIST_SOFTMAX_TARGET_CPU=skylake-avx512) compile" >&2
+avx512_status=0
+MNIST_SOFTMAX_TARGET_CPU=skylake-avx512 swift build -c release --target MNISTKernels --scratch-path .build-avx512 >&2 \
+  || avx512_status=$?
+check "the kernel target builds for skylake-avx512" test "$avx512_status" = 0
+kernel_objects=(.build-avx512/release/MNISTKernels.build/*.o)
+check "and its forward kernel uses zmm registers" grep -q zmm <(objdump -d "${kernel_objects[@]}" 2>/dev/null)
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
