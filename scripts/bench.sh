@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of `mnist-softmax train` and the numpy reference (scripts/numpy_reference.py),
-# on the same MNIST, the same hyperparameters and the same batch size.
+# Side-by-side benchmark of `mnist-softmax train`, the numpy reference (scripts/numpy_reference.py)
+# and the PyTorch CPU reference (scripts/torch_reference.py), on the same MNIST, the same
+# hyperparameters and the same batch size, plus how `train` behaves when other processes want the cores.
 #
 #   scripts/bench.sh [--runs N] [--batch-size N] [--fma-peak-gflops X] [--work-dir DIR] [--no-build]
 #                    [--binary FILE]    (another mnist-softmax executable; implies --no-build)
 #
-# Each round runs, in this order (interleaved, so a slow spell of a shared machine hits both tools):
+# Each round runs, in this order (interleaved, so a slow spell of a shared machine hits every tool):
 #   (a) mnist-softmax train with no hyperparameter flags: its defaults, all threads (the whole-process run)
 #   (a') only when its defaults differ from the shared hyperparameters: mnist-softmax with them, all threads
 #   (b) mnist-softmax with the shared hyperparameters, --threads 1
 #   (c) numpy with the shared hyperparameters, BLAS on all threads (numpy's whole-process run)
 #   (d) numpy with the shared hyperparameters, OPENBLAS/OMP/MKL_NUM_THREADS=1
+#   (e) PyTorch with the shared hyperparameters, torch.set_num_threads(all cores)
+#   (e') PyTorch with the shared hyperparameters, torch.set_num_threads(1) (its OpenMP threads spin at
+#       barriers: on a busy machine its all-threads run can be many times slower than this one)
+#   (f) contention A: two default `mnist-softmax train` runs started together (each one's wall)
+#   (g) contention B: a busy loop in another process keeps one core busy (started 1 s before, killed
+#       after), beside it the default `train` run, then `train --threads 1`
 # The shared hyperparameters are mnist-softmax's defaults, read from the metadata of the model file
 # that (a) saved in round 1, with the batch size set by --batch-size (default 100).
 # Every run is under /usr/bin/time (wall seconds, peak RSS) with its JSON Lines captured; then
-# scripts/bench_report.py prints a Markdown table, the ratios and the issue's done-lines on standard
-# output. Progress goes to standard error. Data: $MNIST_DATA_DIR, else ../shared/mnist, else data/mnist.
+# scripts/bench_report.py prints the CPU, a Markdown table, the ratios and issue 13's done-lines on
+# standard output. Progress goes to standard error. Data: $MNIST_DATA_DIR, else ../shared/mnist,
+# else data/mnist. PyTorch: installed with pip from a CPU wheel on disk (/opt/wheels/torch-*cpu*.whl)
+# or else from download.pytorch.org's CPU index when `import torch` fails; without it its rows are n/a.
 # The single-thread FMA-peak line needs one core's FMA peak in GFLOP/s: --fma-peak-gflops X or
-# $FMA_PEAK_GFLOPS (else it prints n/a). Timings are for people to read; no test depends on them.
+# $FMA_PEAK_GFLOPS; else the bench derives it as float lanes (16 with AVX-512F, 8 with AVX2 + FMA)
+# × 2 FMA pipes × 2 FLOP × the clock that scripts/cpu_clock.c measures (a dependent-addition chain,
+# one per cycle), when a C compiler is at hand (else n/a; bench_report.py says how to derive it). The kernel build
+# shown is $MNIST_SOFTMAX_TARGET_CPU's (as for `swift build`). Timings are for people to read; no
+# test depends on them.
 set -euo pipefail
 script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 start_dir="$(pwd)"
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-usage() { sed -n '2,20p' "$script" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "$script" | sed 's/^# \{0,1\}//'; }
 
 runs=5
 batch_size=100
@@ -32,6 +45,7 @@ fma_peak="${FMA_PEAK_GFLOPS:-}"
 work_dir=""
 build=1
 binary=""
+binary_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
@@ -39,7 +53,7 @@ while [ $# -gt 0 ]; do
     --fma-peak-gflops) fma_peak="${2:?--fma-peak-gflops needs a number}"; shift 2 ;;
     --work-dir) work_dir="${2:?--work-dir needs a folder}"; shift 2 ;;
     --no-build) build=0; shift ;;
-    --binary) binary="${2:?--binary needs a file}"; build=0; shift 2 ;;
+    --binary) binary="${2:?--binary needs a file}"; build=0; binary_given=1; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 64 ;;
   esac
@@ -79,6 +93,23 @@ if ! python3 -c 'import numpy, safetensors' >/dev/null 2>&1; then
   echo "bench: installing numpy and safetensors" >&2
   python3 -m pip install --quiet --disable-pip-version-check numpy safetensors
 fi
+# PyTorch, for its row: from a CPU wheel on disk, else from PyTorch's CPU index; optional.
+torch_ok=1
+if ! python3 -c 'import torch, safetensors.torch' >/dev/null 2>&1; then
+  python_tag="$(python3 -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+  wheel="$(ls /opt/wheels/torch-*cpu*-"$python_tag"-*.whl 2>/dev/null | head -n 1 || true)"
+  if [ -n "$wheel" ]; then
+    echo "bench: installing PyTorch from $wheel" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "$wheel" >&2 || true
+  else
+    echo "bench: installing PyTorch (CPU) from download.pytorch.org" >&2
+    python3 -m pip install --quiet --disable-pip-version-check torch --index-url https://download.pytorch.org/whl/cpu >&2 || true
+  fi
+  if ! python3 -c 'import torch, safetensors.torch' >/dev/null 2>&1; then
+    torch_ok=0
+    echo "bench: warning: PyTorch could not be installed; its rows are n/a" >&2
+  fi
+fi
 if [ "$build" = 1 ]; then
   echo "bench: swift build -c release" >&2
   swift build -c release >&2
@@ -86,6 +117,7 @@ fi
 [ -n "$binary" ] || binary="$repo/.build/release/mnist-softmax"
 [ -x "$binary" ] || { echo "bench: no $binary (build it: swift build -c release)" >&2; exit 1; }
 reference="$repo/scripts/numpy_reference.py"
+torch_reference="$repo/scripts/torch_reference.py"
 cores="$(nproc)"
 
 threads_supported=1
@@ -97,12 +129,29 @@ if ! grep -q -- '--threads' <<<"$train_help"; then
   echo "bench: warning: mnist-softmax train has no --threads option; its 1-thread row runs at its default" >&2
 fi
 
+# The busy loop of (g), while it runs; cleanup ends it whatever way the script ends.
+busy_pid=""
+work=""
+remove_work=0
+cleanup() {
+  if [ -n "$busy_pid" ]; then
+    kill "$busy_pid" 2>/dev/null || true
+    wait "$busy_pid" 2>/dev/null || true
+    busy_pid=""
+  fi
+  if [ "$remove_work" = 1 ] && [ -n "$work" ]; then
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 if [ -n "$work_dir" ]; then
   mkdir -p "$work_dir"
   work="$(cd "$work_dir" && pwd)"
 else
   work="$(mktemp -d "${TMPDIR:-/tmp}/mnist-softmax-bench.XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  remove_work=1
 fi
 manifest="$work/manifest.tsv"
 : >"$manifest"
@@ -145,7 +194,8 @@ all_threads=(env OPENBLAS_NUM_THREADS="$cores" OMP_NUM_THREADS="$cores" MKL_NUM_
 ours_one_flags=(--threads 1)
 [ "$threads_supported" = 1 ] || ours_one_flags=()
 
-echo "bench: data $data_dir, $runs rounds, $cores cores" >&2
+load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
+echo "bench: data $data_dir, $runs rounds, $cores cores, load average $load_before" >&2
 shared=()
 default_flags=""
 differ=0
@@ -179,14 +229,66 @@ for round in $(seq 1 "$runs"); do
   run numpy_one "$round" "numpy, BLAS on 1 thread" \
     "${one_thread[@]}" python3 "$reference" --data-dir "$data_dir" --model "$work/numpy_one.$round.safetensors" \
     "${shared[@]}" --json
+  if [ "$torch_ok" = 1 ]; then
+    run torch_all "$round" "PyTorch, $cores threads" \
+      "${all_threads[@]}" python3 "$torch_reference" --data-dir "$data_dir" \
+      --model "$work/torch_all.$round.safetensors" "${shared[@]}" --threads "$cores" --json
+    run torch_one "$round" "PyTorch, 1 thread" \
+      "${one_thread[@]}" python3 "$torch_reference" --data-dir "$data_dir" \
+      --model "$work/torch_one.$round.safetensors" "${shared[@]}" --threads 1 --json
+  fi
+  # (f) Two default runs started together; each one's wall against (a)'s of this round.
+  run pair_first "$round" "mnist-softmax defaults, first of two at once" \
+    "$binary" train --data-dir "$data_dir" --model "$work/pair_first.$round.safetensors" --json &
+  first_pid=$!
+  run pair_second "$round" "mnist-softmax defaults, second of two at once" \
+    "$binary" train --data-dir "$data_dir" --model "$work/pair_second.$round.safetensors" --json &
+  second_pid=$!
+  wait "$first_pid" "$second_pid"
+  # (g) One core kept busy by another process: the default run, then --threads 1, beside it.
+  python3 -c 'while True: pass' </dev/null >/dev/null 2>&1 &
+  busy_pid=$!
+  sleep 1
+  run busy_default "$round" "mnist-softmax defaults, beside a busy core" \
+    "$binary" train --data-dir "$data_dir" --model "$work/busy_default.$round.safetensors" --json
+  run busy_one "$round" "mnist-softmax defaults --threads 1, beside a busy core" \
+    "$binary" train --data-dir "$data_dir" --model "$work/busy_one.$round.safetensors" \
+    ${ours_one_flags[@]+"${ours_one_flags[@]}"} --json
+  kill "$busy_pid" 2>/dev/null || true
+  wait "$busy_pid" 2>/dev/null || true
+  busy_pid=""
 done
+load_after="$(cut -d ' ' -f 1-3 /proc/loadavg)"
+
+# One core's FMA peak, when not given: lanes × 2 FMA pipes × 2 FLOP × the measured clock.
+fma_peak_source="given"
+if [ -z "$fma_peak" ]; then
+  compiler="$(command -v cc || command -v clang || command -v gcc || true)"
+  lanes=0
+  grep -qw avx512f /proc/cpuinfo && lanes=16
+  [ "$lanes" = 0 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && lanes=8
+  if [ -n "$compiler" ] && [ "$lanes" != 0 ] && "$compiler" -O2 "$repo/scripts/cpu_clock.c" -o "$work/cpu_clock" 2>/dev/null; then
+    clock_ghz="$("$work/cpu_clock")"
+    fma_peak="$(awk -v lanes="$lanes" -v ghz="$clock_ghz" 'BEGIN { printf "%.1f", lanes * 2 * 2 * ghz }')"
+    fma_peak_source="$lanes lanes × 2 FMA pipes × 2 FLOP × $clock_ghz GHz (scripts/cpu_clock.c: dependent additions, one per cycle)"
+    echo "bench: one core's FMA peak: $fma_peak GFLOP/s = $fma_peak_source" >&2
+  fi
+fi
 
 # What bench_report.py needs to know about the configurations.
 SHARED="${shared[*]}" DEFAULTS="$default_flags" DIFFER="$differ" RUNS="$runs" CORES="$cores" \
-THREADS_SUPPORTED="$threads_supported" FMA_PEAK="$fma_peak" \
+THREADS_SUPPORTED="$threads_supported" FMA_PEAK="$fma_peak" FMA_PEAK_SOURCE="$fma_peak_source" TORCH_OK="$torch_ok" \
+LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" TARGET_CPU="${MNIST_SOFTMAX_TARGET_CPU-(unset)}" \
+BINARY_GIVEN="$binary_given" \
 python3 - >"$work/configs.json" <<'EOF'
 import json, os, platform
 import numpy
+
+torch_ok = os.environ["TORCH_OK"] == "1"
+torch_version = None
+if torch_ok:
+    import torch
+    torch_version = torch.__version__
 
 def flags_to_dict(text):
     words = text.split()
@@ -214,15 +316,28 @@ configurations += [
      "threads": "1" if threads_supported else "default (no --threads)"},
     {"key": "numpy_all", "label": "numpy reference, shared", "threads": f"all ({cores})"},
     {"key": "numpy_one", "label": "numpy reference, shared", "threads": "1"},
+    {"key": "torch_all", "label": "PyTorch reference, shared", "threads": f"all ({cores})"},
+    {"key": "torch_one", "label": "PyTorch reference, shared", "threads": "1"},
+]
+contention = [
+    {"key": "pair_first", "label": "(f) defaults, first of two started together", "threads": f"all ({cores})"},
+    {"key": "pair_second", "label": "(f) defaults, second of two started together", "threads": f"all ({cores})"},
+    {"key": "busy_default", "label": "(g) defaults, beside a busy core", "threads": f"all ({cores})"},
+    {"key": "busy_one", "label": "(g) defaults, beside a busy core",
+     "threads": "1" if threads_supported else "default (no --threads)"},
 ]
 print(json.dumps({
     "runs": int(os.environ["RUNS"]), "nproc": int(cores), "cpu": cpu,
     "numpy": f"numpy {numpy.__version__} with {blas}",
+    "torch": f"torch {torch_version}" if torch_ok else None,
+    "load_before": os.environ["LOAD_BEFORE"], "load_after": os.environ["LOAD_AFTER"],
+    "target_cpu": os.environ["TARGET_CPU"], "binary_given": os.environ["BINARY_GIVEN"] == "1",
     "hyperparameters": flags_to_dict(os.environ["SHARED"]),
     "default_hyperparameters": os.environ["DEFAULTS"], "defaults_differ": differ,
     "threads_supported": threads_supported,
     "fma_peak_gflops": float(os.environ["FMA_PEAK"]) if os.environ["FMA_PEAK"] else None,
-    "configurations": configurations,
+    "fma_peak_source": os.environ["FMA_PEAK_SOURCE"],
+    "configurations": configurations, "contention": contention,
     "keys": {"ours_default": "ours_default", "ours_all": "ours_all" if differ else "ours_default",
              "ours_one": "ours_one", "numpy_all": "numpy_all", "numpy_one": "numpy_one"},
 }, indent=1))

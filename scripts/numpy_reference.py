@@ -119,12 +119,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(64, f"{self.prog}: error: {message}\n")
 
 
-def parse_arguments():
+def make_parser(default_model):
+    """The flags shared with `mnist-softmax train` (and scripts/torch_reference.py)."""
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR") or "data/mnist",
                         help="folder holding the four MNIST IDX files, raw or .gz "
                              "(default: $MNIST_DATA_DIR, else data/mnist)")
-    parser.add_argument("--model", default="numpy-reference.safetensors", help="where to save the model")
+    parser.add_argument("--model", default=default_model, help="where to save the model")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=0.1)
@@ -133,7 +134,11 @@ def parse_arguments():
     parser.add_argument("--l2", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true", help="print JSON Lines: one object per epoch, then a summary")
-    arguments = parser.parse_args()
+    return parser
+
+
+def check_arguments(parser, arguments):
+    """Usage errors (exit 64) for values the training cannot take."""
     if arguments.epochs < 1:
         parser.error("--epochs must be at least 1")
     if arguments.batch_size < 1:
@@ -149,19 +154,42 @@ def parse_arguments():
     return arguments
 
 
+def parse_arguments():
+    parser = make_parser("numpy-reference.safetensors")
+    return check_arguments(parser, parser.parse_args())
+
+
+def load_splits(data_dir):
+    """(X, y, X_test, y_test) from `load`, or None after printing why not."""
+    print(f"loading MNIST from {data_dir}", file=sys.stderr)
+    try:
+        return load(data_dir, "train") + load(data_dir, "test")
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def report_summary(arguments, test_accuracy, test_loss, test_count, training_seconds):
+    """The last lines, as `mnist-softmax train` prints them: the test result, then where the model went."""
+    if arguments.json:
+        emit({"type": "summary", "test_accuracy": test_accuracy, "test_loss": test_loss,
+              "test_count": test_count, "training_seconds": training_seconds, "model": arguments.model})
+    else:
+        print(f"test accuracy {test_accuracy:.2%} ({test_count} images), mean cross-entropy {test_loss:.4f}; "
+              f"trained in {training_seconds:.2f} s")
+    print(f"saved model to {arguments.model}", file=sys.stderr)
+
+
 def emit(record):
     print(json.dumps(record, sort_keys=True, separators=(",", ":")), flush=True)
 
 
 def main():
     arguments = parse_arguments()
-    print(f"loading MNIST from {arguments.data_dir}", file=sys.stderr)
-    try:
-        X, y = load(arguments.data_dir, "train")
-        X_test, y_test = load(arguments.data_dir, "test")
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    splits = load_splits(arguments.data_dir)
+    if splits is None:
         return 1
+    X, y, X_test, y_test = splits
     num_train, dim = X.shape
     num_classes = 10
     print(f"training on {num_train} images", file=sys.stderr)
@@ -213,13 +241,7 @@ def main():
         "seed": str(arguments.seed), "test_accuracy": repr(test_accuracy), "test_loss": repr(test_loss),
     }
     save_model(arguments.model, W, b, metadata)
-    if arguments.json:
-        emit({"type": "summary", "test_accuracy": test_accuracy, "test_loss": test_loss,
-              "test_count": len(y_test), "training_seconds": training_seconds, "model": arguments.model})
-    else:
-        print(f"test accuracy {test_accuracy:.2%} ({len(y_test)} images), mean cross-entropy {test_loss:.4f}; "
-              f"trained in {training_seconds:.2f} s")
-    print(f"saved model to {arguments.model}", file=sys.stderr)
+    report_summary(arguments, test_accuracy, test_loss, len(y_test), training_seconds)
     return 0
 
 
