@@ -68,6 +68,10 @@ struct Train: ParsableCommand {
     @Option(help: "Threads at most (the default is every core): a pass uses fewer while other processes keep cores busy. The weights are the same for every count.")
     var threads: Int = defaults.threads
 
+    @Flag(inversion: .prefixedNo,
+          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, as for timing runs).")
+    var followFreeCores = true
+
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
     var validationSplit: Int = 0
 
@@ -154,6 +158,7 @@ struct Train: ParsableCommand {
         configuration.lossFunction = loss
         configuration.l2 = l2
         configuration.threads = threads
+        configuration.threadsFollowFreeCores = followFreeCores
         configuration.patience = patience
         if let epochs { configuration.epochs = epochs }
         if let batchSize { configuration.batchSize = batchSize }

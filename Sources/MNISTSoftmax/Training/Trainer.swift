@@ -143,6 +143,12 @@ public struct SoftmaxTrainer: Sendable {
                                stoppedBecause: stoppedBecause)
     }
 
+    /// The threads the next pass over `state` uses: all it has, or with `threadsFollowFreeCores`
+    /// as many as other processes leave cores free.
+    private func threadsForNextPass(of state: ColumnShardedSoftmax, freeCores: inout FreeCores) -> Int {
+        configuration.threadsFollowFreeCores ? freeCores.threads(atMost: state.maximumParticipants) : state.maximumParticipants
+    }
+
     /// Minibatch SGD for `configuration.epochs` epochs; returns the epochs run and why it stopped
     /// early, if it did.
     private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
@@ -173,7 +179,7 @@ public struct SoftmaxTrainer: Sendable {
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
             // Fewer threads while other processes keep cores busy; the results are the same.
-            state.participatingThreads = freeCores.threads(atMost: state.maximumParticipants)
+            state.participatingThreads = threadsForNextPass(of: state, freeCores: &freeCores)
             try order.withUnsafeBufferPointer { order in
                 try state.pass(over: order, of: images, stepSize: configuration.batchSize, update: update) { step in
                     batches += 1
@@ -227,7 +233,7 @@ public struct SoftmaxTrainer: Sendable {
             let model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
             state.model = model
             var lossSum = 0.0
-            state.participatingThreads = freeCores.threads(atMost: state.maximumParticipants)
+            state.participatingThreads = threadsForNextPass(of: state, freeCores: &freeCores)
             samples.withUnsafeBufferPointer { samples in
                 state.pass(over: samples, of: images, stepSize: samples.count, update: nil) { step in
                     lossSum = step.lossSum

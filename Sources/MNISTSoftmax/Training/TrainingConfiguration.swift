@@ -32,9 +32,12 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// λ in L = mean cost + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
     public var l2: Float = 1e-4
     /// Threads that share each pass, at most: each takes a fixed slice of W's columns, and a pass
-    /// uses fewer while other processes keep cores busy. The weights do not depend on it.
-    /// Default: every core.
+    /// uses fewer while other processes keep cores busy (unless `threadsFollowFreeCores` is false).
+    /// The weights do not depend on it. Default: every core.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// When true, each pass uses only as many of `threads` as other processes leave cores free;
+    /// when false, always `threads` (up to one per column shard). Default true.
+    public var threadsFollowFreeCores = true
     /// With a validation set: stop once its loss has not improved for this many epochs (or L-BFGS
     /// iterations) and return the best weights. nil: run to the end and return the last weights.
     public var patience: Int?
