@@ -32,23 +32,21 @@ import Synchronization
 /// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
 /// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
 /// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
-/// numbers: every thread keeps its own copy and updates it with the same arithmetic.
+/// numbers: every shard keeps its own copy and updates it with the same arithmetic.
 ///
 /// A whole pass (an epoch, or one full-batch gradient) is one `ShardPool.run`, and a block costs
-/// two barriers. The partials, δ and the step statistics are double-buffered: a thread may go
-/// on to the next block while another still reads this one's. (Measured: 1.5% faster per epoch
-/// than one `run` per batch with the caller reporting each step between runs.)
-///
+/// two barriers. The partials and δ are double-buffered: a thread may go on to the next block
+/// while another still reads this one's. (Measured: 1.5% faster per epoch than one `run` per
+/// batch with the caller reporting each step between runs.)
 package final class ColumnShardedSoftmax {
     /// W: (10, 784) row-major and b: (10), as the library's `SoftmaxModel` holds them.
     package typealias Parameters = (weights: [Float], bias: [Float])
 
     package static let weightCount = SoftmaxKernel.classes * SoftmaxKernel.features
     /// Column shards: the unit of work a thread takes, and the shape of every sum. Two shards
-    /// (25 and 24 vectors of 16 columns) use both cores of the machines this is built for; each
-    /// shard more costs every image one more reduction of 20 accumulators in the forward pass,
-    /// which a third or fourth thread would have to win back. (Measured on AMD EPYC Zen 3, AVX2:
-    /// see docs/performance.md.)
+    /// (25 and 24 vectors of 16 columns) use both cores of the 2-core machines this is built
+    /// for; each shard more would cost every image pair one more reduction of 20 accumulators in
+    /// the forward pass, on any thread count, for threads those machines do not have.
     package static var columnShardCount: Int { 2 }
     /// The most samples in a block. A larger step (a full-batch gradient) runs as several blocks
     /// that add into the same gradient.
@@ -171,8 +169,9 @@ package final class ColumnShardedSoftmax {
 
     package let pool: ShardPool
     private let shards: [Shard]
-    /// How many of the pool's threads the next pass uses: 1 ≤ n ≤ `maximumParticipants`. The caller may change it between passes (to step aside when other
-    /// processes keep cores busy); the results are the same for every value.
+    /// How many of the pool's threads the next pass uses: 1 ≤ n ≤ `maximumParticipants`. The
+    /// caller may change it between passes (to step aside when other processes keep cores busy);
+    /// the results are the same for every value.
     package var participatingThreads: Int {
         didSet { precondition(participatingThreads >= 1 && participatingThreads <= maximumParticipants, "participants out of range") }
     }
@@ -203,8 +202,9 @@ package final class ColumnShardedSoftmax {
     package init(threadCount: Int, lossFunction: SoftmaxKernel.Cost) {
         self.lossFunction = lossFunction
         // More threads than shards would have nothing to do.
-        pool = ShardPool(threadCount: min(threadCount, Self.columnShardCount))
-        participatingThreads = min(threadCount, Self.columnShardCount)
+        let threads = min(threadCount, Self.columnShardCount)
+        pool = ShardPool(threadCount: threads)
+        participatingThreads = threads
         shards = (0 ..< Self.columnShardCount).map { Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount)) }
         partials = allocateAlignedFloats(count: 2 * Self.columnShardCount * Self.blockSlots * 16)
         let groups = Self.blockSlots / 16
@@ -212,7 +212,7 @@ package final class ColumnShardedSoftmax {
         groupLossSums.initialize(repeating: 0, count: groups)
         groupCorrect = .allocate(capacity: groups)
         groupCorrect.initialize(repeating: 0, count: groups)
-        logitRows = allocateAlignedFloats(count: threadCount * 16 * 16)
+        logitRows = allocateAlignedFloats(count: threads * 16 * 16)
         deltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
         scaledDeltas = allocateAlignedFloats(count: 2 * SoftmaxKernel.classes * Self.blockSlots)
     }
