@@ -9,7 +9,9 @@
 # Each round runs, in this order (interleaved, so a slow spell of a shared machine hits every tool):
 #   (a) mnist-softmax train with no hyperparameter flags: its defaults, all threads (the whole-process run)
 #   (a') only when its defaults differ from the shared hyperparameters: mnist-softmax with them, all threads
-#   (b) mnist-softmax with the shared hyperparameters, --threads 1
+#   (b) mnist-softmax with the shared hyperparameters, --threads 1, right after scripts/cpu_clock.c
+#       --l1-loads measures the L1 loads per cycle the core sustains (2 uncontended; fewer while
+#       another guest's hardware thread shares the core, which slows load-bound kernels)
 #   (c) numpy with the shared hyperparameters, BLAS on all threads (numpy's whole-process run)
 #   (d) numpy with the shared hyperparameters, OPENBLAS/OMP/MKL_NUM_THREADS=1
 #   (e) PyTorch with the shared hyperparameters, torch.set_num_threads(all cores)
@@ -37,7 +39,7 @@ start_dir="$(pwd)"
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-usage() { sed -n '2,31p' "$script" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$script" | sed 's/^# \{0,1\}//'; }
 
 runs=5
 batch_size=100
@@ -194,6 +196,19 @@ all_threads=(env OPENBLAS_NUM_THREADS="$cores" OMP_NUM_THREADS="$cores" MKL_NUM_
 ours_one_flags=(--threads 1)
 [ "$threads_supported" = 1 ] || ours_one_flags=()
 
+# scripts/cpu_clock.c, when a C compiler is at hand and the CPU has AVX: the clock for the FMA peak
+# (below) and, right before each single-thread run, how many L1 loads per cycle the core sustains.
+lanes=0
+grep -qw avx512f /proc/cpuinfo && lanes=16
+[ "$lanes" = 0 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && lanes=8
+probe=""
+compiler="$(command -v cc || command -v clang || command -v gcc || true)"
+if [ -n "$compiler" ] && [ "$lanes" != 0 ] && "$compiler" -O2 "$repo/scripts/cpu_clock.c" -o "$work/cpu_clock" 2>/dev/null; then
+  probe="$work/cpu_clock"
+fi
+l1_loads="$work/l1_loads.tsv"
+: >"$l1_loads"
+
 load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "bench: data $data_dir, $runs rounds, $cores cores, load average $load_before" >&2
 shared=()
@@ -219,6 +234,11 @@ for round in $(seq 1 "$runs"); do
   if [ "$differ" = 1 ]; then
     run ours_all "$round" "mnist-softmax shared hyperparameters, all threads" \
       "$binary" train --data-dir "$data_dir" --model "$work/ours_all.$round.safetensors" "${shared[@]}" --json
+  fi
+  if [ -n "$probe" ]; then
+    loads="$("$probe" --l1-loads)"
+    printf '%s\t%s\n' "$round" "$loads" >>"$l1_loads"
+    echo "bench: [$round/$runs] L1 loads per cycle before the 1-thread run: $loads (2 on an uncontended core)" >&2
   fi
   run ours_one "$round" "mnist-softmax shared hyperparameters, 1 thread" \
     "$binary" train --data-dir "$data_dir" --model "$work/ours_one.$round.safetensors" "${shared[@]}" \
@@ -262,24 +282,18 @@ load_after="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 
 # One core's FMA peak, when not given: lanes × 2 FMA pipes × 2 FLOP × the measured clock.
 fma_peak_source="given"
-if [ -z "$fma_peak" ]; then
-  compiler="$(command -v cc || command -v clang || command -v gcc || true)"
-  lanes=0
-  grep -qw avx512f /proc/cpuinfo && lanes=16
-  [ "$lanes" = 0 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && lanes=8
-  if [ -n "$compiler" ] && [ "$lanes" != 0 ] && "$compiler" -O2 "$repo/scripts/cpu_clock.c" -o "$work/cpu_clock" 2>/dev/null; then
-    clock_ghz="$("$work/cpu_clock")"
-    fma_peak="$(awk -v lanes="$lanes" -v ghz="$clock_ghz" 'BEGIN { printf "%.1f", lanes * 2 * 2 * ghz }')"
-    fma_peak_source="$lanes lanes × 2 FMA pipes × 2 FLOP × $clock_ghz GHz (scripts/cpu_clock.c: dependent additions, one per cycle)"
-    echo "bench: one core's FMA peak: $fma_peak GFLOP/s = $fma_peak_source" >&2
-  fi
+if [ -z "$fma_peak" ] && [ -n "$probe" ]; then
+  clock_ghz="$("$probe")"
+  fma_peak="$(awk -v lanes="$lanes" -v ghz="$clock_ghz" 'BEGIN { printf "%.1f", lanes * 2 * 2 * ghz }')"
+  fma_peak_source="$lanes lanes × 2 FMA pipes × 2 FLOP × $clock_ghz GHz (scripts/cpu_clock.c: dependent additions, one per cycle)"
+  echo "bench: one core's FMA peak: $fma_peak GFLOP/s = $fma_peak_source" >&2
 fi
 
 # What bench_report.py needs to know about the configurations.
 SHARED="${shared[*]}" DEFAULTS="$default_flags" DIFFER="$differ" RUNS="$runs" CORES="$cores" \
 THREADS_SUPPORTED="$threads_supported" FMA_PEAK="$fma_peak" FMA_PEAK_SOURCE="$fma_peak_source" TORCH_OK="$torch_ok" \
 LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" TARGET_CPU="${MNIST_SOFTMAX_TARGET_CPU-(unset)}" \
-BINARY_GIVEN="$binary_given" \
+BINARY_GIVEN="$binary_given" L1_LOADS="$l1_loads" \
 python3 - >"$work/configs.json" <<'EOF'
 import json, os, platform
 import numpy
@@ -337,6 +351,7 @@ print(json.dumps({
     "threads_supported": threads_supported,
     "fma_peak_gflops": float(os.environ["FMA_PEAK"]) if os.environ["FMA_PEAK"] else None,
     "fma_peak_source": os.environ["FMA_PEAK_SOURCE"],
+    "l1_loads": {line.split("\t")[0]: float(line.split("\t")[1]) for line in open(os.environ["L1_LOADS"]) if line.strip()},
     "configurations": configurations, "contention": contention,
     "keys": {"ours_default": "ours_default", "ours_all": "ours_all" if differ else "ours_default",
              "ours_one": "ours_one", "numpy_all": "numpy_all", "numpy_one": "numpy_one"},

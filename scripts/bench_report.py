@@ -43,6 +43,24 @@ def median(values):
     return statistics.median(values) if values else math.nan
 
 
+def per_round_shares(one, peak, l1_loads):
+    """'; per round: 36.1% at 1.12 L1 loads/cycle, …' for the single-thread run: each round's median
+    executed GFLOP/s over the peak, beside what `cpu_clock --l1-loads` measured just before it."""
+    parts = []
+    for run in sorted(one["ok"], key=lambda run: run["round"]):
+        rates = [record["kernel_flop"] / record["seconds"] for record in run["epochs"]
+                 if "kernel_flop" in record and record["seconds"] > 0]
+        if not rates:
+            continue
+        loads = l1_loads.get(str(run["round"]))
+        parts.append(f"{median(rates) / 1e9 / peak * 100:.1f}%" + (f" at {loads:.2f}" if loads is not None else ""))
+    if not parts:
+        return ""
+    loads_note = (" L1 loads/cycle (scripts/cpu_clock.c --l1-loads just before; an uncontended core sustains 2, "
+                  "and the kernels, which stream W from L1, slow when it drops)") if l1_loads else ""
+    return "; per round: " + ", ".join(parts) + loads_note
+
+
 def parse_run(config, round_, status, stdout_path, time_path, stderr_path):
     run = {"config": config, "round": int(round_), "status": int(status), "epochs": [], "summary": None,
            "wall": math.nan, "rss_kb": math.nan, "train_count": None, "error": ""}
@@ -372,7 +390,8 @@ def main():
              f"single-thread kernel ≥ {FMA_TARGET:.0%} of one core's FMA peak: {fmt(one['executed_gflops'], '.2f')} "
              f"GFLOP/s executed (kernel_flop / seconds) of {peak:g} GFLOP/s ({setup.get('fma_peak_source', 'given')}) "
              f"= {fmt(share * 100, '.1f')}% "
-             f"(dense-equivalent: {fmt(one['gflops'], '.2f')} GFLOP/s = {fmt(one['gflops'] / peak * 100, '.1f')}%)")
+             f"(dense-equivalent: {fmt(one['gflops'], '.2f')} GFLOP/s = {fmt(one['gflops'] / peak * 100, '.1f')}%)"
+             f"{per_round_shares(one, peak, setup.get('l1_loads', {}))}")
 
     if setup.get("contention"):
         pair = [median(wall_ratios(key, keys["ours_default"])) for key in ("pair_first", "pair_second")]
