@@ -287,9 +287,7 @@ struct Train: ParsableCommand {
                 },
                 shouldStop: { StopSignals.received != nil })
         } catch let interrupted as TrainingInterrupted {
-            throw StopSignals.exit(notWriting: modelPath.model,
-                                   during: optimizer == .sgd ? "epoch \(interrupted.epoch), after \(interrupted.batchesCompleted) of its batches"
-                                       : "L-BFGS iteration \(interrupted.epoch)")
+            throw StopSignals.exit(notWriting: modelPath.model, during: interrupted.positionDescription)
         }
         let seconds = (clock.now - started).seconds
         if let reason = outcome.stoppedBecause {

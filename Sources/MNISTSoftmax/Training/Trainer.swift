@@ -175,7 +175,7 @@ public struct SoftmaxTrainer: Sendable {
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
             let batchCount = (data.count + configuration.batchSize - 1) / configuration.batchSize
-            if shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: 0) }
+            if shouldStop() { throw TrainingInterrupted(at: .epoch(epoch, batchesCompleted: 0)) }
             let update = ColumnShardedSoftmax.MomentumUpdate(learningRate: learningRate, momentum: configuration.momentum,
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
             // Fewer threads while other processes keep cores busy; the results are the same.
@@ -193,7 +193,7 @@ public struct SoftmaxTrainer: Sendable {
                     afterBatch(BatchProgress(epoch: epoch, batchesDone: batches, samplesDone: samplesDone, sampleCount: data.count,
                                              batchSize: configuration.batchSize, runningLoss: objectiveSum / Double(batches)))
                     // Asked before every batch: here for the next one of this epoch.
-                    if batches < batchCount, shouldStop() { throw TrainingInterrupted(epoch: epoch, batchesCompleted: batches) }
+                    if batches < batchCount, shouldStop() { throw TrainingInterrupted(at: .epoch(epoch, batchesCompleted: batches)) }
                 }
             }
             // Each batch's loss is measured before its step, so check the weights the last step made.
@@ -262,7 +262,7 @@ public struct SoftmaxTrainer: Sendable {
             iterations = iteration
             // The accepted point is the last one evaluated: `state` holds it, and `lastCorrect`
             // is its count.
-            if shouldStop() { throw TrainingInterrupted(epoch: iteration, batchesCompleted: 0) }
+            if shouldStop() { throw TrainingInterrupted(at: .iteration(iteration)) }
             let model = state.model
             let summary = EpochSummary(
                 epochOrIteration: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
