@@ -5,8 +5,9 @@
 /// white, and posts the canvas as a PNG to /api/predict while the user draws (one request in flight
 /// at a time; the newest drawing is sent when it returns), so the answer is exactly what `predict`
 /// gives for that PNG. Templates and evidence maps are coloured with `divergingColor`, a copy of
-/// `DivergingColorMap.color(for:)`: templates divided by max |W| over all classes (export-weights'
-/// default `shared` scaling), evidence maps W_k ⊙ x by max |W_j ⊙ x| over all classes j of the
+/// `DivergingColorMap.color(for:)`: templates divided by /api/model's `template_scale.limit`, the
+/// 99.5th percentile of |W| over all classes (the `templates` command's default scaling, weights
+/// beyond it at full colour), evidence maps W_k ⊙ x by max |W_j ⊙ x| over all classes j of the
 /// current image, so that shades compare across classes.
 public enum DigitPage {
     public static let html = #"""
@@ -127,7 +128,7 @@ public enum DigitPage {
   <section>
     <h2>Weight templates W<sub>k</sub></h2>
     <div id="templates"></div>
-    <p class="explain">Row k of W as a 28 × 28 image: <span class="pos">red</span> pixels vote for class k, <span class="neg">blue</span> ones against. One colour scale for all ten.</p>
+    <p class="explain">Row k of W as a 28 × 28 image: <span class="pos">red</span> pixels vote for class k, <span class="neg">blue</span> ones against. One colour scale for all ten, whose ends stand for the 99.5th percentile of |W|.</p>
   </section>
   <section>
     <h2>Evidence W<sub>k</sub> ⊙ x</h2>
@@ -293,7 +294,7 @@ function renderBars() {
 
 function renderTemplates() {
   const holder = $("templates");
-  const divisor = Math.max(...model.weights.map((row) => Math.max(...row.map(Math.abs))));
+  const divisor = model.template_scale.limit;
   for (let k = 0; k < 10; k++) {
     const cell = document.createElement("div");
     cell.className = "template";

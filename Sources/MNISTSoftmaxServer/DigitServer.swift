@@ -4,7 +4,8 @@ import MNISTSoftmax
 /// The HTTP routes of `mnist-softmax serve`: one page and a small JSON API around a stored model.
 ///
 ///     GET  /              the page (`DigitPage.html`), every asset inline
-///     GET  /api/model     the model's metadata, weights W (10 × 784) and bias b (10)
+///     GET  /api/model     the model's metadata, weights W (10 × 784), bias b (10) and the
+///                         templates' colour scale
 ///     POST /api/predict   body: the bytes of a PNG → what `predict` says of it, plus logits and
 ///                         the 28×28 image the model saw
 ///
@@ -138,6 +139,17 @@ struct ModelSummary: Encodable {
     let bias: [Float]
     let maximumBodyBytes: Int
     let maximumPixels: Int
+    /// The colour scale of the page's templates, the `templates` command's default.
+    let templateScale: TemplateScaleSummary
+
+    /// s, the |W| that full red and full blue stand for: the 99.5th percentile of |W| over all ten
+    /// classes (`TemplateColorScale`); weights beyond it are drawn at full colour.
+    struct TemplateScaleSummary: Encodable {
+        let percentile: Double
+        let limit: Float
+        let clipped: Int
+        let maximum: Float
+    }
 
     init(_ stored: StoredModel, path: String) {
         self.path = path
@@ -148,11 +160,15 @@ struct ModelSummary: Encodable {
         bias = stored.model.bias
         maximumBodyBytes = DigitServer.maximumBodyByteCount
         maximumPixels = DigitServer.maximumPixelCount
+        let scale = TemplateColorScale(weights: stored.model.weights, scaling: .percentile)
+        templateScale = TemplateScaleSummary(percentile: scale.percentile, limit: scale.limits.first ?? 0,
+                                             clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
     }
 
     enum CodingKeys: String, CodingKey {
         case path, metadata, preprocessing, weights, bias
         case maximumBodyBytes = "maximum_body_bytes"
         case maximumPixels = "maximum_pixels"
+        case templateScale = "template_scale"
     }
 }

@@ -65,6 +65,15 @@ def test_model_endpoint_reports_metadata_and_weights(server):
     assert 0.85 < float(summary["metadata"]["test_accuracy"]) < 0.95
     assert len(summary["weights"]) == 10 and all(len(row) == 784 for row in summary["weights"])
     assert len(summary["bias"]) == 10
+    # The templates' colour scale: numpy's 99.5th percentile of |W|, and the count beyond it.
+    # (JSON carries each Float's shortest decimal: back to float32 first, as the server holds them.)
+    magnitudes = np.abs(np.array(summary["weights"], dtype=np.float32)).astype(np.float64)
+    scale = summary["template_scale"]
+    expected = np.percentile(magnitudes, 99.5)
+    assert scale["percentile"] == 99.5
+    assert abs(scale["limit"] - expected) <= 1e-6 * expected, (scale["limit"], expected)
+    assert scale["clipped"] == int((magnitudes > np.float32(scale["limit"])).sum())
+    assert np.float32(scale["maximum"]) == np.float32(magnitudes.max())
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/api/predict"), ("PUT", "/api/predict"), ("POST", "/"),

@@ -44,6 +44,9 @@ public struct ModelReport {
     public static let pageFileName = "index.html"
     /// Each template weight becomes a square of this many pixels.
     public static let templateScale = 5
+    /// The templates' colour scale: the `templates` command's default, the 99.5th percentile of
+    /// |W| over all ten classes, so that a few large weights do not wash out the rest.
+    static let templateScaling = TemplateScaling.percentile
 
     static let trainImagesDigestKey = "train_images_sha256"
     static let trainLabelsDigestKey = "train_labels_sha256"
@@ -79,7 +82,7 @@ public struct ModelReport {
     /// `FileAccessError` or `PNGError` when a file cannot be written.
     @discardableResult
     public func write(toDirectory directory: String) throws -> String {
-        let templates = try WeightTemplates.render(stored.model, scale: Self.templateScale, scaling: .max).classes
+        let templates = try WeightTemplates.render(stored.model, scale: Self.templateScale, scaling: Self.templateScaling).classes
         let pictures: [(String, RGBImage)] = templates.enumerated().map { (Self.templateFileName($0), $1) } + [
             (Self.colorBarFileName, Self.colorBar()),
             (Self.confusionFileName, ConfusionHeatmap.render(evaluation.confusion)),
@@ -237,15 +240,19 @@ public struct ModelReport {
 
     private var templatesSection: String {
         let side = WeightTemplates.side * Self.templateScale
-        let maximum = stored.model.weights.reduce(Float(0)) { max($0, $1.magnitude) }
+        // The scale `write` drew the templates with.
+        let colorScale = TemplateColorScale(weights: stored.model.weights, scaling: Self.templateScaling)
         let cells = (0 ..< SoftmaxModel.classCount).map { k in
             "<figure class=\"template\"><img src=\"\(Self.templateFileName(k))\" alt=\"Weight template of digit \(k)\" width=\"\(side)\" height=\"\(side)\"><figcaption>\(k)</figcaption></figure>"
         }
-        let limit = String(format: "%.3f", maximum)
+        let limit = String(format: "%.3f", colorScale.limits.first ?? 0)
+        let clipped = colorScale.clippedCount == 0 ? "" : " (the \(Self.grouped(colorScale.clippedCount)) weights beyond it are drawn at full colour; "
+            + "max |W| is \(String(format: "%.3f", colorScale.maximumMagnitude)))"
         return """
             <section id="templates"><h2>Weight templates</h2>
             <p>Row k of W as a 28×28 image: the pattern class k matches against an input. Red pixels vote for the class, blue against; \
-            one colour scale for all ten.</p>
+            one colour scale for all ten, whose ends stand for the \(TemplateColorScale.plain(colorScale.percentile))th percentile of |W|\(clipped), \
+            as in <code>mnist-softmax templates</code>.</p>
             <div class="templates">\(cells.joined())</div>
             <figure class="scale"><img src="\(Self.colorBarFileName)" alt="Colour scale from −\(limit) (blue) through 0 (white) to +\(limit) (red)" width="256" height="14">
             <figcaption><span>−\(limit)</span><span>0</span><span>+\(limit)</span></figcaption></figure>
