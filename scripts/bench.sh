@@ -7,7 +7,9 @@
 #                    [--binary FILE]    (another mnist-softmax executable; implies --no-build)
 #
 # Each round runs, in this order (interleaved, so a slow spell of a shared machine hits every tool):
-#   (a) mnist-softmax train with no hyperparameter flags: its defaults, all threads (the whole-process run)
+#   (a) mnist-softmax train with no hyperparameter flags: its defaults, all threads (the whole-process run),
+#       right after the same probe has run on each CPU the bench may use, one at a time (taskset), so
+#       that a slow all-threads round can be told from a round where one CPU's core was shared
 #   (a') only when its defaults differ from the shared hyperparameters: mnist-softmax with them, all threads
 #   (b) mnist-softmax with the shared hyperparameters, --threads 1, right after scripts/cpu_clock.c
 #       --l1-loads measures the L1 loads per cycle the core sustains (2 uncontended; fewer while
@@ -208,6 +210,10 @@ if [ -n "$compiler" ] && [ "$lanes" != 0 ] && "$compiler" -O2 "$repo/scripts/cpu
 fi
 l1_loads="$work/l1_loads.tsv"
 : >"$l1_loads"
+# The CPUs this process may run on (its affinity, which a cgroup may narrow), for the probe before (a).
+read -r -a cpus <<<"$(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))')"
+l1_loads_per_cpu="$work/l1_loads_per_cpu.tsv"
+: >"$l1_loads_per_cpu"
 
 load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "bench: data $data_dir, $runs rounds, $cores cores, load average $load_before" >&2
@@ -215,6 +221,12 @@ shared=()
 default_flags=""
 differ=0
 for round in $(seq 1 "$runs"); do
+  if [ -n "$probe" ] && command -v taskset >/dev/null; then
+    rates=()
+    for cpu in "${cpus[@]}"; do rates+=("$cpu:$(taskset -c "$cpu" "$probe" --l1-loads)"); done
+    printf '%s\t%s\n' "$round" "${rates[*]}" >>"$l1_loads_per_cpu"
+    echo "bench: [$round/$runs] L1 loads per cycle of each CPU before the all-threads run: ${rates[*]}" >&2
+  fi
   run ours_default "$round" "mnist-softmax defaults, all threads" \
     "$binary" train --data-dir "$data_dir" --model "$work/ours_default.$round.safetensors" --json
   if [ "$round" = 1 ]; then
@@ -293,7 +305,7 @@ fi
 SHARED="${shared[*]}" DEFAULTS="$default_flags" DIFFER="$differ" RUNS="$runs" CORES="$cores" \
 THREADS_SUPPORTED="$threads_supported" FMA_PEAK="$fma_peak" FMA_PEAK_SOURCE="$fma_peak_source" TORCH_OK="$torch_ok" \
 LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" TARGET_CPU="${MNIST_SOFTMAX_TARGET_CPU-(unset)}" \
-BINARY_GIVEN="$binary_given" L1_LOADS="$l1_loads" \
+BINARY_GIVEN="$binary_given" L1_LOADS="$l1_loads" L1_LOADS_PER_CPU="$l1_loads_per_cpu" \
 python3 - >"$work/configs.json" <<'EOF'
 import json, os, platform
 import numpy
@@ -352,6 +364,9 @@ print(json.dumps({
     "fma_peak_gflops": float(os.environ["FMA_PEAK"]) if os.environ["FMA_PEAK"] else None,
     "fma_peak_source": os.environ["FMA_PEAK_SOURCE"],
     "l1_loads": {line.split("\t")[0]: float(line.split("\t")[1]) for line in open(os.environ["L1_LOADS"]) if line.strip()},
+    "l1_loads_per_cpu": {line.split("\t")[0]: {cpu: float(rate) for cpu, rate in
+                                                (pair.split(":") for pair in line.split("\t")[1].split())}
+                         for line in open(os.environ["L1_LOADS_PER_CPU"]) if line.strip()},
     "configurations": configurations, "contention": contention,
     "keys": {"ours_default": "ours_default", "ours_all": "ours_all" if differ else "ours_default",
              "ours_one": "ours_one", "numpy_all": "numpy_all", "numpy_one": "numpy_one"},

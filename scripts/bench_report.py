@@ -61,6 +61,22 @@ def per_round_shares(one, peak, l1_loads):
     return "; per round: " + ", ".join(parts) + loads_note
 
 
+def per_round_scaling(one, every, l1_loads_per_cpu):
+    """'; per round: 1.94× (CPU 0: 1.95, CPU 1: 1.97), …' for the 1 → all threads ratio: each round's
+    ratio of epoch medians, beside the L1 loads per cycle that `cpu_clock --l1-loads` measured on each
+    CPU just before the all-threads run. A round where one CPU's core was shared runs at the pace of
+    that CPU's thread, as both threads meet at every block's barriers."""
+    parts = []
+    for round_ in sorted(set(one["per_round"]) & set(every["per_round"])):
+        rates = l1_loads_per_cpu.get(str(round_), {})
+        rates_text = " (" + ", ".join(f"CPU {cpu}: {rate:.2f}" for cpu, rate in rates.items()) + ")" if rates else ""
+        parts.append(f"{one['per_round'][round_] / every['per_round'][round_]:.2f}×{rates_text}")
+    if not parts or not l1_loads_per_cpu:
+        return ""
+    return ("; per round: " + ", ".join(parts) + " (L1 loads/cycle of each CPU, scripts/cpu_clock.c --l1-loads "
+            "just before the all-threads run; an uncontended core sustains 2)")
+
+
 def parse_run(config, round_, status, stdout_path, time_path, stderr_path):
     run = {"config": config, "round": int(round_), "status": int(status), "epochs": [], "summary": None,
            "wall": math.nan, "rss_kb": math.nan, "train_count": None, "error": ""}
@@ -249,6 +265,9 @@ def main():
     out.append("- per-epoch: median over every epoch of every run, of the tool's own \"seconds\" "
                "(the epoch's training work); wall and RSS: /usr/bin/time (%e, %M) of the whole "
                "process, median over runs; MB = 10⁶ bytes")
+    out.append("- ratios (below): each round's ratio of the two runs' epoch medians (or walls), median over rounds; "
+               "a round's runs follow each other within seconds, so a slow spell hits both sides of most of "
+               "them. The ratio of the epoch medians pooled over all rounds is shown beside it")
     out.append("- PyTorch's momentum is v ← μv + g, θ ← θ − ηv (ours: v ← μv − ηg, θ ← θ + v): the same "
                "steps at a constant η, slightly different after each learning-rate decay; the same work")
     out.append("")
@@ -307,12 +326,20 @@ def main():
                        f"{len(s['ok'])}/{len(s['runs'])} |")
 
     def ratio(numerator_key, denominator_key, field):
+        """The two configurations' ratio in the same round (of the epoch medians, or of the walls),
+        median over rounds, with its spread and, beside it, the ratio of the medians pooled over all
+        rounds. A round's runs follow each other within seconds, so a slow spell of the shared machine
+        mostly hits both sides of a same-round ratio, and the median over rounds sets aside the rounds
+        where it hit one side only; the pooled ratio has no such pairing."""
         a, b = stats[numerator_key], stats[denominator_key]
-        value = a[field] / b[field] if a["ok"] and b["ok"] else math.nan
+        pooled = a[field] / b[field] if a["ok"] and b["ok"] else math.nan
         source = "per_round" if field == "epoch" else "walls"
         rounds = [a[source][r] / b[source][r] for r in a[source] if r in b[source]]
-        spread = f" (per round {min(rounds):.2f}–{max(rounds):.2f})" if len(rounds) > 1 else ""
-        return value, spread
+        if not rounds:
+            return pooled, ""
+        pooled_text = "n/a" if math.isnan(pooled) else f"{pooled:.2f}×"
+        spread = f" (per round {min(rounds):.2f}–{max(rounds):.2f}; pooled medians {pooled_text})" if len(rounds) > 1 else ""
+        return median(rounds), spread
 
     out.append("")
     out.append("### Ratios")
@@ -354,12 +381,12 @@ def main():
     threads_note = "" if setup["nproc"] == 2 else f" (this machine has {setup['nproc']} cores: all of them)"
     line(verdict(speedup_all, lambda v: v >= NUMPY_TARGET and accurate),
          f"epoch (batch 100, 2 threads{threads_note}) ≥ {NUMPY_TARGET:g}× numpy's: "
-         f"{fmt(stats[keys['numpy_all']]['epoch'], '.4f')} s / {fmt(stats[keys['ours_all']]['epoch'], '.4f')} s = "
-         f"{times(speedup_all, spread_all)}{batch_note}{accuracy_note}")
+         f"{fmt(stats[keys['numpy_all']]['epoch'], '.4f')} s and {fmt(stats[keys['ours_all']]['epoch'], '.4f')} s "
+         f"per epoch; same-round ratio {times(speedup_all, spread_all)}{batch_note}{accuracy_note}")
     torch_text = f"{times(speedup_torch, spread_torch)}" if setup.get("torch") else "PyTorch not installed"
     line(verdict(speedup_torch, lambda v: v >= TORCH_TARGET and accurate),
-         f"epoch ≥ {TORCH_TARGET:g}× PyTorch CPU's: {fmt(stats['torch_all']['epoch'], '.4f')} s / "
-         f"{fmt(stats[keys['ours_all']]['epoch'], '.4f')} s = {torch_text}{batch_note}{accuracy_note}")
+         f"epoch ≥ {TORCH_TARGET:g}× PyTorch CPU's: {fmt(stats['torch_all']['epoch'], '.4f')} s and "
+         f"{fmt(stats[keys['ours_all']]['epoch'], '.4f')} s per epoch; same-round ratio {torch_text}{batch_note}{accuracy_note}")
     scaling_ok = verdict(scaling, lambda v: v >= THREAD_SCALING_TARGET) if setup["threads_supported"] else None
     # A pass uses fewer threads while other processes keep cores busy: then the default run did not
     # run on all cores, and its ratio to --threads 1 says nothing about scaling.
@@ -370,9 +397,10 @@ def main():
         scaling_ok = None
         scaling_note = (f"; not measured: the default run used fewer than {setup['nproc']} threads in {fewer} of "
                         f"{len(all_used)} epochs (other processes kept cores busy)")
-    line(scaling_ok, f"1 → {setup['nproc']} threads ≥ {THREAD_SCALING_TARGET:g}×: epoch --threads 1 / default = "
-                     f"{fmt(stats[keys['ours_one']]['epoch'], '.4f')} s / {fmt(stats[keys['ours_all']]['epoch'], '.4f')} s "
-                     f"= {times(scaling, spread_scaling)}{scaling_note}")
+    line(scaling_ok, f"1 → {setup['nproc']} threads ≥ {THREAD_SCALING_TARGET:g}×: epoch --threads 1 / default: "
+                     f"{fmt(stats[keys['ours_one']]['epoch'], '.4f')} s and {fmt(stats[keys['ours_all']]['epoch'], '.4f')} s "
+                     f"per epoch; same-round ratio {times(scaling, spread_scaling)}{scaling_note}"
+                     f"{per_round_scaling(stats[keys['ours_one']], stats[keys['ours_all']], setup.get('l1_loads_per_cpu', {}))}")
 
     one = stats[keys["ours_one"]]
     peak = setup.get("fma_peak_gflops")
