@@ -198,6 +198,8 @@ def main():
         threads_used = [record["threads"] for run in ok for record in run["epochs"] if "threads" in record]
         barrier = [record["barrier_wait_seconds"] for run in ok for record in run["epochs"]
                    if "barrier_wait_seconds" in record]
+        # Newer still: the pieces of work a thread took over from another that fell behind.
+        taken_over = [record["tasks_taken_over"] for run in ok for record in run["epochs"] if "tasks_taken_over" in record]
         # Of the thread time: the waits of all threads over threads × the epoch's seconds.
         barrier_share = [record["barrier_wait_seconds"] / (record["seconds"] * record.get("threads", 1))
                          for run in ok for record in run["epochs"]
@@ -217,6 +219,7 @@ def main():
             "accuracy_max": max(accuracies, default=math.nan),
             "threads_used": threads_used, "barrier": median(barrier) if barrier else None,
             "barrier_share": median(barrier_share) if barrier_share else None,
+            "taken_over": median(taken_over) if taken_over else None,
         }
 
     def threads_used_text(s):
@@ -229,7 +232,8 @@ def main():
     def barrier_text(s):
         if s["barrier"] is None:
             return "n/a"
-        return f"{s['barrier'] * 1e3:.2f} ms ({s['barrier_share'] * 100:.1f}%)"
+        taken_over = "" if s["taken_over"] is None else f"; {s['taken_over']:g} tasks taken over"
+        return f"{s['barrier'] * 1e3:.2f} ms ({s['barrier_share'] * 100:.1f}%){taken_over}"
 
     out = []
     hyper = setup["hyperparameters"]

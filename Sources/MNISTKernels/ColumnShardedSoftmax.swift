@@ -19,17 +19,26 @@ import Synchronization
 /// 3. backward: for each of its shards, each thread adds Σ_s δ_s x_sᵀ for all the block's
 ///    samples into the shard's columns of the gradient, and Σ_s δ_s (lane-wise over the groups
 ///    of 16, then across the lanes) into the shard's copy of the bias gradient;
-/// 4. at the end of a step, each thread applies the momentum update to its shards.
+/// 4. at the end of a step, each thread applies the momentum update to its shards, then goes on
+///    to step 1 of the next block.
+///
+/// With several threads, steps 3, 4 and the next block's step 1 are tasks on a board per shard
+/// (`TaskBoard`): the shard's backward pass and update, then its forward pass in four runs of
+/// image pairs. A thread takes its own shards' tasks, then any left on the other boards, so a
+/// thread whose core another process slows down (another guest's hardware thread on the same
+/// core, say) is helped rather than waited for at the next barrier. (Measured, one thread made
+/// twice as slow by spinning after each of its tasks as long as the task took: 22.2 ms per epoch
+/// against 29.6 ms with a fixed shard per thread; with no thread slowed, 14.4 ms against 14.2.)
 ///
 /// Results do not depend on the thread count. Every sum has a fixed shape: a partial logit is
 /// one shard's lane-wise sum in column order, reduced by a fixed tree; the logit adds the
 /// shards' partials in shard order; a gradient column sums the samples in order; the cost
-/// statistics add the groups of 16 in order. The thread count only decides which thread computes
-/// which shard or group, so `--threads` 1, 2, 3 or 7, and any number chosen at run time
+/// statistics add the groups of 16 in order. The thread count, and which thread gets to a task
+/// first, only decide which thread computes which shard, task or group, so `--threads` 1, 2, 3 or 7, and any number chosen at run time
 /// (`participatingThreads`), give the same bits.
 ///
 /// Only the partial logits and δ (16 and 10 Floats per sample) cross between cores; W, its
-/// velocity and the gradient stay in the cache of the core that owns them. (Measured: with the
+/// velocity and the gradient stay in the cache of the core that owns them, unless a task moves. (Measured: with the
 /// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
 /// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
 /// numbers: every shard keeps its own copy and updates it with the same arithmetic.
@@ -104,8 +113,6 @@ package final class ColumnShardedSoftmax {
         let biasGradient: UnsafeMutablePointer<Float>
         /// ‖W[:, columns]‖² of its current weights: set with the weights and by each update.
         var weightsSquaredNorm = 0.0
-        /// 16-lane multiply-adds its kernels have executed.
-        var multiplyAdds = 0
 
         init(columns: Range<Int>) {
             self.columns = columns
@@ -136,6 +143,28 @@ package final class ColumnShardedSoftmax {
             (mask >> UInt64(columns.lowerBound)) & ((1 << UInt64(columns.count)) - 1)
         }
     }
+
+    /// One column shard's work in the third phase of a block, as tasks the threads claim in order:
+    /// task 0 is its backward pass and update, tasks 1…`forwardChunks` the next block's forward
+    /// pass, in runs of image pairs. The shard's owner takes them one by one, and a thread that has
+    /// run out of work of its own takes them too, so that a thread whose core another process slows
+    /// down is helped rather than waited for. The forward chunks wait for the update. Every task
+    /// computes the same sums in the same order whoever runs it.
+    private final class TaskBoard {
+        /// Tasks handed out.
+        let claimed = Atomic<Int>(0)
+        /// Set once the backward pass and update (task 0) are done.
+        let updated = Atomic<Bool>(false)
+
+        func reset() {
+            claimed.store(0, ordering: .relaxed)
+            updated.store(false, ordering: .relaxed)
+        }
+    }
+
+    /// Runs of image pairs per shard in the forward pass: the units of work that one thread can
+    /// take over from another (`TaskBoard`).
+    static var forwardChunks: Int { 4 }
 
     /// Training images with, for each, which of its 49 vectors of 16 pixels are not all 0 (bit v
     /// of `nonzeroVectors[n]`, from `SoftmaxKernel.nonzeroVectors`). Found once for a run, in one
@@ -169,6 +198,11 @@ package final class ColumnShardedSoftmax {
 
     package let pool: ShardPool
     private let shards: [Shard]
+    /// (2, columnShardCount): each shard's tasks, for blocks of even and odd index.
+    private let boards: [TaskBoard]
+    /// (threads, 8): per thread, one 64-byte line each, the 16-lane multiply-adds its kernels have
+    /// executed (at 0) and the tasks it has taken over from another thread's shards (at 1).
+    private let threadCounters: UnsafeMutablePointer<Int>
     /// How many of the pool's threads the next pass uses: 1 ≤ n ≤ `maximumParticipants`. The
     /// caller may change it between passes (to step aside when other processes keep cores busy);
     /// the results are the same for every value.
@@ -206,6 +240,9 @@ package final class ColumnShardedSoftmax {
         pool = ShardPool(threadCount: threads)
         participatingThreads = threads
         shards = (0 ..< Self.columnShardCount).map { Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount)) }
+        boards = (0 ..< 2 * Self.columnShardCount).map { _ in TaskBoard() }
+        threadCounters = .allocate(capacity: threads * 8)
+        threadCounters.initialize(repeating: 0, count: threads * 8)
         partials = allocateAlignedFloats(count: 2 * Self.columnShardCount * Self.blockSlots * 16)
         let groups = Self.blockSlots / 16
         groupLossSums = .allocate(capacity: groups)
@@ -218,6 +255,7 @@ package final class ColumnShardedSoftmax {
     }
 
     deinit {
+        threadCounters.deallocate()
         partials.deallocate()
         deltas.deallocate()
         scaledDeltas.deallocate()
@@ -294,7 +332,11 @@ package final class ColumnShardedSoftmax {
     /// The floating-point operations the forward and backward kernels have executed since this
     /// was made: 2 per multiply-add lane, over the vectors of 16 pixels not skipped as all 0 (a
     /// dense pass would be 2 · 2 · 784 · 10 = 31,360 per sample). Read it between passes.
-    package var executedFLOP: Int { shards.reduce(0) { $0 + $1.multiplyAdds } * 16 * 2 }
+    package var executedFLOP: Int { (0 ..< pool.threadCount).reduce(0) { $0 + threadCounters[$1 * 8] } * 16 * 2 }
+
+    /// The tasks (`TaskBoard`) that threads have run for a column shard not their own since this
+    /// was made: how much work moved off a thread that fell behind. Read it between passes.
+    package var tasksTakenOver: Int { (0 ..< pool.threadCount).reduce(0) { $0 + threadCounters[$1 * 8 + 1] } }
 
     /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
     /// Σ_j |W[k, j]| + |b_k| is finite. (Finite weights alone are not enough: weights near
@@ -347,10 +389,12 @@ package final class ColumnShardedSoftmax {
                 }
                 // Thread 0's running sums over the current step.
                 var statistics = StepStatistics()
+                for board in boards { board.reset() }
                 pool.run(participants: threads) { thread in
                     let ownShards = ShardPool.range(ofShard: thread, of: threads, count: Self.columnShardCount)
-                    forward(samples: blockSamples(0)!, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
-                            shards: ownShards)
+                    let first = blockSamples(0)!
+                    forward(samples: first, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
+                            shards: ownShards, pairs: 0 ..< (first.count + 1) / 2, thread: thread)
                     for (index, block) in blocks.enumerated() {
                         let current = blockSamples(index)!
                         // Every shard's partial logits of the block are written (and, at a step's
@@ -358,6 +402,11 @@ package final class ColumnShardedSoftmax {
                         pool.barrier(thread: thread)
                         if thread == 0 && block.startsStep {
                             statistics = StepStatistics(squaredNorm: shards.reduce(0.0) { $0 + $1.weightsSquaredNorm })
+                        }
+                        // The boards of the next block: every claim on them (the previous block's)
+                        // was made before this barrier, and the next is made after the next one.
+                        if thread == 0 {
+                            for shard in 0 ..< Self.columnShardCount { boards[((index + 1) & 1) * Self.columnShardCount + shard].reset() }
                         }
                         logitGradients(samples: current, labels: labels, parity: index & 1, thread: thread, of: threads)
                         // Every group's δ and statistics are written.
@@ -380,14 +429,48 @@ package final class ColumnShardedSoftmax {
                                 }
                             }
                         }
-                        for shard in ownShards {
-                            backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
-                                     startsStep: block.startsStep, shard: shard)
-                            if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
+                        // Backward, update and the next block's forward.
+                        let next = blockSamples(index + 1)
+                        let pairCount = next.map { ($0.count + 1) / 2 } ?? 0
+                        guard threads > 1 else {
+                            // One thread has every shard: it goes through the next block's image pairs
+                            // once, each pair over all shards, rather than once per shard.
+                            for shard in 0 ..< Self.columnShardCount {
+                                backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
+                                         startsStep: block.startsStep, shard: shard, thread: thread)
+                                if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
+                            }
+                            if let next {
+                                forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
+                                        parity: (index + 1) & 1, shards: 0 ..< Self.columnShardCount, pairs: 0 ..< pairCount,
+                                        thread: thread)
+                            }
+                            continue
                         }
-                        if let next = blockSamples(index + 1) {
-                            forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
-                                    parity: (index + 1) & 1, shards: ownShards)
+                        // Several threads: each takes the tasks of its own shards, then those left on
+                        // the others' boards (own shards first: they start at ownShards.lowerBound).
+                        let taskCount = 1 + (next != nil ? Self.forwardChunks : 0)
+                        for offset in 0 ..< Self.columnShardCount {
+                            let shard = (ownShards.lowerBound + offset) % Self.columnShardCount
+                            let board = boards[(index & 1) * Self.columnShardCount + shard]
+                            while true {
+                                let task = board.claimed.wrappingAdd(1, ordering: .relaxed).oldValue
+                                guard task < taskCount else { break }
+                                if !ownShards.contains(shard) { threadCounters[thread * 8 + 1] += 1 }
+                                if task == 0 {
+                                    backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
+                                             startsStep: block.startsStep, shard: shard, thread: thread)
+                                    if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
+                                    board.updated.store(true, ordering: .sequentiallyConsistent)
+                                    pool.announceChange()
+                                } else if let next {
+                                    // The next block's partial logits need the updated W.
+                                    pool.wait(thread: thread) { board.updated.load(ordering: .sequentiallyConsistent) }
+                                    let chunk = ShardPool.range(ofShard: task - 1, of: Self.forwardChunks, count: pairCount)
+                                    forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
+                                            parity: (index + 1) & 1, shards: shard ..< shard + 1, pairs: chunk, thread: thread)
+                                }
+                            }
                         }
                     }
                 }
@@ -402,16 +485,17 @@ package final class ColumnShardedSoftmax {
         partials + (parity * Self.columnShardCount + shard) * Self.blockSlots * 16
     }
 
-    /// Step 1 for one thread, over the column shards `ownShards`: the partial logits
-    /// Σ_{j in a shard's columns} W[k, j] · pixel[j] (no 1/255, no bias) of the block's samples,
-    /// two at a time, over the vectors where either image is not all 0 (the shard's bits of
-    /// `masks`). Meanwhile, it prefetches the shard's columns of the images `prefetchLead` places
+    /// Step 1 for the column shards `shardRange`, on the image pairs `pairs` of the block (pair p:
+    /// samples 2p and 2p + 1), pair by pair: the partial logits Σ_{j in a shard's columns} W[k, j] ·
+    /// pixel[j] (no 1/255, no bias), over the vectors where either image is not all 0 (the shard's
+    /// bits of `masks`). Meanwhile, it prefetches the shard's columns of the images `prefetchLead` places
     /// further on, in this block and then the next (`next`): the samples are in shuffled order,
     /// so each image is a cache miss that the hardware cannot predict, and the kernel would
     /// otherwise wait on memory.
     /// samples, next: indices into pixels (N, 784) u8 and masks (N).
     private func forward(samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
-                         pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shards ownShards: Range<Int>)
+                         pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shards shardRange: Range<Int>,
+                         pairs: Range<Int>, thread: Int)
     {
         let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
         // The sample at `position` in this block followed by the next; past both, the first of
@@ -420,7 +504,7 @@ package final class ColumnShardedSoftmax {
             Int(position < samples.count ? samples[position]
                 : position - samples.count < next.count ? next[position - samples.count] : samples[0])
         }
-        for pair in Swift.stride(from: 0, to: samples.count, by: 2) {
+        for pair in Swift.stride(from: 2 * pairs.lowerBound, to: min(2 * pairs.upperBound, samples.count), by: 2) {
             // An odd last image is paired with itself; the second partials are never read.
             let hasSecond = pair + 1 < samples.count
             let first = Int(samples[pair]), second = hasSecond ? Int(samples[pair + 1]) : first
@@ -431,12 +515,12 @@ package final class ColumnShardedSoftmax {
             let ahead0 = sample(at: pair + Self.prefetchLead), ahead1 = sample(at: pair + Self.prefetchLead + 1)
             SoftmaxKernel.prefetch(masks + ahead0)
             SoftmaxKernel.prefetch(masks + ahead1)
-            for index in ownShards {
+            for index in shardRange {
                 let shard = shards[index]
                 let partial = partialLogits(parity: parity, shard: index)
                 let firstColumn = shard.columns.lowerBound * 16
                 let vectors = shard.ownVectors(of: pairMask)
-                shard.multiplyAdds += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
+                threadCounters[thread * 8] += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
                 SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors,
                                           first: pixels + first * SoftmaxKernel.features + firstColumn,
                                           second: pixels + second * SoftmaxKernel.features + firstColumn,
@@ -510,7 +594,7 @@ package final class ColumnShardedSoftmax {
     /// order, four images at a time. `startsStep` zeroes the sums first.
     /// samples: the block's indices into pixels (N, 784) u8 and masks (N).
     private func backward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>,
-                          parity: Int, startsStep: Bool, shard index: Int)
+                          parity: Int, startsStep: Bool, shard index: Int, thread: Int)
     {
         let shard = shards[index]
         let count = samples.count
@@ -537,7 +621,7 @@ package final class ColumnShardedSoftmax {
         for group in Swift.stride(from: 0, to: (count + 3) / 4 * 4, by: 4) {
             // The padding slots need no vectors of their own.
             let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) { $0 | shard.ownVectors(of: masks[Int(samples[$1])]) }
-            shard.multiplyAdds += vectors.nonzeroBitCount * 4 * SoftmaxKernel.classes
+            threadCounters[thread * 8] += vectors.nonzeroBitCount * 4 * SoftmaxKernel.classes
             SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group, images: image(group), image(group + 1), image(group + 2),
                                            image(group + 3), vectors: vectors, into: shard.gradient, rowStride: shard.width)
         }

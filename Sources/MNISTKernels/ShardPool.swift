@@ -113,6 +113,23 @@ package final class ShardPool: @unchecked Sendable {
         }
     }
 
+    /// Inside `run`: returns once `isDone` holds, waiting as at a barrier (spinning briefly, then
+    /// asleep), for a state another participant changes; the wait counts as `thread`'s barrier
+    /// wait. `isDone` must read with sequentially consistent loads, and the participant that
+    /// makes it true must write with a sequentially consistent store, then call `announceChange`.
+    package func wait(thread: Int, until isDone: () -> Bool) {
+        guard !isDone() else { return }
+        let started = Self.monotonicNanoseconds()
+        wait(until: isDone)
+        waited[thread * 8] += Self.monotonicNanoseconds() - started
+    }
+
+    /// Wakes the participants asleep in `wait(thread:until:)`, after a sequentially consistent
+    /// store that may end their wait.
+    package func announceChange() {
+        wakeSleepers()
+    }
+
     /// Nanoseconds that all threads together have spent waiting at barriers since the pool was
     /// made: the cost of running them in lockstep. Read it between runs.
     package var barrierWaitNanoseconds: Int {

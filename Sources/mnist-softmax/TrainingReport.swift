@@ -23,7 +23,7 @@ struct TrainingReport {
                   "validation_loss": summary.validation?.meanLoss ?? NSNull(),
                   optimizer == .sgd ? "learning_rate" : "step": summary.stepSize, "seconds": summary.seconds,
                   "kernel_flop": summary.kernelFLOP, "threads": summary.threads,
-                  "barrier_wait_seconds": summary.barrierWaitSeconds])
+                  "barrier_wait_seconds": summary.barrierWaitSeconds, "tasks_taken_over": summary.tasksTakenOver])
         } else {
             print(rightAligned(String(summary.epochOrIteration), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),

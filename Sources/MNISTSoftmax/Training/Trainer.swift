@@ -24,6 +24,10 @@ public struct EpochSummary: Sendable {
     /// Seconds that the threads together spent waiting at the kernels' barriers in the epoch:
     /// the cost of running them in lockstep (0 on one thread).
     public let barrierWaitSeconds: Double
+    /// Pieces of work (a column shard's backward pass and update, or a quarter of its forward
+    /// pass over a block) that a thread took over from another that had fallen behind, in the
+    /// epoch: 0 on one thread, and when the cores keep pace.
+    public let tasksTakenOver: Int
 }
 
 extension TrainingHistory {
@@ -171,6 +175,7 @@ public struct SoftmaxTrainer: Sendable {
         guard firstEpoch <= configuration.epochs else { return (configuration.epochs, nil) }
         for epoch in firstEpoch ... configuration.epochs {
             let started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
+            let takenOverBefore = state.tasksTakenOver
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
@@ -206,7 +211,8 @@ public struct SoftmaxTrainer: Sendable {
                 validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
                 stepSize: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
                 threads: state.participatingThreads,
-                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9)
+                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9,
+                tasksTakenOver: state.tasksTakenOver - takenOverBefore)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
@@ -256,6 +262,7 @@ public struct SoftmaxTrainer: Sendable {
                               gradientTolerance: configuration.gradientTolerance, relativeTolerance: configuration.relativeTolerance)
         let clock = ContinuousClock()
         var started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
+        var takenOverBefore = state.tasksTakenOver
         var iterations = 0
         let start = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
         let (theta, _, stop) = try minimizer.minimize(from: start, objective: objective) { iteration, _, value, step in
@@ -269,10 +276,12 @@ public struct SoftmaxTrainer: Sendable {
                 validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
                 stepSize: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
                 threads: state.participatingThreads,
-                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9)
+                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9,
+                tasksTakenOver: state.tasksTakenOver - takenOverBefore)
             started = clock.now
             flopBefore = state.executedFLOP
             waitedBefore = state.pool.barrierWaitNanoseconds
+            takenOverBefore = state.tasksTakenOver
             return finishEpoch(summary)
         }
         state.model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
