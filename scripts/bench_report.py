@@ -232,8 +232,7 @@ def main():
     def barrier_text(s):
         if s["barrier"] is None:
             return "n/a"
-        taken_over = "" if s["taken_over"] is None else f"; {s['taken_over']:g} tasks taken over"
-        return f"{s['barrier'] * 1e3:.2f} ms ({s['barrier_share'] * 100:.1f}%){taken_over}"
+        return f"{s['barrier'] * 1e3:.2f} ms ({s['barrier_share'] * 100:.1f}%)"
 
     out = []
     hyper = setup["hyperparameters"]
@@ -366,7 +365,9 @@ def main():
     out.append(f"- epoch 1 thread / all threads (mnist-softmax): {times(scaling, spread_scaling)}")
     out.append(f"- whole-process wall ours (defaults) / numpy: {fmt(wall_ratio, '.3f')}{spread_wall}")
     out.append(f"- barrier wait of the default run (a): {barrier_text(default)} per epoch (median; share of the "
-               f"threads' time); threads used: {threads_used_text(default)}")
+               f"threads' time); threads used: {threads_used_text(default)}"
+               + ("" if default["taken_over"] is None else
+                  f"; tasks taken over from a thread that fell behind: {default['taken_over']:g} per epoch (median)"))
     out.append("")
     out.append(f"### Done-lines (issue 13; {model}, {setup['nproc']} cores)")
     out.append("")
