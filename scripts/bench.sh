@@ -41,7 +41,8 @@ start_dir="$(pwd)"
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-usage() { sed -n '2,35p' "$script" | sed 's/^# \{0,1\}//'; }
+# The comment block at the top, up to the first line that is not a comment.
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$script"; }
 
 runs=5
 batch_size=100

@@ -107,14 +107,12 @@ package final class ShardPool: @unchecked Sendable {
             barriersOpened.add(1, ordering: .sequentiallyConsistent)
             wakeSleepers()
         } else {
-            let started = Self.monotonicNanoseconds()
-            wait { barriersOpened.load(ordering: .sequentiallyConsistent) != opened }
-            waited[thread * 8] += Self.monotonicNanoseconds() - started
+            wait(thread: thread) { barriersOpened.load(ordering: .sequentiallyConsistent) != opened }
         }
     }
 
-    /// Inside `run`: returns once `isDone` holds, waiting as at a barrier (spinning briefly, then
-    /// asleep), for a state another participant changes; the wait counts as `thread`'s barrier
+    /// Inside `run`: returns once `isDone` holds (a barrier's opening, or a state another
+    /// participant changes), spinning briefly, then asleep; the wait counts as `thread`'s barrier
     /// wait. `isDone` must read with sequentially consistent loads, and the participant that
     /// makes it true must write with a sequentially consistent store, then call `announceChange`.
     package func wait(thread: Int, until isDone: () -> Bool) {
