@@ -72,7 +72,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
@@ -81,6 +80,12 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // SHA-256 for the data digests, from the system's libcrypto (OpenSSL 3).
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         .systemLibrary(
             name: "CLibPNG",
@@ -101,10 +106,10 @@ let package = Package(
             name: "MNISTSoftmax",
             dependencies: [
                 "CZlib",
+                "CCrypto",
                 "CLibPNG",
                 "CCPUFeatures",
                 "MNISTKernels",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             swiftSettings: instructionSetDefines

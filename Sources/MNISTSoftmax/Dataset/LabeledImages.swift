@@ -1,5 +1,3 @@
-import Crypto
-
 /// A dataset that cannot be used, naming the file (or, for a missing file, the data directory)
 /// and what was expected.
 public typealias DatasetError = LocatedError<DatasetProblem>
@@ -141,12 +139,12 @@ public struct LabeledImages: Sendable {
     /// as lowercase hex: the digests MNIST's publishers list for its files.
     public func contentDigests() -> (images: String, labels: String) {
         func digest(dimensions: [Int], payload: [UInt8]) -> String {
-            var hasher = SHA256()
+            let hasher = SHA256()
             var header: [UInt8] = [0, 0, IDXElementType.uint8.rawValue, UInt8(dimensions.count)]
             for dimension in dimensions { header.appendBigEndian(UInt32(dimension)) }
             hasher.update(data: header)
             hasher.update(data: payload)
-            return hasher.finalize().hexString
+            return hasher.finalizeHex()
         }
         return (digest(dimensions: [count, rows, columns], payload: pixels), digest(dimensions: [count], payload: labels))
     }

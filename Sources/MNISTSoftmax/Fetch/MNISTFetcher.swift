@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -425,13 +424,13 @@ public struct MNISTFetcher: Sendable {
     /// decompression bomb costs neither gigabytes of memory nor minutes.
     public static func contentDigest(of bytes: [UInt8], path: String) throws -> String {
         guard Gzip.isGzip(bytes) else { return sha256Hex(bytes) }
-        var hasher = SHA256()
+        let hasher = SHA256()
         try Inflater(compressed: bytes, path: path).forEachChunk(limit: largestContentSize) { hasher.update(data: $0) }
-        return hasher.finalize().hexString
+        return hasher.finalizeHex()
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).hexString
+        SHA256.hex(of: bytes)
     }
 
     /// The whole decompressed content of gzip `bytes`. Only for content whose compressed bytes

@@ -1,5 +1,3 @@
-import Crypto
-
 /// The element types of the IDX format: the third byte of the magic number.
 public enum IDXElementType: UInt8, CaseIterable, Sendable {
     case uint8 = 0x08
@@ -127,6 +125,6 @@ extension IDXArray {
     /// SHA-256 of the array's IDX content (header and payload, decompressed), as 64 lowercase
     /// hexadecimal digits: for MNIST's files, the digests `MNISTFile.sha256` lists.
     public var contentSHA256: String {
-        SHA256.hash(data: encoded()).hexString
+        SHA256.hex(of: encoded())
     }
 }
