@@ -80,6 +80,7 @@ done
 
 # 3. Each C library behind the folder that wraps it.
 check "only IO imports CZlib" "$(importers "$library" CZlib | grep -v "^$library/IO/" || true)"
+check "only IO imports CISAL" "$(importers "$library" CISAL | grep -v "^$library/IO/" || true)"
 check "only Image imports CLibPNG" "$(importers "$library" CLibPNG | grep -v "^$library/Image/" || true)"
 check "only Model imports CCPUFeatures" "$(importers "$library" CCPUFeatures | grep -v "^$library/Model/" || true)"
 check "only the Model layer and above import MNISTKernels" \

@@ -67,6 +67,10 @@ public struct LabeledImages: Sendable {
     public let rows: Int
     public let columns: Int
 
+    /// The SHA-256 digests of the files these came from, when `load` read them (it hashes the
+    /// content while decompressing it); nil for images made or changed in memory.
+    private var loadedContentDigests: (images: String, labels: String)?
+
     public var count: Int { labels.count }
     public var pixelsPerImage: Int { rows * columns }
 
@@ -95,14 +99,14 @@ public struct LabeledImages: Sendable {
     /// Loads an image file (3-D, unsigned bytes) and its label file (1-D, unsigned bytes, 0…9),
     /// raw or gzip, and checks that they pair up.
     public static func load(imagesAt imagesPath: String, labelsAt labelsPath: String) throws -> LabeledImages {
-        let images = try IDXArray.read(contentsOf: imagesPath)
+        let (images, imagesDigest) = try IDXArray.readWithContentDigest(contentsOf: imagesPath)
         guard case .uint8(let pixels) = images.elements else {
             throw DatasetError(path: imagesPath, problem: .wrongElementType(found: images.elementType, expected: .uint8))
         }
         guard images.dimensions.count == 3 else {
             throw DatasetError(path: imagesPath, problem: .notAnImageFile(dimensions: images.dimensions))
         }
-        let labelFile = try IDXArray.read(contentsOf: labelsPath)
+        let (labelFile, labelsDigest) = try IDXArray.readWithContentDigest(contentsOf: labelsPath)
         guard case .uint8(let labels) = labelFile.elements else {
             throw DatasetError(path: labelsPath, problem: .wrongElementType(found: labelFile.elementType, expected: .uint8))
         }
@@ -117,7 +121,9 @@ public struct LabeledImages: Sendable {
         guard !rows.multipliedReportingOverflow(by: columns).overflow else {
             throw DatasetError(path: imagesPath, problem: .wrongImageSize(rows: rows, columns: columns))
         }
-        return try LabeledImages(pixels: pixels, labels: labels, rows: rows, columns: columns, source: labelsPath)
+        var loaded = try LabeledImages(pixels: pixels, labels: labels, rows: rows, columns: columns, source: labelsPath)
+        loaded.loadedContentDigests = (imagesDigest, labelsDigest)
+        return loaded
     }
 
     /// Throws unless the images are 28×28, the input size of `SoftmaxModel`.
@@ -136,8 +142,10 @@ public struct LabeledImages: Sendable {
     }
 
     /// SHA-256 of the IDX content (header and payload, decompressed) of the images and the labels,
-    /// as lowercase hex: the digests MNIST's publishers list for its files.
+    /// as lowercase hex: the digests MNIST's publishers list for its files. Those `load` computed
+    /// while reading the files, else computed now.
     public func contentDigests() -> (images: String, labels: String) {
+        if let loadedContentDigests { return loadedContentDigests }
         func digest(dimensions: [Int], payload: [UInt8]) -> String {
             let hasher = SHA256()
             var header: [UInt8] = [0, 0, IDXElementType.uint8.rawValue, UInt8(dimensions.count)]

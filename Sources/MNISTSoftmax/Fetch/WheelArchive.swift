@@ -113,7 +113,7 @@ public enum WheelArchive {
         var output = [UInt8](repeating: 0, count: entry.uncompressedSize + 1)
         let produced: Int
         do {
-            let inflater = try Inflater(compressed: bytes, range: range, framing: .rawDeflate, path: path)
+            let inflater = Inflater(compressed: bytes, range: range, framing: .rawDeflate, path: path)
             produced = try output.withUnsafeMutableBytes { try inflater.read(into: $0) }
         } catch let error as GzipError {
             throw WheelArchiveError(path: path, problem: error.problem.inZipEntry(named: entry.name),
@@ -296,7 +296,6 @@ extension GzipProblem {
         switch self {
         case .truncated: .truncated(structure: "deflate data of \(name)")
         case .corrupt(let message): .corruptDeflate(name: name, zlibMessage: message)
-        case .zlibFailure(let code): .corruptDeflate(name: name, zlibMessage: "zlib failed to start (code \(code))")
         // Raw deflate has no members after the first, and no limit is asked for.
         case .trailingGarbage, .tooLarge: .corruptDeflate(name: name, zlibMessage: message)
         }

@@ -14,18 +14,39 @@ extension IDXArray {
         try decode(FileIO.readAll(path), path: path)
     }
 
-    /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> IDXArray {
-        if Gzip.isGzip(bytes) {
-            let inflater = try Inflater(compressed: bytes, path: path)
-            return try parse(from: CompressedSource(inflater: inflater,
-                                                    maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
-                             path: path)
+    /// Reads an IDX file as `read(contentsOf:)` does, and the SHA-256 of its content (header and
+    /// payload, decompressed) as 64 lowercase hex digits: the digest MNIST's publishers list.
+    /// The content is hashed on another thread while it is being decompressed.
+    public static func readWithContentDigest(contentsOf path: String) throws -> (array: IDXArray, sha256: String) {
+        let digest = BackgroundSHA256()
+        let array: IDXArray
+        do {
+            array = try decode(FileIO.readAll(path), path: path, digest: digest)
+        } catch {
+            digest.cancel()
+            throw error
         }
-        return try parse(from: RawSource(bytes: bytes), path: path)
+        return (array, digest.finalizeHex())
     }
 
-    private static func parse(from source: IDXByteSource, path: String) throws -> IDXArray {
+    /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> IDXArray {
+        try decode(bytes, path: path, digest: nil)
+    }
+
+    /// With a `digest`, hands it every content byte as it is read; the caller waits for the
+    /// digest (or cancels it) before the payload's memory can go.
+    private static func decode(_ bytes: [UInt8], path: String, digest: BackgroundSHA256?) throws -> IDXArray {
+        if Gzip.isGzip(bytes) {
+            let inflater = Inflater(compressed: bytes, path: path)
+            return try parse(from: CompressedSource(inflater: inflater,
+                                                    maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
+                             path: path, digest: digest)
+        }
+        return try parse(from: RawSource(bytes: bytes), path: path, digest: digest)
+    }
+
+    private static func parse(from source: IDXByteSource, path: String, digest: BackgroundSHA256?) throws -> IDXArray {
         // Magic: 0x00 0x00 <type> <ndims>.
         let magic = try source.read(count: 4)
         if magic.count >= 1 && magic[0] != 0 || magic.count >= 2 && magic[1] != 0 {
@@ -72,8 +93,9 @@ extension IDXArray {
                            byteOffset: headerSize)
         }
 
-        // Payload: one read straight into the array that keeps it.
-        let payload = try source.read(count: payloadSize)
+        // Payload: read straight into the array that keeps it, a chunk at a time when hashed.
+        digest?.update(copying: magic + dimensionBytes)
+        let payload = try source.read(count: payloadSize, handingChunksTo: digest)
         guard payload.count == payloadSize else {
             throw IDXError(path: path, problem: .truncatedPayload(expected: payloadSize, available: payload.count),
                            byteOffset: headerSize + payload.count)
@@ -114,11 +136,32 @@ private protocol IDXByteSource: AnyObject {
 }
 
 extension IDXByteSource {
-    /// Reads up to `count` bytes into a new array, without zero-filling it first.
-    func read(count: Int) throws -> [UInt8] {
+    /// Reads up to `count` bytes into a new array, without zero-filling it first. With a `digest`,
+    /// reads 1 MiB at a time and hands each chunk to it as soon as it is read, so that hashing
+    /// one chunk overlaps reading the next; returns once the digest has read them all.
+    func read(count: Int, handingChunksTo digest: BackgroundSHA256? = nil) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
-            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
-            initializedCount = try read(into: UnsafeMutableRawBufferPointer(buffer))
+            let whole = UnsafeMutableRawBufferPointer(buffer)
+            adviseHugePages(whole)
+            guard let digest else {
+                initializedCount = try read(into: whole)
+                return
+            }
+            let chunkSize = 1 << 20
+            do {
+                while initializedCount < count {
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: whole[initializedCount ..< min(count, initializedCount + chunkSize)])
+                    let filled = try read(into: chunk)
+                    digest.update(region: UnsafeRawBufferPointer(rebasing: chunk[..<filled]))
+                    initializedCount += filled
+                    if filled < chunk.count { break }
+                }
+            } catch {
+                digest.cancel()
+                throw error
+            }
+            // The buffer may move or go once this returns: the digest must be done with it.
+            digest.finish()
         }
     }
 }

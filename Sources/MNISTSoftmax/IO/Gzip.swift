@@ -1,3 +1,4 @@
+import CISAL
 import CZlib
 
 /// A gzip (or raw deflate) stream that cannot be decompressed; its location is the compressed
@@ -12,8 +13,6 @@ public enum GzipProblem: FileProblem {
     case corrupt(zlibMessage: String)
     /// Bytes after the last gzip member that are not another gzip member.
     case trailingGarbage
-    /// zlib could not start (out of memory).
-    case zlibFailure(code: Int32)
     /// The content goes on past `limit` bytes, more than the reader expects: decompression
     /// stopped there.
     case tooLarge(limit: Int)
@@ -23,7 +22,6 @@ public enum GzipProblem: FileProblem {
         case .truncated: "gzip data ends early; the file is truncated"
         case .corrupt(let message): "corrupt gzip data: \(message)"
         case .trailingGarbage: "unexpected bytes after the gzip stream"
-        case .zlibFailure(let code): "zlib failed to start (code \(code))"
         case .tooLarge(let limit): "decompresses to more than \(limit) bytes, more than expected"
         }
     }
@@ -32,7 +30,7 @@ public enum GzipProblem: FileProblem {
         switch self {
         case .truncated, .corrupt: "the file is damaged; download it again"
         case .tooLarge: "this is the wrong file, or a decompression bomb"
-        case .trailingGarbage, .zlibFailure: nil
+        case .trailingGarbage: nil
         }
     }
 }
@@ -104,12 +102,12 @@ public enum Gzip {
     }
 }
 
-/// zlib's inflate over compressed bytes held in memory, into buffers the caller owns, one request
-/// at a time: the one decompressor of the library (gzip files, the wheel's deflated zip entry, and
-/// `fetch`'s digests).
+/// ISA-L's inflate (igzip) over compressed bytes held in memory, into buffers the caller owns, one
+/// request at a time: the one decompressor of the library (gzip files, the wheel's deflated zip
+/// entry, and `fetch`'s digests).
 ///
 /// With `.gzip` framing every member of a multi-member file is decompressed in turn, and each
-/// member's CRC-32 and length are checked by zlib when its end is reached. With `.rawDeflate` (a
+/// member's CRC-32 and length are checked by ISA-L when its end is reached. With `.rawDeflate` (a
 /// zip entry) decompression ends with the deflate stream.
 final class Inflater {
     enum Framing {
@@ -117,7 +115,8 @@ final class Inflater {
         case rawDeflate
     }
 
-    private var stream = z_stream()
+    /// ISA-L's state (about 70 KB: it holds the history window), on the heap.
+    private let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
     private let compressed: [UInt8]
     /// The compressed stream: a range of `compressed`.
     private let range: Range<Int>
@@ -130,19 +129,21 @@ final class Inflater {
     /// Decompressed bytes handed out so far.
     private(set) var producedCount = 0
 
-    init(compressed: [UInt8], range: Range<Int>? = nil, framing: Framing = .gzip, path: String) throws(GzipError) {
+    init(compressed: [UInt8], range: Range<Int>? = nil, framing: Framing = .gzip, path: String) {
         self.compressed = compressed
         self.range = range ?? compressed.indices
         self.framing = framing
         self.path = path
-        // windowBits 15 + 16: gzip framing; −15: raw deflate, as zip stores it.
-        let status = inflateInit2_(&stream, framing == .gzip ? 15 + 16 : -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            throw GzipError(path: path, problem: .zlibFailure(code: status), compressedOffset: self.range.lowerBound)
-        }
+        startStream()
     }
 
-    deinit { inflateEnd(&stream) }
+    deinit { state.deallocate() }
+
+    /// Starts a deflate stream (a gzip member, header and trailer included, or a raw one).
+    private func startStream() {
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(framing == .gzip ? ISAL_GZIP : ISAL_DEFLATE)
+    }
 
     /// Fills `buffer` completely, unless the stream ends first; returns the bytes written.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(GzipError) -> Int {
@@ -151,29 +152,51 @@ final class Inflater {
             let outputRoom = min(buffer.count - produced, 1 << 30)
             let inputLeft = min(range.count - consumed, 1 << 30)
             let status: Int32 = compressed.withUnsafeBufferPointer { source in
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed })
-                stream.avail_in = UInt32(inputLeft)
-                stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
-                stream.avail_out = UInt32(outputRoom)
-                return inflate(&stream, Z_NO_FLUSH)
+                state.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed })
+                state.pointee.avail_in = UInt32(inputLeft)
+                state.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
+                state.pointee.avail_out = UInt32(outputRoom)
+                return isal_inflate(state)
             }
-            consumed += inputLeft - Int(stream.avail_in)
-            produced += outputRoom - Int(stream.avail_out)
-            switch status {
-            case Z_OK:
-                continue
-            case Z_STREAM_END:
+            let used = inputLeft - Int(state.pointee.avail_in)
+            let written = outputRoom - Int(state.pointee.avail_out)
+            consumed += used
+            produced += written
+            guard status == ISAL_DECOMP_OK else { throw error(problem(status: status)) }
+            if state.pointee.block_state == ISAL_BLOCK_FINISH {
                 try endStream()
-            case Z_BUF_ERROR where consumed == range.count:
+            } else if state.pointee.avail_out > 0 && consumed == range.count {
+                // Output room left and no input: the stream stops before its end.
                 throw error(.truncated)
-            case Z_NEED_DICT, Z_DATA_ERROR, Z_STREAM_ERROR, Z_BUF_ERROR:
-                throw error(.corrupt(zlibMessage: stream.msg.map { String(cString: $0) } ?? "invalid deflate data"))
-            default:
-                throw error(.zlibFailure(code: status))
+            } else if used == 0 && written == 0 {
+                throw error(.corrupt(zlibMessage: "invalid deflate data"))
             }
         }
         producedCount += produced
         return produced
+    }
+
+    /// What an ISA-L status other than ISAL_DECOMP_OK means, in zlib's words.
+    private func problem(status: Int32) -> GzipProblem {
+        switch status {
+        case ISAL_INVALID_BLOCK: .corrupt(zlibMessage: "invalid block type")
+        case ISAL_INVALID_SYMBOL: .corrupt(zlibMessage: "invalid code")
+        case ISAL_INVALID_LOOKBACK: .corrupt(zlibMessage: "invalid distance too far back")
+        case ISAL_INVALID_WRAPPER: .corrupt(zlibMessage: "incorrect header check")
+        case ISAL_UNSUPPORTED_METHOD: .corrupt(zlibMessage: "unknown compression method")
+        case ISAL_INCORRECT_CHECKSUM: .corrupt(zlibMessage: trailerMismatch())
+        case ISAL_NEED_DICT: .corrupt(zlibMessage: "needs a preset dictionary")
+        default: .corrupt(zlibMessage: "invalid deflate data (igzip status \(status))")
+        }
+    }
+
+    /// Which of a gzip member's trailer fields disagrees with the content: ISA-L reports both as
+    /// one status, having read the 8 trailer bytes (CRC-32, then the length mod 2³², little-endian).
+    private func trailerMismatch() -> String {
+        let end = range.lowerBound + consumed
+        guard end - 8 >= range.lowerBound else { return "incorrect data check" }
+        let storedCRC = (0 ..< 4).reduce(UInt32(0)) { $0 | UInt32(compressed[end - 8 + $1]) << (8 * $1) }
+        return storedCRC == state.pointee.crc ? "incorrect length check" : "incorrect data check"
     }
 
     /// Hands the whole decompressed content to `body`, 4 MiB at a time. With a `limit`, stops with
@@ -202,7 +225,7 @@ final class Inflater {
         if framing == .rawDeflate || rest == 0 {
             finished = true
         } else if rest >= 2 && compressed[next] == 0x1f && compressed[next + 1] == 0x8b {
-            inflateReset(&stream)
+            startStream()
         } else {
             throw error(.trailingGarbage)
         }
