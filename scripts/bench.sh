@@ -5,7 +5,12 @@
 #
 #   scripts/bench.sh [--runs N] [--batch-size N] [--fma-peak-gflops X] [--work-dir DIR] [--no-build]
 #                    [--binary FILE]    (another mnist-softmax executable; implies --no-build)
+#                    [--clean-builds N] (default 1; 0 skips them)
 #
+# First, unless --no-build: N clean release builds of the working tree as a fresh clone sees it
+# (its tracked files, copied to a new folder, with Package.resolved and .build/ left out), each
+# timed from `swift build -c release` to the linked binary, package resolution included; the
+# report shows their median beside the epoch. Then the release build of this tree, if needed.
 # Each round runs, in this order (interleaved, so a slow spell of a shared machine hits every tool):
 #   (a) mnist-softmax train with no hyperparameter flags: its defaults, all threads (the whole-process run),
 #       right after the same probe has run on each CPU the bench may use, one at a time (taskset), so
@@ -45,6 +50,7 @@ repo="$(pwd)"
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$script"; }
 
 runs=5
+clean_builds=1
 batch_size=100
 fma_peak="${FMA_PEAK_GFLOPS:-}"
 work_dir=""
@@ -58,6 +64,7 @@ while [ $# -gt 0 ]; do
     --fma-peak-gflops) fma_peak="${2:?--fma-peak-gflops needs a number}"; shift 2 ;;
     --work-dir) work_dir="${2:?--work-dir needs a folder}"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --clean-builds) clean_builds="${2:?--clean-builds needs a number}"; shift 2 ;;
     --binary) binary="${2:?--binary needs a file}"; build=0; binary_given=1; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 64 ;;
@@ -67,6 +74,7 @@ done
 case "$work_dir" in "" | /*) ;; *) work_dir="$start_dir/$work_dir" ;; esac
 case "$binary" in "" | /*) ;; *) binary="$start_dir/$binary" ;; esac
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs must be a positive integer" >&2; exit 64; }
+[[ "$clean_builds" =~ ^[0-9]+$ ]] || { echo "bench: --clean-builds must be 0 or a positive integer" >&2; exit 64; }
 [[ "$batch_size" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --batch-size must be a positive integer" >&2; exit 64; }
 if [ -n "$fma_peak" ] && ! [[ "$fma_peak" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "bench: the FMA peak must be a number of GFLOP/s, not '$fma_peak'" >&2; exit 64
@@ -114,6 +122,23 @@ if ! python3 -c 'import torch, safetensors.torch' >/dev/null 2>&1; then
     torch_ok=0
     echo "bench: warning: PyTorch could not be installed; its rows are n/a" >&2
   fi
+fi
+# Clean builds: the tracked files of the working tree (as committed or edited), nothing else.
+clean_build_seconds=()
+if [ "$build" = 1 ] && [ "$clean_builds" -gt 0 ]; then
+  for round in $(seq 1 "$clean_builds"); do
+    clean="$(mktemp -d "${TMPDIR:-/tmp}/mnist-softmax-clean-build.XXXXXX")"
+    git ls-files -z | grep -zv '^Package.resolved$' | xargs -0 cp --parents -t "$clean"
+    started="$(date +%s.%N)"
+    if (cd "$clean" && swift build -c release >"$clean.log" 2>&1); then
+      seconds="$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+      clean_build_seconds+=("$seconds")
+      echo "bench: [$round/$clean_builds] clean swift build -c release: $seconds s" >&2
+    else
+      echo "bench: [$round/$clean_builds] clean build FAILED: $(tail -n 1 "$clean.log")" >&2
+    fi
+    rm -rf "$clean" "$clean.log"
+  done
 fi
 if [ "$build" = 1 ]; then
   echo "bench: swift build -c release" >&2
@@ -307,6 +332,7 @@ SHARED="${shared[*]}" DEFAULTS="$default_flags" DIFFER="$differ" RUNS="$runs" CO
 THREADS_SUPPORTED="$threads_supported" FMA_PEAK="$fma_peak" FMA_PEAK_SOURCE="$fma_peak_source" TORCH_OK="$torch_ok" \
 LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" TARGET_CPU="${MNIST_SOFTMAX_TARGET_CPU-(unset)}" \
 BINARY_GIVEN="$binary_given" L1_LOADS="$l1_loads" L1_LOADS_PER_CPU="$l1_loads_per_cpu" \
+CLEAN_BUILD_SECONDS="${clean_build_seconds[*]-}" \
 python3 - >"$work/configs.json" <<'EOF'
 import json, os, platform
 import numpy
@@ -362,6 +388,7 @@ print(json.dumps({
     "hyperparameters": flags_to_dict(os.environ["SHARED"]),
     "default_hyperparameters": os.environ["DEFAULTS"], "defaults_differ": differ,
     "threads_supported": threads_supported,
+    "clean_build_seconds": [float(value) for value in os.environ["CLEAN_BUILD_SECONDS"].split()],
     "fma_peak_gflops": float(os.environ["FMA_PEAK"]) if os.environ["FMA_PEAK"] else None,
     "fma_peak_source": os.environ["FMA_PEAK_SOURCE"],
     "l1_loads": {line.split("\t")[0]: float(line.split("\t")[1]) for line in open(os.environ["L1_LOADS"]) if line.strip()},
