@@ -61,3 +61,70 @@ struct SHA256Tests {
         }
     }
 }
+
+/// Gzip IDX files read from disk a MiB at a time (`Inflater(gzipFile:)`) decode and fail exactly
+/// as the same bytes decoded in memory.
+struct GzipFileStreamingTests {
+    /// 3 × 1000 × 1000 bytes of xorshift noise, which deflate cannot shrink: about three 1 MiB
+    /// pieces of gzip.
+    static let array: IDXArray = {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let noise = (0 ..< 3_000_000).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+        return IDXArray(dimensions: [3, 1000, 1000], elements: .uint8(noise))
+    }()
+
+    func readFromFile(_ bytes: [UInt8]) throws -> Result<IDXArray, GzipError> {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/file.gz"
+            try FileIO.writeAtomically(bytes, to: path)
+            do {
+                return .success(try IDXArray.read(contentsOf: path))
+            } catch let error as GzipError {
+                return .failure(error)
+            }
+        }
+    }
+
+    func decodedInMemory(_ bytes: [UInt8]) throws -> Result<IDXArray, GzipError> {
+        do {
+            return .success(try IDXArray.decode(bytes, path: "memory"))
+        } catch let error as GzipError {
+            return .failure(error)
+        }
+    }
+
+    @Test func aFileOfSeveralPiecesAndMembersReadsAsInMemoryAndFailsAtTheSameOffsets() throws {
+        let encoded = Self.array.encoded()
+        let oneMember = Gzip.compress(encoded, level: 1)
+        #expect(oneMember.count > 2 * Inflater.filePieceSize, "\(oneMember.count) bytes of gzip")
+        // Members split inside the second piece, so that a member ends and the next one's magic
+        // is read across a piece boundary.
+        let split = Inflater.filePieceSize + 12_345
+        let twoMembers = Gzip.compress(Array(encoded[..<split]), level: 1) + Gzip.compress(Array(encoded[split...]), level: 1)
+        var badCRC = twoMembers
+        badCRC[badCRC.count - 8] ^= 0xFF
+        var badLength = twoMembers
+        badLength[badLength.count - 1] ^= 0x01
+        let cases: [(String, [UInt8])] = [
+            ("one member", oneMember), ("two members", twoMembers),
+            ("truncated", Array(oneMember.prefix(oneMember.count - 100_000))),
+            ("trailing garbage", twoMembers + [0, 1, 2]), ("bad CRC", badCRC), ("bad length", badLength),
+        ]
+        for (name, bytes) in cases {
+            let (fromFile, inMemory) = (try readFromFile(bytes), try decodedInMemory(bytes))
+            switch (fromFile, inMemory) {
+            case (.success(let a), .success(let b)):
+                #expect(a == Self.array && b == Self.array, "\(name)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a.problem == b.problem && a.compressedOffset == b.compressedOffset, "\(name): \(a) vs \(b)")
+            default:
+                Issue.record("\(name): from the file \(fromFile), in memory \(inMemory)")
+            }
+        }
+    }
+}

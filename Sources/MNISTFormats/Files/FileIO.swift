@@ -31,32 +31,52 @@ package func systemErrorMessage(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
-/// Whole-file reads and atomic whole-file writes.
-public enum FileIO {
-    /// Reads every byte of the regular file at `path`.
-    ///
-    /// Directories, FIFOs, sockets and devices are refused before anything is read, so a
-    /// misplaced FIFO cannot block the tool. The buffer is sized from `fstat`, never from
-    /// the file's own content.
-    public static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+/// read(2), named apart from `FileReader.read(upTo:)`.
+private func readDescriptor(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+/// A regular file open for reading from its start, a piece at a time; closed when released.
+///
+/// Directories, FIFOs, sockets and devices are refused before anything is read, so a misplaced
+/// FIFO cannot block the tool.
+package final class FileReader {
+    package let path: String
+    /// The size `fstat` gave when the file was opened: the reader never reads past it.
+    package let size: Int
+    private let fd: Int32
+    private var position = 0
+
+    package init(_ path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw FileAccessError(path: path, problem: .cannotOpen(reason: systemErrorMessage()))
         }
-        defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw FileAccessError(path: path, problem: .readFailed(reason: systemErrorMessage()))
+            let reason = systemErrorMessage()
+            close(fd)
+            throw FileAccessError(path: path, problem: .readFailed(reason: reason))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FileAccessError(path: path, problem: .notARegularFile(kind: fileKindName(mode: info.st_mode)))
+            close(fd)
+            throw FileAccessError(path: path, problem: .notARegularFile(kind: FileIO.fileKindName(mode: info.st_mode)))
         }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
+        size = Int(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// The next `count` bytes, or fewer at the end of the file (none once it is read); sized from
+    /// `count` and `fstat`, never from the file's content.
+    package func read(upTo count: Int) throws -> [UInt8] {
+        let wanted = max(0, min(count, size - position))
+        var bytes = [UInt8](repeating: 0, count: wanted)
         var filled = 0
         try bytes.withUnsafeMutableBytes { buffer in
-            while filled < size {
-                let n = read(fd, buffer.baseAddress! + filled, size - filled)
+            while filled < wanted {
+                let n = readDescriptor(fd, buffer.baseAddress! + filled, wanted - filled)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw FileAccessError(path: path, problem: .readFailed(reason: systemErrorMessage()))
@@ -65,8 +85,22 @@ public enum FileIO {
                 filled += n
             }
         }
-        if filled < size { bytes.removeSubrange(filled...) }
+        position += filled
+        if filled < wanted { bytes.removeSubrange(filled...) }
         return bytes
+    }
+}
+
+/// Whole-file reads and atomic whole-file writes.
+public enum FileIO {
+    /// Reads every byte of the regular file at `path`.
+    ///
+    /// Directories, FIFOs, sockets and devices are refused before anything is read, so a
+    /// misplaced FIFO cannot block the tool. The buffer is sized from `fstat`, never from
+    /// the file's own content.
+    public static func readAll(_ path: String) throws -> [UInt8] {
+        let file = try FileReader(path)
+        return try file.read(upTo: file.size)
     }
 
     /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one.
@@ -171,7 +205,7 @@ public enum FileIO {
         }
     }
 
-    private static func fileKindName(mode: mode_t) -> String {
+    fileprivate static func fileKindName(mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: return "directory"
         case S_IFIFO: return "FIFO"

@@ -102,9 +102,9 @@ public enum Gzip {
     }
 }
 
-/// ISA-L's inflate (igzip) over compressed bytes held in memory, into buffers the caller owns, one
-/// request at a time: the one decompressor of the library (gzip files, the wheel's deflated zip
-/// entry, and `fetch`'s digests).
+/// ISA-L's inflate (igzip) over compressed bytes held in memory or read from a file a piece at a
+/// time, into buffers the caller owns, one request at a time: the one decompressor of the library
+/// (gzip files, the wheel's deflated zip entry, and `fetch`'s digests).
 ///
 /// With `.gzip` framing every member of a multi-member file is decompressed in turn, and each
 /// member's CRC-32 and length are checked by ISA-L when its end is reached. With `.rawDeflate` (a
@@ -117,9 +117,15 @@ package final class Inflater {
 
     /// ISA-L's state (about 70 KB: it holds the history window), on the heap.
     private let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
-    private let compressed: [UInt8]
-    /// The compressed stream: a range of `compressed`.
-    private let range: Range<Int>
+    /// The compressed bytes held now: all of them, or (from a file) the piece being read, after
+    /// the last 8 bytes of the piece before (a gzip trailer's, for `trailerMismatch`).
+    private var compressed: [UInt8]
+    /// The offset in the file (or in the bytes given) of `compressed[0]`.
+    private var compressedStart = 0
+    /// The compressed stream, as offsets in the file (or the bytes given).
+    private var range: Range<Int>
+    /// The rest of the file, when the stream is read from one.
+    private let file: FileReader?
     private let framing: Framing
     private let path: String
     /// Compressed bytes used so far, from the start of `range`.
@@ -134,7 +140,42 @@ package final class Inflater {
         self.range = range ?? compressed.indices
         self.framing = framing
         self.path = path
+        file = nil
         startStream()
+    }
+
+    /// Reads the gzip file `file` from its start, 1 MiB at a time: at most about 1 MiB of the
+    /// compressed bytes is held at once. `firstPiece` is what was read of it already.
+    package init(gzipFile file: FileReader, firstPiece: [UInt8]) {
+        compressed = firstPiece
+        range = 0 ..< file.size
+        self.file = file
+        framing = .gzip
+        path = file.path
+        startStream()
+    }
+
+    /// The size of each piece read from a file.
+    package static let filePieceSize = 1 << 20
+
+    /// Compressed bytes held from the current offset on, without reading more.
+    private var heldInput: Int { min(range.upperBound, compressedStart + compressed.count) - (range.lowerBound + consumed) }
+
+    /// Reads the file's next piece when fewer than `count` bytes are held; keeps the 8 bytes
+    /// before the current offset. A file that ends before its `fstat` size ends the stream there.
+    private func holdInput(atLeast count: Int) throws(GzipError) {
+        guard let file, heldInput < count, compressedStart + compressed.count < range.upperBound else { return }
+        let piece: [UInt8]
+        do {
+            piece = try file.read(upTo: Self.filePieceSize)
+        } catch {
+            // Only a read(2) failure: report it where decompression stopped.
+            throw self.error(.corrupt(zlibMessage: "cannot read further: \(error)"))
+        }
+        let keepFrom = max(0, range.lowerBound + consumed - 8 - compressedStart)
+        compressedStart += keepFrom
+        compressed = Array(compressed[keepFrom...]) + piece
+        if piece.isEmpty { range = range.lowerBound ..< compressedStart + compressed.count }
     }
 
     deinit { state.deallocate() }
@@ -149,10 +190,11 @@ package final class Inflater {
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(GzipError) -> Int {
         var produced = 0
         while produced < buffer.count && !finished {
+            try holdInput(atLeast: 1)
             let outputRoom = min(buffer.count - produced, 1 << 30)
-            let inputLeft = min(range.count - consumed, 1 << 30)
+            let inputLeft = min(heldInput, 1 << 30)
             let status: Int32 = compressed.withUnsafeBufferPointer { source in
-                state.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed })
+                state.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed - compressedStart })
                 state.pointee.avail_in = UInt32(inputLeft)
                 state.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
                 state.pointee.avail_out = UInt32(outputRoom)
@@ -193,8 +235,8 @@ package final class Inflater {
     /// Which of a gzip member's trailer fields disagrees with the content: ISA-L reports both as
     /// one status, having read the 8 trailer bytes (CRC-32, then the length mod 2³², little-endian).
     private func trailerMismatch() -> String {
-        let end = range.lowerBound + consumed
-        guard end - 8 >= range.lowerBound else { return "incorrect data check" }
+        let end = range.lowerBound + consumed - compressedStart
+        guard end - 8 >= 0 && end <= compressed.count else { return "incorrect data check" }
         let storedCRC = (0 ..< 4).reduce(UInt32(0)) { $0 | UInt32(compressed[end - 8 + $1]) << (8 * $1) }
         return storedCRC == state.pointee.crc ? "incorrect length check" : "incorrect data check"
     }
@@ -220,8 +262,9 @@ package final class Inflater {
     /// After a deflate stream (a gzip member's trailer): finish, or start the next gzip member,
     /// or reject what follows.
     private func endStream() throws(GzipError) {
+        try holdInput(atLeast: 2)
         let rest = range.count - consumed
-        let next = range.lowerBound + consumed
+        let next = range.lowerBound + consumed - compressedStart
         if framing == .rawDeflate || rest == 0 {
             finished = true
         } else if rest >= 2 && compressed[next] == 0x1f && compressed[next + 1] == 0x8b {

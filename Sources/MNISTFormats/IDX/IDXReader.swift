@@ -11,7 +11,7 @@ extension IDXArray {
     /// size, with nothing after it. No buffer is sized from the header until the file is known to
     /// hold (or, compressed, to be able to hold) that many bytes.
     public static func read(contentsOf path: String) throws -> IDXArray {
-        try decode(FileIO.readAll(path), path: path)
+        try read(contentsOf: path, digest: nil)
     }
 
     /// Reads an IDX file as `read(contentsOf:)` does, and the SHA-256 of its content (header and
@@ -21,12 +21,23 @@ extension IDXArray {
         let digest = BackgroundSHA256()
         let array: IDXArray
         do {
-            array = try decode(FileIO.readAll(path), path: path, digest: digest)
+            array = try read(contentsOf: path, digest: digest)
         } catch {
             digest.cancel()
             throw error
         }
         return (array, digest.finalizeHex())
+    }
+
+    /// A gzip file is decompressed as it is read, 1 MiB of compressed bytes at a time, so that it
+    /// is never held whole beside its content; a raw file is read whole.
+    private static func read(contentsOf path: String, digest: BackgroundSHA256?) throws -> IDXArray {
+        let file = try FileReader(path)
+        let magic = try file.read(upTo: 2)
+        guard Gzip.isGzip(magic) else { return try decode(FileIO.readAll(path), path: path, digest: digest) }
+        let inflater = Inflater(gzipFile: file, firstPiece: magic)
+        return try parse(from: CompressedSource(inflater: inflater, maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: file.size)),
+                         path: path, digest: digest)
     }
 
     /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
