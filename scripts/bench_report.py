@@ -253,6 +253,11 @@ def main():
                    "cores). numpy's OpenBLAS and PyTorch's OpenMP threads spin at their barriers, so their "
                    "all-threads rows can be many times slower than their 1-thread rows, and mnist-softmax uses "
                    "fewer threads while cores are busy: the ratios below measure the load as much as the code")
+    builds = setup.get("clean_build_seconds") or []
+    if builds:
+        out.append(f"- clean `swift build -c release` of the tracked tree (a fresh clone's view, package "
+                   f"resolution included): median {median(builds):.1f} s over {len(builds)} "
+                   f"(each: {', '.join(f'{b:.1f}' for b in builds)} s)")
     out.append(f"- {setup['numpy']}; " + (setup.get("torch") or "PyTorch not installed: its rows are n/a"))
     out.append("- shared hyperparameters (mnist-softmax's defaults, batch size "
                f"{hyper['batch_size']}): " + ", ".join(f"{k} {v}" for k, v in hyper.items()))
