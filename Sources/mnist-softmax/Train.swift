@@ -65,11 +65,11 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"))
     var maxIterations: Int?
 
-    @Option(help: "Threads at most (the default is every core): a pass uses fewer while other processes keep cores busy. The weights are the same for every count.")
+    @Option(help: ArgumentHelp("Threads per pass, at most; the kernels use at most \(SoftmaxTrainer.maximumThreads) (one per column shard), and the model file records the count after that cap. A pass uses fewer while other processes keep cores busy. The weights are the same for every count. The default is every core."))
     var threads: Int = defaults.threads
 
     @Flag(inversion: .prefixedNo,
-          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, as for timing runs).")
+          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, capped as it says, as for timing runs).")
     var followFreeCores = true
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
@@ -311,7 +311,7 @@ struct Train: ParsableCommand {
         let outcome = trained.outcome
         var metadata: [String: String] = [
             "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
-            StoredModel.preprocessingKey: data.preprocessing.rawValue, "threads": String(threads),
+            StoredModel.preprocessingKey: data.preprocessing.rawValue, "threads": String(configuration.threadLimit),
             "training_samples": String(data.training.count), "validation_samples": String(validationSplit),
             "train_images_sha256": data.digests.images, "train_labels_sha256": data.digests.labels,
             "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
