@@ -56,6 +56,11 @@ struct CheckpointTests {
         #expect(error?.description.hasPrefix("c: the checkpoint was taken with seed = 42, this run has 7") == true)
     }
 
+    /// The lines of a run's standard error that give a hint.
+    static func hints(_ run: CommandRun) -> [Substring] {
+        run.standardError.split(separator: "\n").filter { $0.hasPrefix("HINT:") }
+    }
+
     /// Through the real executable: train 2 epochs with a checkpoint on 2 threads, resume to 4
     /// on 1 thread, and compare with 4 epochs in one go (the thread count changes no bit); a
     /// resume with another seed is refused, naming the setting.
@@ -78,6 +83,17 @@ struct CheckpointTests {
             #expect(reseeded.status == 1)
             #expect(reseeded.standardError.contains("seed = 42, this run has 7"), "\(reseeded.standardError)")
             #expect(!FileManager.default.fileExists(atPath: work + "/other.safetensors"))
+
+            // A model given as a checkpoint, and a checkpoint as a model: one hint each, in the
+            // command line's terms, in place of the library's.
+            let modelAsCheckpoint = try CommandRun(common + ["--epochs", "4", "--model", work + "/other.safetensors",
+                                                             "--resume", work + "/whole.safetensors"])
+            #expect(Self.hints(modelAsCheckpoint) == ["HINT: --resume takes a file written by `train --checkpoint-every`, not a model"],
+                    "\(modelAsCheckpoint.standardError)")
+            let checkpointAsModel = try CommandRun(["evaluate", "--data-dir", data, "--model", work + "/run.checkpoint"])
+            #expect(Self.hints(checkpointAsModel)
+                == ["HINT: this is a training checkpoint, not a model; continue it with `mnist-softmax train --resume \(work)/run.checkpoint`"],
+                "\(checkpointAsModel.standardError)")
         }
     }
 }
