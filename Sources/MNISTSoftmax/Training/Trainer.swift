@@ -57,8 +57,10 @@ public struct SoftmaxTrainer: Sendable {
         try KernelCPU.verify()
         let state = ColumnShardedSoftmax(threadCount: configuration.threadLimit, lossFunction: configuration.lossFunction.kernelCost)
         var earlyStopping = configuration.patience.flatMap { patience in validation.map { _ in EarlyStopping(patience: patience) } }
+        var provenance = TrainingProvenance(configuration: configuration, trainedOn: data, validationSamples: validation?.count ?? 0)
         // Reports an epoch; false when early stopping ends training.
         let finishEpoch = { (summary: EpochSummary) -> Bool in
+            provenance.epochs.append(summary)
             afterEpoch(summary)
             guard let loss = summary.validation?.meanLoss else { return true }
             return earlyStopping?.shouldContinue(after: summary.epochOrIteration, validationLoss: loss, model: { state.model }) ?? true
@@ -69,8 +71,11 @@ public struct SoftmaxTrainer: Sendable {
         case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
+        provenance.epochsRun = epochsRun
+        provenance.bestEpoch = best?.epoch
+        provenance.stoppedBecause = stoppedBecause
         return TrainingOutcome(model: best?.model ?? state.model, epochsRun: epochsRun, bestEpoch: best?.epoch,
-                               stoppedBecause: stoppedBecause)
+                               stoppedBecause: stoppedBecause, provenance: provenance)
     }
 
     /// The threads the next pass over `state` uses: all it has, or with `threadsFollowFreeCores`
