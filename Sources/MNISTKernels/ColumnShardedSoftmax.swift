@@ -55,7 +55,7 @@ package final class ColumnShardedSoftmax {
     package typealias Parameters = (weights: [Float], bias: [Float])
 
     package static let weightCount = SoftmaxKernel.classes * SoftmaxKernel.features
-    /// Column shards: the unit of work a thread takes, and the shape of every sum. Two shards
+    /// Column shards: the unit a thread owns, and the shape of every sum. Two shards
     /// (25 and 24 vectors of 16 columns) use both cores of the 2-core machines this is built
     /// for; each shard more would cost every image pair one more reduction of 20 accumulators in
     /// the forward pass, on any thread count, for threads those machines do not have.

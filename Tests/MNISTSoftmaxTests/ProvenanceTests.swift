@@ -14,12 +14,12 @@ struct ProvenanceTests {
     }
 
     /// Every setting a checkpoint records is in the model file with the same value, and every key
-    /// of either is a `TrainingProvenance.Key`; the file records the thread cap, not the count asked for.
+    /// of either is a `ModelMetadataKey`; the file records the thread cap, not the count asked for.
     @Test(arguments: LearningRateSchedule.allCases)
     func checkpointSettingsAreTheModelFilesSettings(schedule: LearningRateSchedule) {
         let provenance = Self.provenance(schedule)
         let (settings, metadata) = (provenance.checkpointSettings, provenance.metadata)
-        let keys = Set(TrainingProvenance.Key.allCases.map(\.rawValue))
+        let keys = Set(ModelMetadataKey.allCases.map(\.rawValue))
         for (key, value) in settings {
             #expect(metadata[key] == value, "\(schedule): checkpoint \(key) = \(value), model file \(metadata[key] ?? "missing")")
         }
@@ -33,7 +33,7 @@ struct ProvenanceTests {
     /// docs/model-file.md lists every key.
     @Test func theModelFileDocumentListsEveryKey() throws {
         let document = try String(contentsOfFile: RealMNIST.packageRoot + "/docs/model-file.md", encoding: .utf8)
-        let missing = TrainingProvenance.Key.allCases.filter { !document.contains("`\($0.rawValue)`") }
+        let missing = ModelMetadataKey.allCases.filter { !document.contains("`\($0.rawValue)`") }
         #expect(missing.isEmpty, "docs/model-file.md does not list \(missing.map(\.rawValue))")
     }
 }

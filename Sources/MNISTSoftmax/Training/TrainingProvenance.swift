@@ -1,26 +1,9 @@
 /// Where a trained model came from: the configuration, the data it was trained on, and what
 /// training gave. A model file records it as metadata (`metadata`, written by
 /// `StoredModel(_:test:)` and `StoredModel(model:provenance:)`), and a checkpoint records the part
-/// that decides the weights (`checkpointSettings`). `Key` is the one list of the keys both use.
+/// that decides the weights (`checkpointSettings`), both under the keys of `ModelMetadataKey`.
 public struct TrainingProvenance: Sendable {
-    /// The metadata keys of a trained model's file, and of a checkpoint's settings.
-    public enum Key: String, CaseIterable, Sendable {
-        // What decides the weights.
-        case optimizer, loss, l2, preprocessing, seed, epochs, momentum, nesterov, schedule, patience
-        case batchSize = "batch_size", learningRate = "learning_rate", learningRateDecay = "learning_rate_decay"
-        case maxIterations = "max_iterations"
-        case validationSamples = "validation_samples"
-        case trainingImagesSHA256 = "train_images_sha256", trainingLabelsSHA256 = "train_labels_sha256"
-        // How it ran: the thread cap (which does not change the weights) and the sample count.
-        case threads
-        case trainingSamples = "training_samples"
-        // What it gave.
-        case epochsRun = "epochs_run", iterations, bestEpoch = "best_epoch", stoppedBecause = "stopped_because"
-        case finalTrainingLoss = "final_training_loss", finalTrainingAccuracy = "final_training_accuracy"
-        case finalValidationAccuracy = "final_validation_accuracy"
-        case testAccuracy = "test_accuracy", testLoss = "test_loss"
-        case history
-    }
+    private typealias Key = ModelMetadataKey
 
     /// SHA-256 of the IDX content of training images and labels, as lowercase hex.
     public typealias Digests = (images: String, labels: String)
