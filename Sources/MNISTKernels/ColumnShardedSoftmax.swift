@@ -569,7 +569,9 @@ package final class ColumnShardedSoftmax {
         // Every shard holds the same b.
         let bias = UnsafeRawPointer(shards[0].bias).load(as: SIMD16<Float>.self)
         let rows = logitRows + thread * 16 * 16
-        for group in contiguousPart(thread, of: threadCount, splitting: (samples.count + 15) / 16) {
+        // Thread 0, which also resets the boards and adds up the statistics, takes the last part:
+        // the smaller one when the groups do not split evenly.
+        for group in contiguousPart(threadCount - 1 - thread, of: threadCount, splitting: (samples.count + 15) / 16) {
             let first = group * 16, count = min(16, samples.count - first)
             // z = (Σ partials, in shard order) / 255 + b, one row per sample (0 past the block).
             var labelLanes = SIMD16<Float>(repeating: -1)
