@@ -119,7 +119,7 @@ check_folder_layers Sources/MNISTSoftmax \
   "Preprocessing Fetch" \
   "Model" \
   "ModelFile Evaluation GradientCheck" \
-  "Training Prediction ONNX Export" \
+  "Training Prediction ONNX Pictures" \
   "Report"
 
 # 3. Each C library behind the file that wraps it.
