@@ -1,22 +1,22 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
-/// The real MNIST files, from $MNIST_DATA_DIR, ../shared/mnist beside the package, or data/mnist.
+/// The real MNIST files, from $MNIST_DATA_DIR when it is set (and then only from there, so that
+/// pointing it at an empty folder runs the tests as without data), else ../shared/mnist beside
+/// the package, else data/mnist.
 enum RealMNIST {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-
     static let directory: String? = {
-        let candidates = [ProcessInfo.processInfo.environment[DataDirectory.environmentVariable],
-                          packageRoot + "/../shared/mnist", packageRoot + "/data/mnist"]
-        return candidates.compactMap { $0 }.first { path in
+        let chosen = ProcessInfo.processInfo.environment[DataDirectory.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let candidates = chosen.map { [$0] } ?? [packageRoot + "/../shared/mnist", packageRoot + "/data/mnist"]
+        return candidates.first { path in
             MNISTFile.all.allSatisfy { (try? DataDirectory(path: path).location(of: $0)) != nil }
         }
     }()
 
     static let unavailableReason: Comment =
-        "no MNIST data: set MNIST_DATA_DIR, put it in ../shared/mnist, or run `mnist-softmax fetch`"
+        "no MNIST data: set MNIST_DATA_DIR, put the files in ../shared/mnist or data/mnist, or run `mnist-softmax fetch`"
 
     /// A model trained by `mnist-softmax train` with its defaults, made once for the tests that
     /// need one (in a temporary folder that lives as long as the test process); nil without data.

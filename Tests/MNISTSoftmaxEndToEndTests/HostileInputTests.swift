@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 // Broken and hostile files handed to the real executable. Every file is built here, in a scratch
@@ -127,7 +128,7 @@ struct HostileFixture {
     /// A valid model file's bytes with its JSON header object replaced by `header`, the data
     /// section by `data`.
     static func modelFile(header: [String: Any], data: [UInt8]) -> [UInt8] {
-        ModelFileTests.file(header: header, data: data)
+        safetensorsBytes(header: header, data: data)
     }
 
     /// The header entries of a valid model, with `weight` and `bias` as given.
@@ -147,7 +148,7 @@ struct HostileFixture {
     static func modelData(_ replace: (inout [Float]) -> Void = { _ in }) -> [UInt8] {
         var values = [Float](repeating: 0.25, count: 7850)
         replace(&values)
-        return ModelFileTests.littleEndianBytes(values)
+        return littleEndianBytes(values)
     }
 }
 
@@ -348,7 +349,7 @@ struct HostileInputTests {
         }, ["cannot read PNG", "truncated"]),
         badPNG("PNG of 1×1 pixel", { fixture in try pngBytes(GrayImage(width: 1, height: 1, filledWith: 128), in: fixture) },
                ["the image is blank", "HINT:"]),
-        badPNG("PNG declaring 8192×8193 pixels", { _ in PNGExportTests.headerOnlyPNG(width: 8192, height: 8193) },
+        badPNG("PNG declaring 8192×8193 pixels", { _ in headerOnlyPNG(width: 8192, height: 8193) },
                ["8192×8193 = 67117056 pixels, above the limit of 67108864"]),
 
         // output paths

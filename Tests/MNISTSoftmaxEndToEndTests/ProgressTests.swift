@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// `train` on a tiny synthetic data directory, seen through a pseudo-terminal and through pipes.

@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// The code path that `predict` and `serve` share: PNG bytes from memory, and `StoredModel.classify`.
@@ -21,7 +22,7 @@ struct ClassificationTests {
 
     @Test func aPNGFromMemoryAboveTheCallersPixelCapIsRefusedFromItsHeader() throws {
         // The header of a 3000 × 2000 image and an empty IDAT: 45 bytes declaring 6 million pixels.
-        let declared = PNGExportTests.headerOnlyPNG(width: 3000, height: 2000)
+        let declared = headerOnlyPNG(width: 3000, height: 2000)
         let error = try #require(thrownError(PNGError.self) {
             try PNGFile.readGrayAndAlpha(pngBytes: declared, name: "request body", maximumPixelCount: 2048 * 2048)
         })

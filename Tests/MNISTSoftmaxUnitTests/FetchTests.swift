@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import MNISTSoftmaxFixtures
 import Testing
 
@@ -162,33 +163,6 @@ private func pickleError(_ bytes: [UInt8]) -> PickleError? {
 }
 
 // MARK: - Fetcher, without the network
-
-/// Collects log lines from the fetcher, which may call from any thread.
-private final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
-}
-
-@Test(.enabled(if: RealMNIST.directory != nil, RealMNIST.unavailableReason))
-func fetcherKeepsVerifiedFilesWithoutDownloading() async throws {
-    let source = DataDirectory(path: try #require(RealMNIST.directory))
-    let directory = try makeScratchDirectory()
-    defer { removeScratchDirectory(directory) }
-    var copies: [String] = []
-    for file in MNISTFile.all {
-        let original = try source.location(of: file)
-        copies.append("\(directory)/\((original as NSString).lastPathComponent)")
-        try FileManager.default.copyItem(atPath: original, toPath: copies.last!)
-    }
-    let log = LogLines()
-    // `.mirrors` would download; every file verifies, so nothing is asked of the network.
-    let paths = try await MNISTFetcher(directory: DataDirectory(path: directory), log: { log.append($0) }).fetch(from: .mirrors)
-    #expect(paths == copies)
-    #expect(log.all == zip(MNISTFile.all, copies).map { "\($0.name): verified \($1)" })
-}
 
 @Test func everySourceFailedErrorListsEachAttemptAndTheWaysOut() throws {
     let error = FetchError(subject: "data/mnist", problem: .everySourceFailed(attempts: ["mirror A: HTTP status 404, expected 200",

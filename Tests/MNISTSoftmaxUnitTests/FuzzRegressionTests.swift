@@ -1,4 +1,5 @@
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// Inputs that the fuzz targets in Fuzz/ (scripts/fuzz.sh) found crashing the readers, kept as

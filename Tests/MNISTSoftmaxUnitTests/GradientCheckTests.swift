@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// Eight seeded random 28×28 images (every pixel non-zero, so every weight has a gradient) and

@@ -1,4 +1,5 @@
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import RealModule
 import Testing
 

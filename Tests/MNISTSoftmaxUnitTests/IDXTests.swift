@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 // MARK: - Fixtures
@@ -51,13 +52,6 @@ func bitPatterns(_ elements: IDXElements) -> [UInt64] {
     case .float32(let v): return v.map { UInt64($0.bitPattern) }
     case .float64(let v): return v.map { $0.bitPattern }
     }
-}
-
-/// IDX header bytes: magic then big-endian UInt32 dimensions.
-func idxHeader(type: UInt8, dimensions: [UInt32]) -> [UInt8] {
-    var bytes: [UInt8] = [0, 0, type, UInt8(dimensions.count)]
-    for d in dimensions { bytes += [UInt8(d >> 24), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)] }
-    return bytes
 }
 
 /// The IDX error that decoding `bytes` throws (recording an issue if it throws anything else).
@@ -314,23 +308,6 @@ struct IDXMalformationTests {
 }
 
 // MARK: - Datasets
-
-/// Writes `array` as an IDX file (gzip-compressed when `gzip`) in `directory`.
-@discardableResult
-func writeIDX(_ array: IDXArray, named name: String, in directory: String, gzip: Bool = false) throws -> String {
-    let path = (directory as NSString).appendingPathComponent(name)
-    try FileIO.writeAtomically(gzip ? Gzip.compress(array.encoded()) : array.encoded(), to: path)
-    return path
-}
-
-func imageArray(count: Int, rows: Int, columns: Int) -> IDXArray {
-    IDXArray(dimensions: [count, rows, columns],
-             elements: .uint8((0 ..< count * rows * columns).map { UInt8(truncatingIfNeeded: $0 &* 37) }))
-}
-
-func labelArray(_ labels: [UInt8]) -> IDXArray {
-    IDXArray(dimensions: [labels.count], elements: .uint8(labels))
-}
 
 @Suite("Dataset checks")
 struct DatasetTests {

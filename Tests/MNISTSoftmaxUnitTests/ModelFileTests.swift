@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// safetensors: round trip, files from other tools, and every malformation the reader checks.
@@ -9,16 +10,6 @@ struct ModelFileTests {
         let weights = (0 ..< 7840).map { _ in Float(generator.next(below: 2001) - 1000) / 1000 }
         let bias = (0 ..< 10).map { Float($0) - 4.5 }
         return SoftmaxModel(weights: weights, bias: bias)
-    }
-
-    /// The bytes of a safetensors file with the given header object and data section.
-    static func file(header: [String: Any], data: [UInt8]) -> [UInt8] {
-        let json = [UInt8](try! JSONSerialization.data(withJSONObject: header))
-        return withUnsafeBytes(of: UInt64(json.count).littleEndian) { [UInt8]($0) } + json + data
-    }
-
-    static func littleEndianBytes(_ values: [Float]) -> [UInt8] {
-        values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { [UInt8]($0) } }
     }
 
     static func expectProblem(_ bytes: [UInt8], _ expected: ModelFileError.Problem) {
@@ -42,10 +33,10 @@ struct ModelFileTests {
 
     @Test func fileFromAnotherToolWithBiasFirstAndNoMetadataLoads() throws {
         let model = Self.sampleModel()
-        let bytes = Self.file(
+        let bytes = safetensorsBytes(
             header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]],
                      "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [40, 31400]]],
-            data: Self.littleEndianBytes(model.bias + model.weights))
+            data: littleEndianBytes(model.bias + model.weights))
         let decoded = try SafeTensorsFile.decode(bytes, path: "other.safetensors")
         #expect(decoded.model == model)
         #expect(decoded.metadata.isEmpty)
@@ -81,19 +72,19 @@ struct ModelFileTests {
 
     @Test func wrongShapeDtypeMissingAndExtraTensorsAreRejected() {
         let model = Self.sampleModel()
-        let data = Self.littleEndianBytes(model.weights + model.bias)
+        let data = littleEndianBytes(model.weights + model.bias)
         let bias: [String: Any] = ["dtype": "F32", "shape": [10], "data_offsets": [31360, 31400]]
         Self.expectProblem(
-            Self.file(header: ["weight": ["dtype": "F32", "shape": [784, 10], "data_offsets": [0, 31360]], "bias": bias], data: data),
+            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [784, 10], "data_offsets": [0, 31360]], "bias": bias], data: data),
             .wrongShape(name: "weight", found: [784, 10], expected: [10, 784]))
         Self.expectProblem(
-            Self.file(header: ["weight": ["dtype": "F16", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias], data: data),
+            safetensorsBytes(header: ["weight": ["dtype": "F16", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias], data: data),
             .wrongDtype(name: "weight", found: "F16"))
-        Self.expectProblem(Self.file(header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]]],
-                                     data: Self.littleEndianBytes(model.bias)),
+        Self.expectProblem(safetensorsBytes(header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]]],
+                                     data: littleEndianBytes(model.bias)),
                            .missingTensor(name: "weight"))
         Self.expectProblem(
-            Self.file(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias,
+            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias,
                                "extra": ["dtype": "F32", "shape": [1], "data_offsets": [31400, 31404]]],
                       data: data + [0, 0, 0, 0]),
             .unexpectedTensor(name: "extra"))
@@ -102,9 +93,9 @@ struct ModelFileTests {
     @Test func gapsAndOverlapsInDataOffsetsAreRejected() {
         let model = Self.sampleModel()
         Self.expectProblem(
-            Self.file(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
+            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
                                "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31364, 31404]]],
-                      data: Self.littleEndianBytes(model.weights + [0] + model.bias)),
+                      data: littleEndianBytes(model.weights + [0] + model.bias)),
             .nonContiguousOffsets(name: "bias", begin: 31364, expected: 31360))
     }
 
@@ -117,11 +108,11 @@ struct ModelFileTests {
         model.weights[123] = .nan
         Self.expectProblem(SafeTensorsFile.encode(StoredModel(model: model)), .nonFiniteValue(name: "weight", index: 123))
 
-        let newer = Self.file(
+        let newer = safetensorsBytes(
             header: ["__metadata__": ["format_version": "2"],
                      "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
                      "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31360, 31400]]],
-            data: Self.littleEndianBytes(Self.sampleModel().weights + Self.sampleModel().bias))
+            data: littleEndianBytes(Self.sampleModel().weights + Self.sampleModel().bias))
         Self.expectProblem(newer, .newerFormat(version: "2", supported: SafeTensorsFile.formatVersion))
     }
 }

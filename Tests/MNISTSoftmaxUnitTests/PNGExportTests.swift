@@ -1,6 +1,7 @@
 import CLibPNG
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 @Suite("PNG export")
@@ -127,7 +128,7 @@ struct PNGExportTests {
         try Self.withTemporaryDirectory { directory in
             let path = directory + "/huge.png"
             // 10000 × 10000 > 8192 × 8192; the file holds only a header and an empty IDAT.
-            try Data(Self.headerOnlyPNG(width: 10_000, height: 10_000)).write(to: URL(fileURLWithPath: path))
+            try Data(headerOnlyPNG(width: 10_000, height: 10_000)).write(to: URL(fileURLWithPath: path))
             let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
             #expect(error?.message.contains("limit") == true)
         }
@@ -143,7 +144,7 @@ struct PNGExportTests {
             #expect(try PNGFile.read(path) == image)
 
             let emptyPath = directory + "/empty-dot.png"
-            try Data(Self.headerOnlyPNG(width: 1, height: 1)).write(to: URL(fileURLWithPath: emptyPath))
+            try Data(headerOnlyPNG(width: 1, height: 1)).write(to: URL(fileURLWithPath: emptyPath))
             let error = #expect(throws: PNGError.self) { try PNGFile.read(emptyPath) }
             #expect(error?.hint?.contains("truncated") == true, "\(String(describing: error))")
         }
@@ -154,7 +155,7 @@ struct PNGExportTests {
     @Test func oneRowAboveThePixelCapIsRefusedNamingSizeAndCap() throws {
         try Self.withTemporaryDirectory { directory in
             let path = directory + "/tall.png"
-            try Data(Self.headerOnlyPNG(width: 8192, height: 8193)).write(to: URL(fileURLWithPath: path))
+            try Data(headerOnlyPNG(width: 8192, height: 8193)).write(to: URL(fileURLWithPath: path))
             let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
             #expect(error?.message == "image is 8192×8193 = 67117056 pixels, above the limit of \(PNGFile.maximumPixelCount)")
             #expect(PNGFile.maximumPixelCount == 8192 * 8192)
@@ -447,32 +448,6 @@ struct PNGExportTests {
 
     private static func bytes(of path: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    /// A PNG signature, an 8-bit RGB IHDR of the given size and an empty IDAT: enough for
-    /// libpng to parse the header, nothing more.
-    static func headerOnlyPNG(width: UInt32, height: UInt32) -> [UInt8] {
-        func bigEndian(_ value: UInt32) -> [UInt8] {
-            [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) }
-        }
-        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-            let typeAndData = Array(type.utf8) + data
-            return bigEndian(UInt32(data.count)) + typeAndData + bigEndian(crc32(typeAndData))
-        }
-        let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", [])
-    }
-
-    /// CRC-32 (polynomial 0xEDB88320, reflected), as PNG chunks use.
-    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 {
-                crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1
-            }
-        }
-        return ~crc
     }
 
     private static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MNISTSoftmax
+import MNISTSoftmaxTestSupport
 import Testing
 
 /// (row mean, column mean, cov(r, c) / var(r)) of a 28×28 image, intensities as weights.

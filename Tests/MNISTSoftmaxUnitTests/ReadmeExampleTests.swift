@@ -1,4 +1,5 @@
 import Foundation
+import MNISTSoftmaxTestSupport
 import Testing
 
 // The README's library example, compiled and run here on a tiny data folder; a test below checks
@@ -37,7 +38,7 @@ struct ReadmeExampleTests {
         let begin = try #require(source.range(of: "// README example begins\n"))
         let end = try #require(source.range(of: "// README example ends"))
         let example = source[begin.upperBound ..< end.lowerBound]
-        let readme = try String(contentsOfFile: RealMNIST.packageRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
         #expect(readme.contains("```swift\n" + example + "```\n"), "README.md does not show the example of \(#filePath) verbatim")
     }
 }

@@ -45,7 +45,7 @@ enum DigitStrokes {
 }
 
 /// How a sample stores its pixels: libpng's format and the bytes per pixel.
-enum SampleFormat {
+enum SampleFormat: Sendable {
     case gray, grayAlpha, rgb
 
     var channels: Int { self == .gray ? 1 : self == .grayAlpha ? 2 : 3 }
@@ -62,9 +62,9 @@ enum SampleFormat {
 /// One sample picture: a digit drawn with a round pen of `penWidth` (in box units) at
 /// `origin` with box height `height` (pixels), in `ink` over `paper` (channel values in
 /// `format`; with alpha the paper is transparent).
-struct SampleDigit {
-    let name: String
-    let digit: Int
+public struct SampleDigit: Sendable {
+    public let name: String
+    public let digit: Int
     let width: Int
     let height: Int
     let origin: (x: Double, y: Double)
@@ -74,10 +74,13 @@ struct SampleDigit {
     let ink: [UInt8]
     let paper: [UInt8]
 
-    var fileName: String { "digit-\(digit)-\(name).png" }
+    public var fileName: String { "digit-\(digit)-\(name).png" }
+
+    /// The folder of the committed sample pictures.
+    public static let directory = packageRoot + "/Resources/samples"
 
     /// Each variant the issue asks for, and every digit once.
-    static let all: [SampleDigit] = [
+    public static let all: [SampleDigit] = [
         SampleDigit(name: "dark-on-light", digit: 3, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
                     penWidth: 0.11, format: .gray, ink: [20], paper: [245]),
         SampleDigit(name: "light-on-dark", digit: 7, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
@@ -102,7 +105,7 @@ struct SampleDigit {
 
     /// (height, width, channels) row-major: ink blended over paper by the pen's coverage of each
     /// pixel, 1 within the stroke, falling linearly to 0 over the pixel at its edge.
-    func draw() -> [UInt8] {
+    public func draw() -> [UInt8] {
         let segments = DigitStrokes.strokes(of: digit).flatMap { stroke in
             zip(stroke, stroke.dropFirst()).map { (a, b) in
                 (PenPoint(x: origin.x + a.x * digitHeight, y: origin.y + a.y * digitHeight),
@@ -135,7 +138,7 @@ struct SampleDigit {
     }
 
     /// Writes `pixels` as a PNG in this sample's format through libpng's simplified API.
-    func write(_ pixels: [UInt8], to path: String) throws {
+    public func write(_ pixels: [UInt8], to path: String) throws {
         try FileIO.writeAtomically(to: path) { temporaryPath in try writeDirectly(pixels, to: temporaryPath) }
     }
 
@@ -150,7 +153,7 @@ struct SampleDigit {
     }
 
     /// The PNG at `path` decoded in this sample's format, or nil when libpng cannot read it.
-    func read(from path: String) -> [UInt8]? {
+    public func read(from path: String) -> [UInt8]? {
         var control = png_image()
         control.version = png_uint_32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_file(&control, path) != 0 else { return nil }
