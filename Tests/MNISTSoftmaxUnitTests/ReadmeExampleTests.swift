@@ -17,7 +17,8 @@ func trainAndDraw(dataDirectory: String, outputDirectory: String) throws -> Doub
     let model = try SoftmaxTrainer(configuration: configuration).train(on: training)
     let evaluation = Evaluation(of: model, on: test)
     try SafeTensorsFile.write(StoredModel(model: model), to: outputDirectory + "/model.safetensors")
-    try WeightTemplates.write(model, toDirectory: outputDirectory + "/templates", scaling: .percentile, percentile: 99.5)
+    let templates = outputDirectory + "/templates"
+    try WeightTemplates.write(model, toDirectory: templates, scaling: .percentile, percentile: 99.5)
     return evaluation.accuracy
 }
 // README example ends
