@@ -36,9 +36,10 @@ public struct TrainingProvenance: Sendable {
     /// Before training: the configuration and the data, identified by `trainingDigests` (for the
     /// command line, the digests of the whole training file, before preprocessing and the
     /// validation split).
-    public init(configuration: TrainingConfiguration, preprocessing: Preprocessing = .none, trainingSamples: Int,
-                validationSamples: Int = 0, trainingDigests: Digests)
-    {
+    public init(
+        configuration: TrainingConfiguration, preprocessing: Preprocessing = .none, trainingSamples: Int,
+        validationSamples: Int = 0, trainingDigests: Digests
+    ) {
         self.configuration = configuration
         self.preprocessing = preprocessing
         self.trainingSamples = trainingSamples
@@ -95,7 +96,9 @@ public struct TrainingProvenance: Sendable {
             metadata[Key.epochsRun.rawValue] = String(epochsRun)
             metadata[Key.epochs.rawValue] = String(configuration.epochs)
             for (key, value) in sgdSettings { metadata[key.rawValue] = value }
-            if configuration.schedule == .step { metadata[Key.learningRateDecay.rawValue] = String(configuration.learningRateDecay) }
+            if configuration.schedule == .step {
+                metadata[Key.learningRateDecay.rawValue] = String(configuration.learningRateDecay)
+            }
         case .lbfgs:
             unit = .iteration
             metadata[Key.iterations.rawValue] = String(epochsRun)
@@ -111,7 +114,9 @@ public struct TrainingProvenance: Sendable {
         if let last = epochs.last {
             metadata[Key.finalTrainingLoss.rawValue] = String(last.trainingLoss)
             metadata[Key.finalTrainingAccuracy.rawValue] = String(last.trainingAccuracy)
-            if let validation = last.validation { metadata[Key.finalValidationAccuracy.rawValue] = String(validation.accuracy) }
+            if let validation = last.validation {
+                metadata[Key.finalValidationAccuracy.rawValue] = String(validation.accuracy)
+            }
         }
         metadata[Key.history.rawValue] = TrainingHistory(epochs, unit: unit).metadataValue
         return metadata
@@ -123,7 +128,8 @@ public struct TrainingProvenance: Sendable {
         let digests = trainingDigests
         return [
             Key.loss.rawValue: configuration.lossFunction.rawValue, Key.l2.rawValue: String(configuration.l2),
-            Key.preprocessing.rawValue: preprocessing.rawValue, Key.validationSamples.rawValue: String(validationSamples),
+            Key.preprocessing.rawValue: preprocessing.rawValue,
+            Key.validationSamples.rawValue: String(validationSamples),
             Key.trainingImagesSHA256.rawValue: digests.images, Key.trainingLabelsSHA256.rawValue: digests.labels,
         ]
     }
