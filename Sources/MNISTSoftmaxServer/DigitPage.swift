@@ -6,7 +6,7 @@
 /// at a time; the newest drawing is sent when it returns), so the answer is exactly what `predict`
 /// gives for that PNG. Templates and evidence maps are coloured with `divergingColor`, a copy of
 /// `DivergingColorMap.color(for:)`: templates divided by /api/model's `template_scale.limit`, the
-/// 99.5th percentile of |W| over all classes (the `templates` command's default scaling, weights
+/// 99.5th percentile of |W| over all classes (the `export-weights` command's default scaling, weights
 /// beyond it at full colour), evidence maps W_k ⊙ x by max |W_j ⊙ x| over all classes j of the
 /// current image, so that shades compare across classes.
 public enum DigitPage {
