@@ -57,7 +57,8 @@ struct SHA256Tests {
             #expect(read == array)
             #expect(digest == SHA256.hex(of: array.encoded()))
             try FileIO.writeAtomically(Array(compressed.prefix(compressed.count / 2)), to: path)
-            let error = try #require(thrownError(GzipError.self) { try IDXArray.readWithContentDigest(contentsOf: path) })
+            let error = try #require(
+                thrownError(GzipError.self) { try IDXArray.readWithContentDigest(contentsOf: path) })
             #expect(error.problem == .truncated)
         }
     }
@@ -106,7 +107,8 @@ struct GzipFileStreamingTests {
         // Members split inside the second piece, so that a member ends and the next one's magic
         // is read across a piece boundary.
         let split = Inflater.filePieceSize + 12_345
-        let twoMembers = Gzip.compress(Array(encoded[..<split]), level: 1) + Gzip.compress(Array(encoded[split...]), level: 1)
+        let twoMembers =
+            Gzip.compress(Array(encoded[..<split]), level: 1) + Gzip.compress(Array(encoded[split...]), level: 1)
         var badCRC = twoMembers
         badCRC[badCRC.count - 8] ^= 0xFF
         var badLength = twoMembers

@@ -36,8 +36,8 @@ extension IDXArray {
         let magic = try file.read(upTo: 2)
         guard Gzip.isGzip(magic) else { return try decode(FileIO.readAll(path), path: path, digest: digest) }
         let inflater = Inflater(gzipFile: file, firstPiece: magic)
-        return try parse(from: CompressedSource(inflater: inflater, maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: file.size)),
-                         path: path, digest: digest)
+        let maximumSize = Gzip.maximumExpansion(ofCompressedByteCount: file.size)
+        return try parse(from: CompressedSource(inflater: inflater, maximumSize: maximumSize), path: path, digest: digest)
     }
 
     /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
@@ -161,7 +161,8 @@ extension IDXByteSource {
             let chunkSize = 1 << 20
             do {
                 while initializedCount < count {
-                    let chunk = UnsafeMutableRawBufferPointer(rebasing: whole[initializedCount ..< min(count, initializedCount + chunkSize)])
+                    let end = min(count, initializedCount + chunkSize)
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: whole[initializedCount ..< end])
                     let filled = try read(into: chunk)
                     digest.update(region: UnsafeRawBufferPointer(rebasing: chunk[..<filled]))
                     initializedCount += filled
