@@ -44,7 +44,7 @@ package final class SHA256 {
     }
 }
 
-/// SHA-256 of a message that its producer is still writing, computed on a thread of its own: the
+/// SHA-256 of a message that its producer is still writing, computed on another thread: the
 /// producer hands over each finished region with `update(region:)` and goes on writing the next
 /// one, so that hashing overlaps producing (decompressing 47 MB of images and hashing them take
 /// about as long as each other; on two cores this takes the time of the slower one alone).
@@ -53,38 +53,36 @@ package final class SHA256 {
 /// `cancel()`) has returned. Regions are hashed in the order they were handed over.
 package final class BackgroundSHA256: @unchecked Sendable {
     private let hasher = SHA256()
-    private let condition = NSCondition()
-    /// Regions handed over and not yet hashed, oldest first; guarded by `condition`.
-    private var pending: [UnsafeRawBufferPointer] = []
-    /// Small messages copied in (headers), kept alive here until the end.
-    private var copies: [[UInt8]] = []
-    private var closed = false
+    private let lock = NSLock()
+    /// Set by `cancel()`: regions still queued are skipped. Guarded by `lock`.
     private var cancelled = false
     private var finished = false
 
-    package init() {
-        let thread = Thread { [self] in hashUntilClosed() }
-        thread.name = "sha256"
-        thread.start()
-    }
+    package init() {}
 
     /// Queues `region` to be hashed after everything queued before it.
     package func update(region: UnsafeRawBufferPointer) {
         guard !region.isEmpty else { return }
-        condition.withLock {
-            pending.append(region)
-            condition.signal()
+        HashingThread.shared.enqueue { [self] in
+            if !lock.withLock({ cancelled }) { hasher.update(data: region.assumingMemoryBound(to: UInt8.self)) }
         }
     }
 
     /// Queues a copy of `bytes` (for small messages such as a file header).
     package func update(copying bytes: [UInt8]) {
-        condition.withLock { copies.append(bytes) }
-        copies.last!.withUnsafeBytes { update(region: $0) }
+        HashingThread.shared.enqueue { [self] in
+            if !lock.withLock({ cancelled }) { hasher.update(data: bytes) }
+        }
     }
 
     /// Waits until every queued region is hashed; nothing can be added after this.
-    package func finish() { waitUntilFinished(cancelling: false) }
+    package func finish() {
+        guard !finished else { return }
+        finished = true
+        let done = DispatchSemaphore(value: 0)
+        HashingThread.shared.enqueue { done.signal() }
+        done.wait()
+    }
 
     /// The digest of every region queued, as 64 lowercase hex digits. Call it once.
     package func finalizeHex() -> String {
@@ -92,32 +90,43 @@ package final class BackgroundSHA256: @unchecked Sendable {
         return hasher.finalizeHex()
     }
 
-    /// Stops hashing and waits for the thread to let go of every region (when the message is
-    /// abandoned, for instance because its file is corrupt).
-    package func cancel() { waitUntilFinished(cancelling: true) }
+    /// Skips what is still queued and waits until the hashing thread has let go of every region
+    /// (when the message is abandoned, for instance because its file is corrupt).
+    package func cancel() {
+        lock.withLock { cancelled = true }
+        finish()
+    }
+}
 
-    private func waitUntilFinished(cancelling: Bool) {
+/// The one thread that runs `BackgroundSHA256`'s work, in the order queued. It is started once
+/// and never ends: while idle it sleeps. (A thread per digest, ending just as loading ends, was
+/// still runnable for a moment when training counts the machine's runnable threads, and the
+/// first epochs then ran on one thread.)
+private final class HashingThread: @unchecked Sendable {
+    static let shared = HashingThread()
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+
+    private init() {
+        let thread = Thread { [self] in run() }
+        thread.name = "sha256"
+        thread.start()
+    }
+
+    func enqueue(_ job: @escaping () -> Void) {
         condition.withLock {
-            closed = true
-            cancelled = cancelled || cancelling
-            condition.broadcast()
-            while !finished { condition.wait() }
+            jobs.append(job)
+            condition.signal()
         }
     }
 
-    private func hashUntilClosed() {
+    private func run() {
         while true {
-            let next: UnsafeRawBufferPointer? = condition.withLock {
-                while pending.isEmpty && !closed { condition.wait() }
-                if cancelled || pending.isEmpty {
-                    finished = true
-                    condition.broadcast()
-                    return nil
-                }
-                return pending.removeFirst()
+            let job = condition.withLock {
+                while jobs.isEmpty { condition.wait() }
+                return jobs.removeFirst()
             }
-            guard let next else { return }
-            hasher.update(data: next.assumingMemoryBound(to: UInt8.self))
+            job()
         }
     }
 }
