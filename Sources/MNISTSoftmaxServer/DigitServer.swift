@@ -3,7 +3,8 @@ import MNISTSoftmax
 
 /// The HTTP routes of `mnist-softmax serve`: one page and a small JSON API around a stored model.
 ///
-///     GET  /              the page (`DigitPage.html`), every asset inline
+///     GET  /              the page: index.html, with /page.css and /page.js (`PageAssets`)
+///     GET  /api/colormap  the library's colour map, tabulated for the page (`ColorMapTable`)
 ///     GET  /api/model     the model's metadata, weights W (10 × 784), bias b (10) and the
 ///                         templates' colour scale
 ///     POST /api/predict   body: the bytes of a PNG → what `predict` says of it, plus logits and
@@ -29,11 +30,13 @@ public struct DigitServer: HTTPRequestHandler {
 
     private let stored: StoredModel
     private let modelJSON: Data
+    private let colorMapJSON: Data
 
     /// A server for `stored`, read from `modelPath` (which /api/model reports).
     public init(stored: StoredModel, modelPath: String) throws {
         self.stored = stored
-        modelJSON = try Self.encoder.encode(ModelSummary(stored, path: modelPath))
+        modelJSON = try ServerJSON.encoder.encode(ModelSummary(stored, path: modelPath))
+        colorMapJSON = try ServerJSON.encoder.encode(ColorMapTable())
     }
 
     /// Only POST /api/predict with a PNG (or no) Content-Type reads its body.
@@ -42,12 +45,16 @@ public struct DigitServer: HTTPRequestHandler {
     }
 
     func respond(to head: RequestHead, body: [UInt8]) async -> HTTPResponse {
-        switch head.path {
-        case "/":
+        if let asset = PageAssets.byPath[head.path] {
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
-            return HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: "text/html; charset=utf-8"),
+            return HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: asset.contentType),
                                               HeaderField(name: "Cache-Control", value: "no-cache")],
-                                body: Data(DigitPage.html.utf8))
+                                body: asset.bytes)
+        }
+        switch head.path {
+        case "/api/colormap":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return .json(.ok, colorMapJSON)
         case "/api/model":
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
             return .json(.ok, modelJSON)
@@ -58,7 +65,7 @@ public struct DigitServer: HTTPRequestHandler {
             }
             return classify(body)
         default:
-            return .error(.notFound, "no such path: \(head.path); the page is at /, the API at /api/model and /api/predict")
+            return .error(.notFound, "no such path: \(head.path); the page is at /, the API at /api/model, /api/colormap and /api/predict")
         }
     }
 
@@ -80,7 +87,7 @@ public struct DigitServer: HTTPRequestHandler {
             let (gray, alpha) = try PNGFile.readGrayAndAlpha(pngBytes: body, name: "request body",
                                                              maximumPixelCount: Self.maximumPixelCount)
             let (digit, classification) = try stored.classify(gray: gray, alpha: alpha, name: "request body")
-            return .json(.ok, try Self.encoder.encode(PredictionResponse(digit: digit, classification: classification)))
+            return .json(.ok, encoding: PredictionResponse(digit: digit, classification: classification))
         } catch let failure as PNGError {
             return .error(.badRequest, failure.description)
         } catch let failure as DigitImageError {
@@ -96,12 +103,6 @@ public struct DigitServer: HTTPRequestHandler {
         return response
     }
 
-    /// The encoder `predict --json` uses, so that equal values print equally.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// The answer of POST /api/predict.
@@ -163,12 +164,5 @@ struct ModelSummary: Encodable {
         let scale = TemplateColorScale(weights: stored.model.weights, scaling: .percentile)
         templateScale = TemplateScaleSummary(percentile: scale.percentile, limit: scale.limits.first ?? 0,
                                              clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, metadata, preprocessing, weights, bias
-        case maximumBodyBytes = "maximum_body_bytes"
-        case maximumPixels = "maximum_pixels"
-        case templateScale = "template_scale"
     }
 }

@@ -17,17 +17,19 @@ struct HTTPResponse: Sendable {
         HTTPResponse(status, fields: [HeaderField(name: "Content-Type", value: "application/json")], body: body)
     }
 
-    /// {"error": message}, with `status`.
-    static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
-        json(status, (try? errorEncoder.encode(["error": message])) ?? Data())
+    /// `value` encoded as the server's JSON (`ServerJSON`).
+    static func json(_ status: HTTPStatus, encoding value: some Encodable) -> HTTPResponse {
+        do {
+            return json(status, try ServerJSON.encoder.encode(value))
+        } catch {
+            return .error(.internalServerError, "cannot encode the answer: \(error)")
+        }
     }
 
-    /// Paths in messages print as they are, "/api/model" rather than "\/api\/model".
-    private static let errorEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
+    /// {"error": message}, with `status`.
+    static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
+        json(status, (try? ServerJSON.encoder.encode(ErrorResponse(error: message))) ?? Data())
+    }
 
     /// The bytes on the wire: status line, fields, Content-Length, "Connection: close" unless
     /// `keepAlive`, and the body unless `omitBody` (the answer to HEAD).

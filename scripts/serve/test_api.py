@@ -48,14 +48,30 @@ def still_answers(server):
 
 # --- statuses ----------------------------------------------------------------------------------
 
-def test_page_is_html_with_every_asset_inline(server):
+def test_page_and_its_files_come_from_this_server_alone(server):
     status, response, page = request(server, "GET", "/")
     assert status == 200
     assert response.getheader("Content-Type").startswith("text/html")
     text = page.decode()
     assert 'id="top-label"' in text and "<canvas" in text
+    assert 'href="/page.css"' in text and 'src="/page.js"' in text
+    for path, kind in [("/page.css", "text/css"), ("/page.js", "text/javascript")]:
+        status, response, body = request(server, "GET", path)
+        assert status == 200 and response.getheader("Content-Type").startswith(kind), (path, status)
+        text += body.decode()
     # No asset from anywhere else: no src= or href= to another host.
     assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+def test_colormap_is_the_librarys_diverging_map(server):
+    status, _, table = request(server, "GET", "/api/colormap")
+    assert status == 200
+    colours = table["diverging"]
+    assert len(colours) == 511
+    # DivergingColorMap: faded = round(255 (1 − |t|)), t = (i − 255) / 255; blue below 0, red above.
+    for i, colour in enumerate(colours):
+        faded = 255 - abs(i - 255)
+        assert colour == ([faded, faded, 255] if i < 255 else [255, faded, faded]), (i, colour)
 
 
 def test_model_endpoint_reports_metadata_and_weights(server):
