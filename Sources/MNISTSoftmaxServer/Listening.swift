@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import FlyingSocks
 import Foundation
 
@@ -28,7 +33,7 @@ extension DigitServer {
     func serve(host: String, port: UInt16, limits: HTTPLimits, listening: @escaping @Sendable (String) -> Void,
                stopRequested: @escaping @Sendable () -> Bool) async throws {
         guard let address = Self.socketAddress(host: host, port: port) else {
-            throw ServeError(address: "\(host):\(port)", problem: "not an IPv4 or IPv6 address")
+            throw ServeError(address: "\(host):\(port)", problem: "not an IPv4 or IPv6 address", addressInUse: false)
         }
         do {
             let pool = Self.makePool()
@@ -49,7 +54,8 @@ extension DigitServer {
                 group.cancelAll()
             }
         } catch {
-            throw ServeError(address: "\(host):\(port)", problem: "\(error)")
+            let inUse = if case SocketError.failed(_, EADDRINUSE, _) = error { true } else { false }
+            throw ServeError(address: "\(host):\(port)", problem: "\(error)", addressInUse: inUse)
         }
     }
 
@@ -89,17 +95,5 @@ extension DigitServer {
         case .ip6(let ip, let port): "http://[\(ip)]:\(port)/"
         case .unix(let path): "unix:\(path)"
         }
-    }
-}
-
-/// The server could not listen, or stopped on an error.
-public struct ServeError: Error, CustomStringConvertible {
-    /// host:port as given.
-    public let address: String
-    public let problem: String
-
-    public var description: String {
-        "cannot serve on \(address): \(problem)"
-            + "\nHINT: if the port is taken, choose another with --port, or --port 0 for any free one"
     }
 }
