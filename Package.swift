@@ -129,6 +129,7 @@ let package = Package(
                 .embedInCode("Page/index.html"),
                 .embedInCode("Page/page.css"),
                 .embedInCode("Page/page.js"),
+                .embedInCode("Page/train.js"),
             ]
         ),
         .executableTarget(

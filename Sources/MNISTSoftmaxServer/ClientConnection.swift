@@ -126,7 +126,16 @@ final class ClientConnection {
             response = await handler.respond(to: head, body: [])
         }
         try await send(response.serialized(keepAlive: head.keepsAlive, omitBody: head.method == "HEAD"))
-        return head.keepsAlive
+        if let stream = response.stream, head.method != "HEAD" {
+            // Each piece must leave within the exchange deadline of the one before; a client gone
+            // away makes the next write fail, which ends the stream (and its subscription).
+            for await piece in stream {
+                watchdog.arm(limits.exchangeTimeout)
+                try await send(piece)
+            }
+            return false
+        }
+        return head.keepsAlive && response.stream == nil
     }
 
     /// The body framed by `head`, or [] when not `keeping` it (its bytes are then dropped as they arrive).

@@ -4,20 +4,11 @@ import Testing
 
 /// The hook that `serve`'s live training watches through, and the statistic it shows.
 struct TrainingObserverTests {
-    /// 2 epochs of 200 samples in batches of 48 (4 full batches and one of 8): 5 batches an epoch.
+    /// `ThreadCountTests.twoShortEpochs` (200 samples in batches of 48: 5 batches an epoch) for `lossFunction`.
     static func twoShortEpochs(threads: Int, lossFunction: LossFunction) -> TrainingConfiguration {
-        var configuration = TrainingConfiguration()
-        configuration.epochs = 2
-        configuration.batchSize = 48
-        configuration.learningRate = 0.05
+        var configuration = ThreadCountTests.twoShortEpochs(threads: threads)
         configuration.lossFunction = lossFunction
-        configuration.threadsFollowFreeCores = false
-        configuration.threads = threads
         return configuration
-    }
-
-    static func differingParameters(_ a: SoftmaxModel, _ b: SoftmaxModel) -> Int {
-        zip(a.weights + a.bias, b.weights + b.bias).count { $0.bitPattern != $1.bitPattern }
     }
 
     /// Watching every 2 batches, on 1 and 2 threads, leaves the weights bit for bit as an unwatched
@@ -37,9 +28,9 @@ struct TrainingObserverTests {
         let watched = try trainer.run(on: data, observer: observer).model
         #expect(seen.map(\.epoch) == [1, 1, 1, 2, 2, 2] && seen.map(\.batches) == [2, 4, 5, 2, 4, 5], "\(seen)")
         #expect(unwatched.weights.contains { $0 != 0 })
-        #expect(Self.differingParameters(unwatched, watched) == 0,
-                "\(Self.differingParameters(unwatched, watched)) of 7,850 parameters differ from the unwatched run's")
-        #expect(lastWeights.map { Self.differingParameters($0, watched) } == 0)
+        #expect(ThreadCountTests.differingBits(unwatched, watched) == 0,
+                "\(ThreadCountTests.differingBits(unwatched, watched)) of 7,850 parameters differ from the unwatched run's")
+        #expect(lastWeights.map { ThreadCountTests.differingBits($0, watched) } == 0)
     }
 
     /// An error the observer throws ends training and comes out of `run`.

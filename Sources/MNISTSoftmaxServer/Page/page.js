@@ -148,6 +148,7 @@ function renderBars() {
 
 function renderTemplates() {
   const holder = $("templates");
+  holder.replaceChildren();
   const divisor = model.template_scale.limit;
   for (let k = 0; k < 10; k++) {
     const cell = document.createElement("div");
@@ -257,16 +258,25 @@ drop.addEventListener("drop", (event) => {
 
 resetPad();
 renderBars();
-Promise.all(["/api/model", "/api/colormap"].map((path) => fetch(path).then((response) => response.json())))
-.then(([json, colors]) => {
+// Shows `json` (an /api/model answer) as the model the draw view uses, and asks again for the
+// drawing on the pad, if any, so that the answer is the new model's.
+function adoptModel(json) {
   model = json;
-  colorMap = colors;
   const m = json.metadata, parts = [];
   if (m.test_accuracy) parts.push("test accuracy " + (100 * Number(m.test_accuracy)).toFixed(2) + "%");
   if (m.optimizer) parts.push(m.optimizer + (m.epochs_run ? ", " + m.epochs_run + " epochs" : ""));
+  if (m.loss && m.loss !== "softmax-ce") parts.push("cost: " + m.loss);
   parts.push("preprocessing: " + json.preprocessing);
   $("model-info").textContent = json.path.split("/").pop() + " · " + parts.join(" · ");
   renderTemplates();
   renderHighlights();
   renderEvidence();
+  generation += 1;
+  if (hasInk) requestPrediction();
+}
+
+Promise.all(["/api/model", "/api/colormap"].map((path) => fetch(path).then((response) => response.json())))
+.then(([json, colors]) => {
+  colorMap = colors;
+  adoptModel(json);
 }).catch((error) => { $("model-info").textContent = "could not load the model: " + error.message; });
