@@ -51,9 +51,10 @@ let instructionSetDefines: [SwiftSetting] = (targetCPU.flatMap { knownTargetCPUs
 //   so that LLVM keeps the inner loops vectorised, -enforce-exclusivity=unchecked, which removes
 //   dynamic exclusivity checks from the hot loops, and -target-cpu. Every index there comes from
 //   shapes the library validated first; it reads no byte from outside.
-// - MNISTSoftmax (everything that parses bytes from outside: IDX, gzip, safetensors, PNG, the
-//   wheel's zip and pickle, checkpoints) keeps Swift's checks in release and is built for the
-//   baseline CPU, so that `--help`, `inspect` and `fetch` run on any x86-64.
+// - MNISTFormats (everything that parses bytes from outside: IDX, gzip, safetensors, PNG, the
+//   wheel's zip and pickle) and MNISTSoftmax (the domain library above it) keep Swift's checks in
+//   release and are built for the baseline CPU, so that `--help`, `inspect` and `fetch` run on
+//   any x86-64.
 // Debug builds keep every check everywhere. scripts/check-flags.sh verifies this split in the
 // build's own description (.build/release.yaml), and CI runs it.
 let kernelFlags: [SwiftSetting] = instructionSetDefines + [
@@ -66,6 +67,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "MNISTSoftmax", targets: ["MNISTSoftmax"]),
+        // The file formats alone (IDX, gzip, PNG, zip, pickle, safetensors, protobuf), for a user
+        // who reads or writes the files without the model; MNISTSoftmax re-exports it.
+        .library(name: "MNISTFormats", targets: ["MNISTFormats"]),
         .executable(name: "mnist-softmax", targets: ["mnist-softmax"]),
         // Builders of small zip and pickle files, for the tests and the fuzz targets' seeds.
         .library(name: "MNISTSoftmaxFixtures", targets: ["MNISTSoftmaxFixtures"]),
@@ -102,12 +106,16 @@ let package = Package(
             dependencies: ["CPrefetch"],
             swiftSettings: kernelFlags
         ),
+        // Everything that parses or writes bytes from outside: files, gzip, SHA-256, IDX, PNG, the
+        // wheel's zip and pickle, safetensors, protobuf. Knows nothing of the model or training.
+        .target(
+            name: "MNISTFormats",
+            dependencies: ["CZlib", "CCrypto", "CLibPNG"]
+        ),
         .target(
             name: "MNISTSoftmax",
             dependencies: [
-                "CZlib",
-                "CCrypto",
-                "CLibPNG",
+                "MNISTFormats",
                 "CCPUFeatures",
                 "MNISTKernels",
                 .product(name: "RealModule", package: "swift-numerics"),

@@ -5,7 +5,8 @@
 # - a module compiled with -Ounchecked, -enforce-exclusivity=unchecked or -target-cpu must be
 #   MNISTKernels, with every source file under Sources/MNISTKernels/;
 # - no file there reads bytes from outside (files, the network, the environment);
-# - MNISTSoftmax, which holds every reader of user files, is compiled with -O and none of them.
+# - MNISTFormats, which holds every reader of user files, and MNISTSoftmax above it are compiled
+#   with -O and none of them.
 # Prints each module's flags, then `N passed, N failed`. Run after a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +38,10 @@ for name, (sources, flags) in sorted(modules.items()):
         outside = [s for s in sources if not pathlib.Path(s).resolve().is_relative_to(kernels.resolve())]
         check(not outside, f"{name}: every unchecked source is under Sources/MNISTKernels" + (f" (not: {outside})" if outside else ""))
 check("MNISTKernels" in modules, "the kernels module was built")
-library = modules.get("MNISTSoftmax")
-check(library is not None and "-O" in library[1] and not any(f in unchecked or f.startswith("cpu=") for f in library[1]),
-      "MNISTSoftmax (every reader of user bytes) keeps Swift's checks and the baseline CPU")
+for name, role in [("MNISTFormats", "every reader of user bytes"), ("MNISTSoftmax", "the library")]:
+    module = modules.get(name)
+    check(module is not None and "-O" in module[1] and not any(f in unchecked or f.startswith("cpu=") for f in module[1]),
+          f"{name} ({role}) keeps Swift's checks and the baseline CPU")
 reading = re.compile(r"\b(fopen|fread|open\(|read\(|FileHandle|FileManager|Data\(contentsOf|URLSession|getenv|ProcessInfo)\b")
 for source in sorted(kernels.glob("*.swift")):
     hits = [f"{source.name}:{n}" for n, line in enumerate(source.read_text().splitlines(), 1)

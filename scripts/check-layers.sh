@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks that dependencies point one way, as docs/architecture.md draws them:
 #   1. targets: each target imports only the modules below it;
-#   2. the library's folders: each folder of Sources/MNISTSoftmax names (outside comments) only
-#      types declared in its own folder or in folders of a lower layer;
-#   3. the C libraries: each is imported only by the folder that wraps it.
+#   2. the folders of the formats (Sources/MNISTFormats) and of the library (Sources/MNISTSoftmax):
+#      each folder names (outside comments) only types declared in its own folder or in folders of
+#      a lower layer of its target;
+#   3. the C libraries: each is imported only by the file that wraps it.
 # Prints each broken rule, then `N passed, N failed`; exits 1 when any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,9 @@ importers() { grep -rlE "^(@testable )?import $2\$" "$1" || true; }
 # 1. Targets, bottom to top: which modules each may not import.
 check "MNISTKernels imports only CPrefetch and the system" \
   "$(grep -rhE '^import ' Sources/MNISTKernels | grep -vE '^import (CPrefetch|Foundation|Glibc|Darwin|Synchronization)$' || true)"
-for module in MNISTSoftmaxServer ArgumentParser FlyingFox FlyingSocks MNISTSoftmaxFixtures; do
+check "MNISTFormats imports only the C libraries it wraps and the system" \
+  "$(grep -rhE '^import ' Sources/MNISTFormats | grep -vE '^import (CZlib|CCrypto|CLibPNG|Foundation|Glibc|Darwin)$' || true)"
+for module in MNISTSoftmaxServer ArgumentParser FlyingFox FlyingSocks MNISTSoftmaxFixtures CZlib CCrypto CLibPNG; do
   check "the library MNISTSoftmax does not import $module" "$(importers Sources/MNISTSoftmax "$module")"
 done
 for module in ArgumentParser MNISTKernels; do
@@ -38,52 +41,61 @@ check "the executable uses the kernels only through the library" "$(importers So
 check "the fixtures import only the library" \
   "$(grep -rhE '^import ' Tests/Fixtures | grep -vE '^import (MNISTSoftmax|Foundation|Glibc|Darwin)$' || true)"
 
-# 2. The library's folders by layer: a folder may use the types of lower layers only.
-layers=(
-  "IO"
-  "IDX Image"
-  "Dataset"
-  "Preprocessing Fetch"
-  "Model"
-  "ModelFile Evaluation GradientCheck"
-  "Training Prediction ONNX Export"
-  "Report"
-)
-library=Sources/MNISTSoftmax
-declare -A rank
-for index in "${!layers[@]}"; do
-  for folder in ${layers[$index]}; do rank[$folder]=$index; done
-done
-for path in "$library"/*/; do
-  folder=$(basename "$path")
-  check "$library/$folder has a layer in scripts/check-layers.sh" "$([ -n "${rank[$folder]:-}" ] || echo "$folder")"
-done
-# The top-level types each folder declares (nested ones start indented).
-declare -A declared
-for folder in "${!rank[@]}"; do
-  declared[$folder]=$(code "$library/$folder"/*.swift \
-    | grep -oE '^[^:]+:[0-9]+:((public|package|final|indirect) )*(struct|enum|class|protocol|typealias|actor) [A-Z][A-Za-z0-9]*' \
-    | awk '{print $NF}' | sort -u | tr '\n' ' ')
-done
-for folder in "${!rank[@]}"; do
-  for other in "${!rank[@]}"; do
-    [ "$folder" = "$other" ] && continue
-    [ "${rank[$other]}" -lt "${rank[$folder]}" ] && continue
-    uses=""
-    for type in ${declared[$other]}; do
-      found=$(code "$library/$folder"/*.swift | grep -E "^[^:]+:[0-9]+:.*\\b$type\\b" | head -1 || true)
-      [ -n "$found" ] && uses+="$type ($other, layer ${rank[$other]}) in $found"$'\n'
-    done
-    check "$folder (layer ${rank[$folder]}) does not use $other (layer ${rank[$other]})" "${uses%$'\n'}"
+# 2. The folders of a target by layer, bottom first, siblings on one line: a folder may use the
+# types of lower layers only.
+check_folder_layers() { # check_folder_layers TARGET-DIRECTORY LAYER...
+  local target=$1
+  shift
+  local -A rank=() declared=()
+  local index=0 folder other path type found uses
+  for layer in "$@"; do
+    for folder in $layer; do rank[$folder]=$index; done
+    index=$((index + 1))
   done
-done
+  for path in "$target"/*/; do
+    folder=$(basename "$path")
+    check "$target/$folder has a layer in scripts/check-layers.sh" "$([ -n "${rank[$folder]:-}" ] || echo "$folder")"
+  done
+  # The top-level types each folder declares (nested ones start indented).
+  for folder in "${!rank[@]}"; do
+    declared[$folder]=$(code "$target/$folder"/*.swift \
+      | grep -oE '^[^:]+:[0-9]+:((public|package|final|indirect) )*(struct|enum|class|protocol|typealias|actor) [A-Z][A-Za-z0-9]*' \
+      | awk '{print $NF}' | sort -u | tr '\n' ' ')
+  done
+  for folder in "${!rank[@]}"; do
+    for other in "${!rank[@]}"; do
+      [ "$folder" = "$other" ] && continue
+      [ "${rank[$other]}" -lt "${rank[$folder]}" ] && continue
+      uses=""
+      for type in ${declared[$other]}; do
+        found=$(code "$target/$folder"/*.swift | grep -E "^[^:]+:[0-9]+:.*\\b$type\\b" | head -1 || true)
+        [ -n "$found" ] && uses+="$type ($other, layer ${rank[$other]}) in $found"$'\n'
+      done
+      check "$folder (layer ${rank[$folder]}) does not use $other (layer ${rank[$other]})" "${uses%$'\n'}"
+    done
+  done
+}
+check_folder_layers Sources/MNISTFormats \
+  "Files" \
+  "Gzip Digest Image" \
+  "IDX Zip Pickle SafeTensors Protobuf"
+check_folder_layers Sources/MNISTSoftmax \
+  "Dataset" \
+  "Preprocessing Fetch" \
+  "Model" \
+  "ModelFile Evaluation GradientCheck" \
+  "Training Prediction ONNX Export" \
+  "Report"
 
-# 3. Each C library behind the folder that wraps it.
-check "only IO imports CZlib" "$(importers "$library" CZlib | grep -v "^$library/IO/" || true)"
-check "only Image imports CLibPNG" "$(importers "$library" CLibPNG | grep -v "^$library/Image/" || true)"
+# 3. Each C library behind the file that wraps it.
+formats=Sources/MNISTFormats
+library=Sources/MNISTSoftmax
+check "only Gzip/Gzip.swift imports CZlib" "$(importers "$formats" CZlib | grep -vx "$formats/Gzip/Gzip.swift" || true)"
+check "only Digest/SHA256.swift imports CCrypto" "$(importers "$formats" CCrypto | grep -vx "$formats/Digest/SHA256.swift" || true)"
+check "only Image/PNGFile.swift imports CLibPNG" "$(importers "$formats" CLibPNG | grep -vx "$formats/Image/PNGFile.swift" || true)"
 check "only Model imports CCPUFeatures" "$(importers "$library" CCPUFeatures | grep -v "^$library/Model/" || true)"
 check "only the Model layer and above import MNISTKernels" \
-  "$(importers "$library" MNISTKernels | grep -E "^$library/(IO|IDX|Image|Dataset|Preprocessing|Fetch)/" || true)"
+  "$(importers "$library" MNISTKernels | grep -E "^$library/(Dataset|Preprocessing|Fetch)/" || true)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -196,7 +196,7 @@ package final class ColumnShardedSoftmax {
         var squaredNorm = 0.0
     }
 
-    package let pool: ShardPool
+    private let pool: ShardPool
     private let shards: [Shard]
     /// (2, columnShardCount): each shard's tasks, for blocks of even and odd index.
     private let boards: [TaskBoard]
@@ -329,14 +329,35 @@ package final class ColumnShardedSoftmax {
         }
     }
 
-    /// The floating-point operations the forward and backward kernels have executed since this
-    /// was made: 2 per multiply-add lane, over the vectors of 16 pixels not skipped as all 0 (a
-    /// dense pass would be 2 · 2 · 784 · 10 = 31,360 per sample). Read it between passes.
-    package var executedFLOP: Int { (0 ..< pool.threadCount).reduce(0) { $0 + threadCounters[$1 * 8] } * 16 * 2 }
+    /// What the passes have done and waited for, counted since this was made; the difference of
+    /// two readings is what the passes between them did.
+    package struct Counters: Sendable {
+        /// The floating-point operations the forward and backward kernels executed: 2 per
+        /// multiply-add lane, over the vectors of 16 pixels not skipped as all 0 (a dense pass
+        /// would be 2 · 2 · 784 · 10 = 31,360 per sample).
+        package let executedFLOP: Int
+        /// Nanoseconds the threads together spent waiting at barriers and for each other's
+        /// tasks: the cost of running them in lockstep (0 on one thread).
+        package let barrierWaitNanoseconds: Int
+        /// The tasks (`TaskBoard`) that threads ran for a column shard not their own: how much
+        /// work moved off a thread that fell behind.
+        package let tasksTakenOver: Int
 
-    /// The tasks (`TaskBoard`) that threads have run for a column shard not their own since this
-    /// was made: how much work moved off a thread that fell behind. Read it between passes.
-    package var tasksTakenOver: Int { (0 ..< pool.threadCount).reduce(0) { $0 + threadCounters[$1 * 8 + 1] } }
+        /// The counts between the reading `earlier` and this one.
+        package static func - (later: Counters, earlier: Counters) -> Counters {
+            Counters(executedFLOP: later.executedFLOP - earlier.executedFLOP,
+                     barrierWaitNanoseconds: later.barrierWaitNanoseconds - earlier.barrierWaitNanoseconds,
+                     tasksTakenOver: later.tasksTakenOver - earlier.tasksTakenOver)
+        }
+    }
+
+    /// The counters now. Read them between passes.
+    package var counters: Counters {
+        let threads = 0 ..< pool.threadCount
+        return Counters(executedFLOP: threads.reduce(0) { $0 + threadCounters[$1 * 8] } * 16 * 2,
+                        barrierWaitNanoseconds: pool.barrierWaitNanoseconds,
+                        tasksTakenOver: threads.reduce(0) { $0 + threadCounters[$1 * 8 + 1] })
+    }
 
     /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
     /// Σ_j |W[k, j]| + |b_k| is finite. (Finite weights alone are not enough: weights near

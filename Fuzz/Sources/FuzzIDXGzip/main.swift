@@ -1,5 +1,5 @@
 import FuzzSupport
-import MNISTSoftmax
+import MNISTFormats
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() } }

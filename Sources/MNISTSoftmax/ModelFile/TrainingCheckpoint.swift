@@ -33,7 +33,7 @@ public struct TrainingCheckpoint: Equatable, Sendable {
     }
 
     /// The name prefix of the velocity tensors that only a checkpoint holds.
-    public static let velocityPrefix = "velocity."
+    public static let velocityPrefix = SafeTensorsFile.velocityPrefix
     private static let kind = "training-checkpoint"
 
     /// The file's bytes.
@@ -57,7 +57,8 @@ public struct TrainingCheckpoint: Equatable, Sendable {
     public static func read(_ path: String) throws -> TrainingCheckpoint {
         var shapes = SafeTensorsFile.modelTensorShapes
         for (name, shape) in SafeTensorsFile.modelTensorShapes { shapes[velocityPrefix + name] = shape }
-        let (tensors, metadata) = try SafeTensorsFile.decode(FileIO.readAll(path), path: path, expecting: shapes)
+        let (tensors, metadata) = try SafeTensorsFile.decode(FileIO.readAll(path), path: path, expecting: shapes,
+                                                             allowedMetadata: StoredModel.interpretedMetadata)
         guard let epochs = metadata["epochs_completed"].flatMap(Int.init), epochs >= 1 else {
             throw ModelFileError(path: path, problem: .invalidEntry(name: "__metadata__",
                                                                     reason: "\"epochs_completed\" is missing or not a positive whole number"))

@@ -1,84 +1,5 @@
 import MNISTKernels
 
-/// What one epoch (or one L-BFGS iteration) did.
-public struct EpochSummary: Sendable {
-    /// SGD: the epoch. L-BFGS: the iteration. Counted from 1.
-    public let epochOrIteration: Int
-    /// SGD: the mean over the epoch's batches of (batch cost + (λ/2)‖W‖²), each at the weights
-    /// the batch saw. L-BFGS: the full objective at the new weights.
-    public let trainingLoss: Double
-    /// Fraction of the training samples whose argmax was right: SGD at the weights each batch
-    /// saw, L-BFGS at the new weights.
-    public let trainingAccuracy: Double
-    /// The held-out split after the epoch, when there is one.
-    public let validation: Evaluation?
-    /// SGD: the epoch's learning rate η. L-BFGS: the step length α its line search accepted.
-    public let stepSize: Float
-    public let seconds: Double
-    /// The floating-point operations the fused kernels executed in the epoch: 2 per multiply-add
-    /// lane of the forward (W x) and backward (δ xᵀ) kernels, leaving out the vectors of 16
-    /// pixels they skip as all 0. A dense count would be 31,360 per sample and pass.
-    public let kernelFLOP: Int
-    /// Threads the epoch's pass used (fewer than configured while other processes kept cores busy).
-    public let threads: Int
-    /// Seconds that the threads together spent waiting at the kernels' barriers in the epoch:
-    /// the cost of running them in lockstep (0 on one thread).
-    public let barrierWaitSeconds: Double
-    /// Pieces of work (a column shard's backward pass and update, or a quarter of its forward
-    /// pass over a block) that a thread took over from another that had fallen behind, in the
-    /// epoch: 0 on one thread, and when the cores keep pace.
-    public let tasksTakenOver: Int
-}
-
-extension TrainingHistory {
-    /// The history of `summaries`, in the order given; validation accuracy is kept only when
-    /// every summary has one.
-    public init(_ summaries: [EpochSummary], unit: Unit) {
-        let validation = summaries.compactMap { $0.validation.map { Float($0.accuracy) } }
-        self.init(unit: unit, start: summaries.first?.epochOrIteration ?? 1,
-                  loss: summaries.map { Float($0.trainingLoss) },
-                  trainingAccuracy: summaries.map { Float($0.trainingAccuracy) },
-                  validationAccuracy: !summaries.isEmpty && validation.count == summaries.count ? validation : nil)
-    }
-}
-
-/// How a training run ended.
-public struct TrainingOutcome: Sendable {
-    /// The weights returned: the last ones, or with early stopping the best ones.
-    public let model: SoftmaxModel
-    /// Epochs (or L-BFGS iterations) run.
-    public let epochsRun: Int
-    /// With early stopping, the epoch whose weights are kept.
-    public let bestEpoch: Int?
-    /// Why training ended before its epoch or iteration limit, in words; nil when it ran to it.
-    public let stoppedBecause: String?
-}
-
-/// When and where SGD saves its state during a run.
-public struct CheckpointPolicy {
-    /// Save after every `interval`-th epoch.
-    public let interval: Int
-    /// Receives each checkpoint; writing it is up to the caller.
-    public let save: (TrainingCheckpoint) throws -> Void
-
-    public init(every interval: Int, save: @escaping (TrainingCheckpoint) throws -> Void) {
-        precondition(interval >= 1, "a checkpoint interval is at least one epoch")
-        self.interval = interval
-        self.save = save
-    }
-}
-
-/// A training run that produced a non-finite loss: the step size is too large.
-public struct DivergenceError: Error, CustomStringConvertible {
-    public let epoch: Int
-    public let batch: Int
-    public let learningRate: Float
-
-    public var description: String {
-        "training diverged at epoch \(epoch), batch \(batch): the loss is not finite (learning rate \(learningRate))\nHINT: try a smaller learning rate, such as \(learningRate / 10)"
-    }
-}
-
 /// Trains `SoftmaxModel` by minibatch SGD or full-batch L-BFGS, using only the gradient the
 /// kernel forms from ∂L/∂z (p − y for the softmax cross-entropy).
 ///
@@ -176,8 +97,7 @@ public struct SoftmaxTrainer: Sendable {
         }
         guard firstEpoch <= configuration.epochs else { return (configuration.epochs, nil) }
         for epoch in firstEpoch ... configuration.epochs {
-            let started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
-            let takenOverBefore = state.tasksTakenOver
+            let started = clock.now, countersBefore = state.counters
             let learningRate = configuration.learningRate(atEpoch: epoch)
             generator.shuffle(&order)
             var objectiveSum = 0.0, correct = 0, batches = 0, samplesDone = 0
@@ -222,10 +142,8 @@ public struct SoftmaxTrainer: Sendable {
                 epochOrIteration: epoch, trainingLoss: objectiveSum / Double(batches),
                 trainingAccuracy: Double(correct) / Double(data.count),
                 validation: validation.map { Evaluation(of: state.model, on: $0, lossFunction: configuration.lossFunction) },
-                stepSize: learningRate, seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
-                threads: state.participatingThreads,
-                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9,
-                tasksTakenOver: state.tasksTakenOver - takenOverBefore)
+                stepSize: learningRate, seconds: (clock.now - started).seconds, threads: state.participatingThreads,
+                kernel: state.counters - countersBefore)
             if !finishEpoch(summary) {
                 return (epoch, "the validation loss did not improve for \(configuration.patience ?? 0) epochs")
             }
@@ -274,8 +192,7 @@ public struct SoftmaxTrainer: Sendable {
         let minimizer = LBFGS(historySize: configuration.historySize, maxIterations: configuration.maxIterations,
                               gradientTolerance: configuration.gradientTolerance, relativeTolerance: configuration.relativeTolerance)
         let clock = ContinuousClock()
-        var started = clock.now, flopBefore = state.executedFLOP, waitedBefore = state.pool.barrierWaitNanoseconds
-        var takenOverBefore = state.tasksTakenOver
+        var started = clock.now, countersBefore = state.counters
         var iterations = 0
         let start = [Double](repeating: 0, count: weightCount + SoftmaxModel.classCount)
         let (theta, _, stop) = try minimizer.minimize(from: start, objective: objective) { iteration, _, value, step in
@@ -287,59 +204,13 @@ public struct SoftmaxTrainer: Sendable {
             let summary = EpochSummary(
                 epochOrIteration: iteration, trainingLoss: value, trainingAccuracy: Double(lastCorrect) / Double(data.count),
                 validation: validation.map { Evaluation(of: model, on: $0, lossFunction: configuration.lossFunction) },
-                stepSize: Float(step), seconds: (clock.now - started).seconds, kernelFLOP: state.executedFLOP - flopBefore,
-                threads: state.participatingThreads,
-                barrierWaitSeconds: Double(state.pool.barrierWaitNanoseconds - waitedBefore) * 1e-9,
-                tasksTakenOver: state.tasksTakenOver - takenOverBefore)
+                stepSize: Float(step), seconds: (clock.now - started).seconds, threads: state.participatingThreads,
+                kernel: state.counters - countersBefore)
             started = clock.now
-            flopBefore = state.executedFLOP
-            waitedBefore = state.pool.barrierWaitNanoseconds
-            takenOverBefore = state.tasksTakenOver
+            countersBefore = state.counters
             return finishEpoch(summary)
         }
         state.model = SoftmaxModel(weights: theta[..<weightCount].map { Float($0) }, bias: theta[weightCount...].map { Float($0) })
         return (iterations, stop == .maxIterations ? nil : stop.rawValue)
-    }
-}
-
-/// Stops training once the validation loss has not improved for `patience` epochs in a row, and
-/// remembers the best weights seen.
-struct EarlyStopping {
-    let patience: Int
-    private(set) var best: (epoch: Int, loss: Double, model: SoftmaxModel)?
-
-    init(patience: Int) {
-        self.patience = patience
-    }
-
-    /// Records `epoch`'s validation loss; keeps `model()` when it is the best so far. Returns
-    /// false once `patience` epochs have passed since the best.
-    mutating func shouldContinue(after epoch: Int, validationLoss: Double, model: () -> SoftmaxModel) -> Bool {
-        if best.map({ validationLoss < $0.loss }) ?? true {
-            best = (epoch, validationLoss, model())
-        }
-        return epoch - best!.epoch < patience
-    }
-}
-
-extension ColumnShardedSoftmax {
-    /// The current parameters as a model. Setting it keeps the velocity.
-    var model: SoftmaxModel {
-        get { SoftmaxModel(weights: parameters.weights, bias: parameters.bias) }
-        set { parameters = (newValue.weights, newValue.bias) }
-    }
-
-    /// The momentum velocity of W and b, in a model's shapes.
-    var velocityModel: SoftmaxModel {
-        get { SoftmaxModel(weights: velocity.weights, bias: velocity.bias) }
-        set { velocity = (newValue.weights, newValue.bias) }
-    }
-}
-
-extension LabeledImages {
-    /// The images and labels with the kernels' masks of all-0 vectors; 28×28 images only.
-    var maskedForKernels: ColumnShardedSoftmax.MaskedImages {
-        precondition(pixelsPerImage == SoftmaxModel.featureCount, "the kernels need 28×28 images")
-        return ColumnShardedSoftmax.MaskedImages(pixels: pixels, labels: labels)
     }
 }

@@ -46,7 +46,7 @@ public enum PickleProblem: FileProblem {
 }
 
 /// The callables a pickled numpy array names; the reader refuses every other GLOBAL.
-enum PickleGlobal {
+package enum PickleGlobal {
     /// `numpy.core.multiarray._reconstruct`
     case reconstruct
     /// `numpy.ndarray`
@@ -65,42 +65,42 @@ enum PickleGlobal {
 }
 
 /// The numpy element types the reader accepts, as (type code, byte order) in a pickled dtype.
-enum PickledElementType: Equatable {
+package enum PickledElementType: Equatable {
     /// `<f4`
     case float32LittleEndian
     /// `<i8`
     case int64LittleEndian
 
-    var byteWidth: Int { self == .float32LittleEndian ? 4 : 8 }
+    package var byteWidth: Int { self == .float32LittleEndian ? 4 : 8 }
 
-    var numpyName: String { self == .float32LittleEndian ? "<f4" : "<i8" }
+    package var numpyName: String { self == .float32LittleEndian ? "<f4" : "<i8" }
 }
 
 /// A `numpy.dtype(code, 0, 1)` whose byte order BUILD sets later.
 ///
 /// A class, because the pickle memoizes the dtype before BUILD and fetches it from the memo
 /// afterwards: both must see the same object, as in Python.
-final class PickledDType {
+package final class PickledDType {
     let code: String
-    var elementType: PickledElementType?
+    package var elementType: PickledElementType?
 
     init(code: String) { self.code = code }
 }
 
 /// An ndarray made by `_reconstruct(ndarray, (0,), b'b')` and filled in by BUILD.
-final class PickledNDArray {
+package final class PickledNDArray {
     /// Offset of the REDUCE that created it, for errors.
-    let byteOffset: Int
-    var elementType: PickledElementType?
-    var shape: [Int] = []
+    package let byteOffset: Int
+    package var elementType: PickledElementType?
+    package var shape: [Int] = []
     /// The raw element bytes: a range of the pickle itself, never a copy.
-    var data: Range<Int> = 0 ..< 0
+    package var data: Range<Int> = 0 ..< 0
 
     init(byteOffset: Int) { self.byteOffset = byteOffset }
 }
 
 /// The values a restricted pickle can build. Strings are ranges of the pickle's bytes.
-indirect enum PickleValue {
+package indirect enum PickleValue {
     case none
     /// NEWFALSE: the C-order flag of an ndarray's state (the pinned pickle has no True).
     case `false`
@@ -125,7 +125,7 @@ indirect enum PickleValue {
 /// BININT1, BININT2, SHORT_BINSTRING, BINSTRING, NONE, NEWFALSE, REDUCE, BUILD, STOP), lets REDUCE call nothing but `_reconstruct` (for an empty ndarray) and `dtype`,
 /// and lets BUILD set nothing but an ndarray's or a dtype's state, in the exact forms numpy
 /// writes. Every operand is bounds-checked; every other opcode or global is an error.
-struct PickleMachine {
+package struct PickleMachine {
     private let bytes: [UInt8]
     private let path: String
     private var position = 0
@@ -140,13 +140,13 @@ struct PickleMachine {
     /// release of nested values shallow whatever the input.
     static let maximumNesting = 16
 
-    init(bytes: [UInt8], path: String) {
+    package init(bytes: [UInt8], path: String) {
         self.bytes = bytes
         self.path = path
     }
 
     /// The value the pickle builds, which must end at STOP with the last byte.
-    mutating func run() throws -> PickleValue {
+    package mutating func run() throws -> PickleValue {
         while true {
             opcodeOffset = position
             let opcode = try readByte()

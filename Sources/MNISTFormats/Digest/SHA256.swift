@@ -5,10 +5,10 @@ import CCrypto
 /// digest once with `finalizeHex()`.
 ///
 /// A class, not a struct: it owns the C digest context, which a copy must not share.
-final class SHA256 {
+package final class SHA256 {
     private let context: OpaquePointer
 
-    init() {
+    package init() {
         // Both calls fail only when memory runs out, which no input can cause.
         guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
             fatalError("libcrypto could not start a SHA-256 digest (out of memory)")
@@ -19,7 +19,7 @@ final class SHA256 {
     deinit { EVP_MD_CTX_free(context) }
 
     /// Adds `bytes` to the digested message.
-    func update(data bytes: some Collection<UInt8>) {
+    package func update(data bytes: some Collection<UInt8>) {
         let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
         }
@@ -28,7 +28,7 @@ final class SHA256 {
 
     /// The digest of everything added so far, as 64 lowercase hexadecimal digits: the form
     /// MNIST's publishers list. Call it once.
-    func finalizeHex() -> String {
+    package func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         _ = EVP_DigestFinal_ex(context, &digest, &length)
@@ -36,7 +36,7 @@ final class SHA256 {
     }
 
     /// SHA-256 of `bytes` as lowercase hex.
-    static func hex(of bytes: some Collection<UInt8>) -> String {
+    package static func hex(of bytes: some Collection<UInt8>) -> String {
         let hasher = SHA256()
         hasher.update(data: bytes)
         return hasher.finalizeHex()

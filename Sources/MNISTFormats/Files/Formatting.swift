@@ -1,13 +1,13 @@
 extension String {
     /// The string padded on the left with `pad` to at least `width` characters.
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+    package func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
 
 extension BinaryInteger {
     /// `0x` and at least `digits` hex digits: 0x0A, 0x0000001f.
-    func hexLiteral(digits: Int, uppercase: Bool = true) -> String {
+    package func hexLiteral(digits: Int, uppercase: Bool = true) -> String {
         "0x" + String(self, radix: 16, uppercase: uppercase).leftPadded(to: digits)
     }
 }

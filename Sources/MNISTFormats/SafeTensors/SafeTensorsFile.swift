@@ -39,7 +39,7 @@ public enum ModelFileProblem: FileProblem {
             "the JSON header at byte 8 is invalid: \(reason)"
         case .invalidEntry(let name, let reason):
             "header entry \"\(name)\": \(reason)"
-        case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+        case .missingTensor(let name) where name.hasPrefix(SafeTensorsFile.velocityPrefix):
             "no tensor \"\(name)\"; a training checkpoint holds the weights and their velocity"
         case .missingTensor(let name):
             "no tensor \"\(name)\"; a model needs \"weight\" F32 [10, 784] and \"bias\" F32 [10]"
@@ -65,9 +65,9 @@ public enum ModelFileProblem: FileProblem {
     public var hint: String? {
         switch self {
         case .headerTooLarge: "this is probably not a safetensors file"
-        case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+        case .missingTensor(let name) where name.hasPrefix(SafeTensorsFile.velocityPrefix):
             "this is a model, not a training checkpoint"
-        case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
+        case .unexpectedTensor(let name) where name.hasPrefix(SafeTensorsFile.velocityPrefix):
             "this is a training checkpoint, not a model; resume training from it"
         case .nonFiniteValue: "the model diverged when it was trained; train again with a smaller learning rate"
         case .newerFormat: "upgrade mnist-softmax to read it"
@@ -77,39 +77,10 @@ public enum ModelFileProblem: FileProblem {
     }
 }
 
-/// A model and the string metadata stored with it.
-public struct StoredModel: Equatable, Sendable {
-    public var model: SoftmaxModel
-    /// The safetensors `__metadata__` map (empty when the file has none).
-    public var metadata: [String: String]
-
-    public init(model: SoftmaxModel, metadata: [String: String] = [:]) {
-        self.model = model
-        self.metadata = metadata
-    }
-
-    /// The preprocessing the model was trained with (metadata `preprocessing`; `none` when
-    /// absent), which every use of the model must apply to its images.
-    public var preprocessing: Preprocessing {
-        metadata[Self.preprocessingKey].flatMap(Preprocessing.init(rawValue:)) ?? .none
-    }
-
-    /// The cost the model was trained with (metadata `loss`; the softmax cross-entropy when absent).
-    public var lossFunction: LossFunction {
-        metadata[Self.lossKey].flatMap(LossFunction.init(rawValue:)) ?? .softmaxCrossEntropy
-    }
-
-    /// The metadata keys that change how a model is used, and the values each may take. Reading
-    /// a file refuses any other value, so that no model is used with the wrong preparation.
-    public static let preprocessingKey = "preprocessing"
-    public static let lossKey = "loss"
-    static let interpretedMetadata: [String: [String]] = [
-        preprocessingKey: Preprocessing.allCases.map(\.rawValue),
-        lossKey: LossFunction.allCases.map(\.rawValue),
-    ]
-}
-
-/// The model file format: safetensors with two tensors, `weight` F32 [10, 784] and `bias` F32 [10].
+/// The model file format: safetensors with two tensors, `weight` F32 [10, 784] and `bias` F32 [10]
+/// (a training checkpoint adds `velocity.weight` and `velocity.bias`). Here the container: F32
+/// tensors of the shapes a caller expects, and string metadata; the model's side is in
+/// MNISTSoftmax (`StoredModel`).
 ///
 /// Layout: an 8-byte little-endian header length N; N bytes of JSON, padded with spaces to a
 /// multiple of 8; then the tensors' bytes, little-endian and row-major, at the `data_offsets` the
@@ -120,21 +91,12 @@ public enum SafeTensorsFile {
     /// The largest JSON header accepted: 16 MiB, far above what two tensors need.
     public static let maximumHeaderLength = 16 << 20
 
-    /// The tensors of a model file, by name.
-    static let modelTensorShapes: [String: [Int]] = [
-        "weight": [SoftmaxModel.classCount, SoftmaxModel.featureCount],
-        "bias": [SoftmaxModel.classCount],
-    ]
-
-    /// The file's bytes for `stored`; `format` and `format_version` are added to its metadata.
-    public static func encode(_ stored: StoredModel) -> [UInt8] {
-        encode(tensors: [("weight", modelTensorShapes["weight"]!, stored.model.weights), ("bias", modelTensorShapes["bias"]!, stored.model.bias)],
-               metadata: stored.metadata)
-    }
+    /// The name prefix of the velocity tensors that only a training checkpoint holds.
+    public static let velocityPrefix = "velocity."
 
     /// safetensors bytes for F32 `tensors`, stored in the order given, with `format` and
     /// `format_version` added to `metadata`.
-    static func encode(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+    package static func encode(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
         var metadata = metadata
         metadata["format"] = "mnist-softmax"
         metadata["format_version"] = String(formatVersion)
@@ -159,27 +121,11 @@ public enum SafeTensorsFile {
         return bytes
     }
 
-    /// Writes `stored` to `path` atomically: a failed write leaves any earlier file untouched.
-    public static func write(_ stored: StoredModel, to path: String) throws {
-        try FileIO.writeAtomically(encode(stored), to: path)
-    }
-
-    /// Reads and validates a model file.
-    public static func read(_ path: String) throws -> StoredModel {
-        try decode(FileIO.readAll(path), path: path)
-    }
-
-    /// Validates and decodes safetensors bytes: header length cap, JSON, exactly the tensors
-    /// `weight` and `bias` in either order, dtype F32, shapes, contiguous offsets, the exact file
-    /// length, finite values, and the format version.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> StoredModel {
-        let (tensors, metadata) = try decode(bytes, path: path, expecting: modelTensorShapes)
-        return StoredModel(model: SoftmaxModel(weights: tensors["weight"]!, bias: tensors["bias"]!), metadata: metadata)
-    }
-
     /// Validates and decodes safetensors bytes holding exactly the F32 tensors of `tensorShapes`
-    /// (name → shape), in any order; returns them by name, with the metadata.
-    static func decode(_ bytes: [UInt8], path: String, expecting tensorShapes: [String: [Int]]) throws
+    /// (name → shape), in any order; returns them by name, with the metadata. A metadata key of
+    /// `allowedMetadata` must hold one of its values.
+    package static func decode(_ bytes: [UInt8], path: String, expecting tensorShapes: [String: [Int]],
+                               allowedMetadata: [String: [String]]) throws
         -> (tensors: [String: [Float]], metadata: [String: String])
     {
         func fail(_ problem: ModelFileError.Problem) -> ModelFileError { ModelFileError(path: path, problem: problem) }
@@ -215,7 +161,7 @@ public enum SafeTensorsFile {
             }
             guard number <= formatVersion else { throw fail(.newerFormat(version: version, supported: formatVersion)) }
         }
-        for (key, allowed) in StoredModel.interpretedMetadata.sorted(by: { $0.key < $1.key }) {
+        for (key, allowed) in allowedMetadata.sorted(by: { $0.key < $1.key }) {
             if let value = metadata[key], !allowed.contains(value) {
                 throw fail(.unknownMetadataValue(key: key, value: value, expected: allowed))
             }

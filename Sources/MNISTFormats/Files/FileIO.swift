@@ -27,7 +27,7 @@ public enum FileAccessProblem: FileProblem {
     }
 }
 
-func systemErrorMessage(_ code: Int32 = errno) -> String {
+package func systemErrorMessage(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 

@@ -111,8 +111,8 @@ public enum Gzip {
 /// With `.gzip` framing every member of a multi-member file is decompressed in turn, and each
 /// member's CRC-32 and length are checked by zlib when its end is reached. With `.rawDeflate` (a
 /// zip entry) decompression ends with the deflate stream.
-final class Inflater {
-    enum Framing {
+package final class Inflater {
+    package enum Framing {
         case gzip
         case rawDeflate
     }
@@ -124,13 +124,13 @@ final class Inflater {
     private let framing: Framing
     private let path: String
     /// Compressed bytes used so far, from the start of `range`.
-    private(set) var consumed = 0
+    package private(set) var consumed = 0
     private var finished = false
 
     /// Decompressed bytes handed out so far.
-    private(set) var producedCount = 0
+    package private(set) var producedCount = 0
 
-    init(compressed: [UInt8], range: Range<Int>? = nil, framing: Framing = .gzip, path: String) throws(GzipError) {
+    package init(compressed: [UInt8], range: Range<Int>? = nil, framing: Framing = .gzip, path: String) throws(GzipError) {
         self.compressed = compressed
         self.range = range ?? compressed.indices
         self.framing = framing
@@ -145,7 +145,7 @@ final class Inflater {
     deinit { inflateEnd(&stream) }
 
     /// Fills `buffer` completely, unless the stream ends first; returns the bytes written.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(GzipError) -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(GzipError) -> Int {
         var produced = 0
         while produced < buffer.count && !finished {
             let outputRoom = min(buffer.count - produced, 1 << 30)
@@ -179,7 +179,7 @@ final class Inflater {
     /// Hands the whole decompressed content to `body`, 4 MiB at a time. With a `limit`, stops with
     /// `.tooLarge` as soon as the content passes it, so a decompression bomb costs neither
     /// gigabytes of memory nor minutes.
-    func forEachChunk(limit: Int? = nil, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+    package func forEachChunk(limit: Int? = nil, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
         var chunk = [UInt8](repeating: 0, count: 1 << 22)
         while true {
             let count = try chunk.withUnsafeMutableBytes { try read(into: $0) }
