@@ -91,12 +91,16 @@ def test_drawn_digits_are_recognised_without_console_errors(server, browser, scr
     assert console_errors(browser) == []
 
 
-def test_page_is_usable_at_phone_width(server, browser, screenshots):
-    browser.set_window_size(390, 844)
+def open_page_and_draw_a_seven(server, browser, width, height):
+    browser.set_window_size(width, height)
     browser.get(server.url + "/")
     wait_until(lambda: browser.find_elements(By.ID, "template-9"))
     draw(browser, SEVEN)
     assert answer(browser) == "7"
+
+
+def test_page_is_usable_at_phone_width(server, browser, screenshots):
+    open_page_and_draw_a_seven(server, browser, 390, 844)
     overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than a 390 px screen"
     browser.save_screenshot(os.path.join(screenshots, "serve-page-phone.png"))
@@ -110,11 +114,7 @@ def set_field(driver, element_id, value):
 
 
 def test_a_race_from_the_page_trains_live_and_its_model_can_be_used(server, browser, screenshots):
-    browser.set_window_size(1280, 1140)
-    browser.get(server.url + "/")
-    wait_until(lambda: browser.find_elements(By.ID, "template-9"))
-    draw(browser, SEVEN)
-    assert answer(browser) == "7"
+    open_page_and_draw_a_seven(server, browser, 1280, 1140)
     before = browser.find_element(By.ID, "top-prob").text
     # One epoch at η = 0.1 without momentum: the quadratic cost's slowdown shows within it.
     set_field(browser, "train-learning-rate", "0.1")
