@@ -690,6 +690,39 @@ def test_an_unwatched_job_is_stopped_after_the_timeout(trainer):
     assert events[-1][0] == "stopped" and "nobody watched the job for 2" in events[-1][1]["message"], events[-1]
 
 
+def test_a_closed_page_stops_being_streamed_to_and_its_job_then_times_out(trainer):
+    status, _, _ = post_json(trainer, "/api/train", {"batches_per_second": 5})
+    assert status == 202
+    # A page that watches for a moment and goes away: its stream is dropped at the next frame.
+    _, _, seen = read_events(trainer.port, timeout=30, until=("frame",))
+    assert seen[-1][0] == "frame"
+    time.sleep(4)
+    _, _, events = read_events(trainer.port, timeout=30)
+    assert events[-1][0] == "stopped" and "nobody watched" in events[-1][1]["message"], events[-1]
+
+
+def test_the_slowed_down_mode_sends_every_batch_at_its_pace(trainer):
+    status, _, _ = post_json(trainer, "/api/race", {"batches_per_second": 5})
+    assert status == 202
+    connection = http.client.HTTPConnection("127.0.0.1", trainer.port, timeout=30)
+    connection.request("GET", "/api/train/events")
+    response = connection.getresponse()
+    started, points = time.monotonic(), {}
+    while time.monotonic() - started < 2.5:
+        line = response.fp.readline().decode()
+        if line.startswith("data: "):
+            for run in json.loads(line[6:])["runs"]:
+                points.setdefault(run["cost"], []).extend(point["batch"] for point in run["points"])
+                assert run["points"] == [] or run["templates"] is not None, "a paced frame comes with its templates"
+    connection.close()
+    request(trainer, "DELETE", "/api/train")
+    read_events(trainer.port, timeout=30)
+    for cost, batches in points.items():
+        # One point per batch, in order, at about 5 a second (2.5 s: 12 batches, give or take the start).
+        assert batches == list(range(1, len(batches) + 1)), (cost, batches)
+        assert 8 <= len(batches) <= 14, (cost, batches)
+
+
 def test_frames_are_throttled_and_carry_every_cost(trainer):
     status, _, _ = post_json(trainer, "/api/race", {"epochs": 3})
     assert status == 202

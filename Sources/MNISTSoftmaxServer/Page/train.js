@@ -93,6 +93,7 @@ function follow(started) {
   }
   $("use-cost").replaceChildren();
   $("use-cost").disabled = true;
+  $("use-cost").hidden = true;
   $("use-model").disabled = true;
   $("download-model").hidden = true;
   drawCharts();
@@ -199,6 +200,7 @@ function finish(name, ending) {
   const choice = $("use-cost");
   choice.replaceChildren(...finished.map((run) => new Option(run.cost, run.cost)));
   choice.disabled = finished.length < 2;
+  choice.hidden = finished.length < 2;
   $("use-model").disabled = finished.length === 0;
   updateDownload();
 }
@@ -244,7 +246,10 @@ function drawChart(canvas, value, { logarithmic = false, percent = false, fixed 
   const left = 46, right = 10, top = 8, bottom = 22;
   context.font = "11px system-ui, sans-serif";
   const runs = Object.entries(trainView.runs).filter(([, run]) => run.points.length);
-  const epochs = trainView.job ? trainView.job.epochs : 1;
+  // x: epochs trained, up to where the furthest run is (at least 1/20 of an epoch), so that the
+  // first epoch fills the chart in the slowed-down mode, and the whole run at the end.
+  const position = (run, point) => point.epoch - 1 + point.batch / run.batchesPerEpoch;
+  const epochs = Math.max(0.05, ...runs.map(([, run]) => position(run, run.points[run.points.length - 1])));
   let values = runs.flatMap(([, run]) => run.points.map(value)).filter((v) => Number.isFinite(v) && (!logarithmic || v > 0));
   let low = fixed ? fixed[0] : Math.min(...values), high = fixed ? fixed[1] : Math.max(...values);
   if (!values.length) { low = fixed ? fixed[0] : 0; high = fixed ? fixed[1] : 1; }
@@ -262,11 +267,10 @@ function drawChart(canvas, value, { logarithmic = false, percent = false, fixed 
     const shown = logarithmic ? Math.pow(10, level) : level;
     context.fillText(percent ? (100 * shown).toFixed(1) + "%" : shown.toPrecision(2), 4, py + 4);
   }
-  const step = Math.max(1, Math.ceil(epochs / 10));
-  for (let e = 0; e <= epochs; e += step) {
-    context.fillText(String(e), x(e) - 3, height - 6);
+  for (let i = 0; i <= 4; i++) {
+    const e = epochs * i / 4, label = String(Number(e.toFixed(e < 2 ? 2 : 1)));
+    context.fillText(label, Math.min(x(e) - 3, width - right - 6 * label.length), height - 6);
   }
-  context.fillText("epoch", (left + width - right) / 2 - 14, height - 6);
   for (const [cost, run] of runs) {
     context.strokeStyle = COST_COLOURS[cost];
     context.lineWidth = 2;
@@ -275,7 +279,7 @@ function drawChart(canvas, value, { logarithmic = false, percent = false, fixed 
     for (const point of run.points) {
       const v = value(point);
       if (!Number.isFinite(v) || (logarithmic && v <= 0)) continue;
-      const px = x(point.epoch - 1 + point.batch / run.batchesPerEpoch), py = y(v);
+      const px = x(position(run, point)), py = y(v);
       if (started) context.lineTo(px, py); else { context.moveTo(px, py); started = true; }
     }
     context.stroke();
