@@ -149,15 +149,34 @@ let package = Package(
             ]
         ),
         .target(name: "MNISTSoftmaxFixtures", dependencies: ["MNISTSoftmax"], path: "Tests/Fixtures"),
+        // Helpers every test target shares: scratch folders, error comparisons, seeded synthetic
+        // data sets, the repository's root, and the sample digits' stroke drawer (with libpng).
+        .target(
+            name: "MNISTSoftmaxTestSupport",
+            dependencies: ["MNISTSoftmax", "CLibPNG"],
+            path: "Tests/Support"
+        ),
+        // The library and its kernels, in process, on tiny data sets built in code.
         .testTarget(
-            name: "MNISTSoftmaxTests",
+            name: "MNISTSoftmaxUnitTests",
             dependencies: [
                 "MNISTSoftmax",
                 "MNISTSoftmaxFixtures",
-                "MNISTSoftmaxServer",
+                "MNISTSoftmaxTestSupport",
                 "CLibPNG",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
+        ),
+        // The built `mnist-softmax` executable run as a user runs it, and everything that needs the
+        // real MNIST files (skipped without them; scripts/test.sh counts the skips).
+        .testTarget(
+            name: "MNISTSoftmaxEndToEndTests",
+            dependencies: ["MNISTSoftmax", "MNISTSoftmaxTestSupport"]
+        ),
+        // The HTTP server's request parsing, without a socket.
+        .testTarget(
+            name: "MNISTSoftmaxServerTests",
+            dependencies: ["MNISTSoftmaxServer"]
         ),
     ]
 )

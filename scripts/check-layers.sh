@@ -3,7 +3,14 @@
 #   1. targets: each target imports only the modules below it;
 #   2. the folders of the formats (Sources/MNISTFormats) and of the library (Sources/MNISTSoftmax):
 #      each folder names (outside comments) only types declared in its own folder or in folders of
-#      a lower layer of its target;
+#      a lower layer of its target, and uses no member that a folder of its layer or above adds
+#      by an extension (`data.maskedForKernels` in Model/ with the extension in Training/). The
+#      members checked are those an extension declares (func, var, let, static, not private) and
+#      top-level functions, whose names are distinctive: declared in one folder of Sources/ only
+#      (so `count`, `description` or `weights` are never matched), in an extension that adopts no
+#      protocol (a conformance's members carry the protocol's common names). A use is `.name`
+#      or `name(` on a code line; a member of a type is reached through the type's name, which
+#      the type check sees;
 #   3. the C libraries: each is imported only by the file that wraps it.
 # Prints each broken rule, then `N passed, N failed`; exits 1 when any failed.
 set -euo pipefail
@@ -26,6 +33,24 @@ code() { grep -Hn '' "$@" | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(//|import )' ||
 # Files of a folder or target that import MODULE.
 importers() { grep -rlE "^(@testable )?import $2\$" "$1" || true; }
 
+# The names of what FILEs' extensions add (non-private func, var, let at the extension's first
+# level, in extensions that adopt no protocol) and of their top-level functions.
+extension_members() {
+  awk '
+    /^((public|package) )?extension [A-Za-z0-9_.<>]+( where [^{]*)? *\{/ { inside = 1; next }
+    /^}/ { inside = 0 }
+    inside && /^    [^ ]/ && !/(private|fileprivate) / {
+      if (match($0, /(func|var|let) [a-zA-Z_][a-zA-Z0-9_]*/)) { split(substr($0, RSTART, RLENGTH), w, " "); print w[2] }
+    }
+    /^((public|package) )?func [a-zA-Z_]/ { match($0, /func [a-zA-Z_][a-zA-Z0-9_]*/); print substr($0, RSTART + 5, RLENGTH - 5) }
+  ' "$@" | sort -u
+}
+
+# Names declared (func, var, let, case, at any depth) in exactly one folder of Sources/.
+distinctive=$(grep -rHoE '^[[:space:]]*([a-z@]+ )*(func|var|let|case) [a-zA-Z_][a-zA-Z0-9_]*' Sources --include='*.swift' \
+  | awk -F: '{ sub(/\/[^\/]*$/, "", $1); n = split($2, w, " "); print w[n], $1 }' | sort -u \
+  | awk '{ count[$1]++ } END { for (name in count) if (count[name] == 1) print name }')
+
 # 1. Targets, bottom to top: which modules each may not import.
 check "MNISTKernels imports only CPrefetch and the system" \
   "$(grep -rhE '^import ' Sources/MNISTKernels | grep -vE '^import (CPrefetch|Foundation|Glibc|Darwin|Synchronization)$' || true)"
@@ -46,8 +71,8 @@ check "the fixtures import only the library" \
 check_folder_layers() { # check_folder_layers TARGET-DIRECTORY LAYER...
   local target=$1
   shift
-  local -A rank=() declared=()
-  local index=0 folder other path type found uses
+  local -A rank=() lines=() declared=() members=()
+  local index=0 folder other path type types member calls found uses
   for layer in "$@"; do
     for folder in $layer; do rank[$folder]=$index; done
     index=$((index + 1))
@@ -56,27 +81,37 @@ check_folder_layers() { # check_folder_layers TARGET-DIRECTORY LAYER...
     folder=$(basename "$path")
     check "$target/$folder has a layer in scripts/check-layers.sh" "$([ -n "${rank[$folder]:-}" ] || echo "$folder")"
   done
-  # The top-level types each folder declares (nested ones start indented).
+  # The top-level types each folder declares (nested ones start indented), and the members its
+  # extensions add plus its top-level functions, where the name is declared in no other folder.
   for folder in "${!rank[@]}"; do
-    declared[$folder]=$(code "$target/$folder"/*.swift \
+    lines[$folder]=$(code "$target/$folder"/*.swift)
+    declared[$folder]=$(echo "${lines[$folder]}" \
       | grep -oE '^[^:]+:[0-9]+:((public|package|final|indirect) )*(struct|enum|class|protocol|typealias|actor) [A-Z][A-Za-z0-9]*' \
-      | awk '{print $NF}' | sort -u | tr '\n' ' ')
+      | awk '{print $NF}' | sort -u | tr '\n' ' ' || true)
+    members[$folder]=$(extension_members "$target/$folder"/*.swift | grep -xF -f <(echo "$distinctive") | tr '\n' ' ' || true)
   done
   for folder in "${!rank[@]}"; do
     for other in "${!rank[@]}"; do
       [ "$folder" = "$other" ] && continue
       [ "${rank[$other]}" -lt "${rank[$folder]}" ] && continue
       uses=""
-      for type in ${declared[$other]}; do
-        found=$(code "$target/$folder"/*.swift | grep -E "^[^:]+:[0-9]+:.*\\b$type\\b" | head -1 || true)
-        [ -n "$found" ] && uses+="$type ($other, layer ${rank[$other]}) in $found"$'\n'
+      # One search per kind for every name at once; then the first line of each name found.
+      types=$(echo ${declared[$other]} | tr ' ' '|')
+      calls=$(echo ${members[$other]} | tr ' ' '|')
+      for type in $([ -z "$types" ] || echo "${lines[$folder]}" | grep -oE "\b($types)\b" | sort -u); do
+        found=$(echo "${lines[$folder]}" | grep -m1 -E "^[^:]+:[0-9]+:.*\b$type\b")
+        uses+="$type ($other, layer ${rank[$other]}) in $found"$'\n'
+      done
+      for member in $([ -z "$calls" ] || echo "${lines[$folder]}" | grep -oE "(\.($calls)\b|\b($calls)\()" | tr -d '.(' | sort -u); do
+        found=$(echo "${lines[$folder]}" | grep -m1 -E "^[^:]+:[0-9]+:.*(\.$member\b|\b$member\()")
+        uses+="$member ($other, layer ${rank[$other]}) in $found"$'\n'
       done
       check "$folder (layer ${rank[$folder]}) does not use $other (layer ${rank[$other]})" "${uses%$'\n'}"
     done
   done
 }
 check_folder_layers Sources/MNISTFormats \
-  "Files" \
+  "Files JSON" \
   "Gzip Digest Image" \
   "IDX Zip Pickle SafeTensors Protobuf"
 check_folder_layers Sources/MNISTSoftmax \
@@ -84,7 +119,7 @@ check_folder_layers Sources/MNISTSoftmax \
   "Preprocessing Fetch" \
   "Model" \
   "ModelFile Evaluation GradientCheck" \
-  "Training Prediction ONNX Export" \
+  "Training Prediction ONNX Pictures" \
   "Report"
 
 # 3. Each C library behind the file that wraps it.

@@ -45,7 +45,9 @@ def main():
     arguments = parser.parse_args()
 
     data = os.environ.get("MNIST_DATA_DIR")
-    if not data or not os.path.isdir(data):
+    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    present = lambda name: any(os.path.exists(os.path.join(data, name + suffix)) for suffix in ["", ".gz"])
+    if not data or not all(present(name) for name in names):
         print("interop: skipped, no MNIST data (set MNIST_DATA_DIR)")
         return 0
     images, _ = read_idx(data, "t10k-images-idx3-ubyte")

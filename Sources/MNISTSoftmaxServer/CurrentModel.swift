@@ -12,7 +12,7 @@ final class CurrentModel: @unchecked Sendable {
     /// `path`: what /api/model reports as the model's origin.
     init(_ stored: StoredModel, path: String) throws {
         self.stored = stored
-        summary = try ServerJSON.encoder.encode(ModelSummary(stored, path: path))
+        summary = try JSONCoding.encoder.encode(ModelSummary(stored, path: path))
     }
 
     /// The model and its GET /api/model answer, read together.
@@ -21,7 +21,7 @@ final class CurrentModel: @unchecked Sendable {
     }
 
     func replace(with stored: StoredModel, path: String) throws {
-        let summary = try ServerJSON.encoder.encode(ModelSummary(stored, path: path))
+        let summary = try JSONCoding.encoder.encode(ModelSummary(stored, path: path))
         lock.withLock {
             self.stored = stored
             self.summary = summary

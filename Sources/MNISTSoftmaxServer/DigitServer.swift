@@ -44,7 +44,7 @@ public struct DigitServer: HTTPRequestHandler {
 
     package init(stored: StoredModel, modelPath: String, data: DataDirectory, trainingLimits: TrainingLimits) throws {
         current = try CurrentModel(stored, path: modelPath)
-        colorMapJSON = try ServerJSON.encoder.encode(ColorMapTable())
+        colorMapJSON = try JSONCoding.encoder.encode(ColorMapTable())
         training = TrainingJobs(data: TrainingDataSource(directory: data), limits: trainingLimits)
     }
 

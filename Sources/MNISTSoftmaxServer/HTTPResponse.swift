@@ -1,4 +1,5 @@
 import Foundation
+import MNISTSoftmax
 
 /// An answer: a status, header fields, and a body sent with its Content-Length, or a stream of
 /// bytes sent as they come, the connection closing at its end (Server-Sent Events).
@@ -28,10 +29,10 @@ struct HTTPResponse: Sendable {
         HTTPResponse(status, fields: [HeaderField(name: "Content-Type", value: "application/json")], body: body)
     }
 
-    /// `value` encoded as the server's JSON (`ServerJSON`).
+    /// `value` encoded as the server's JSON (`JSONCoding`).
     static func json(_ status: HTTPStatus, encoding value: some Encodable) -> HTTPResponse {
         do {
-            return json(status, try ServerJSON.encoder.encode(value))
+            return json(status, try JSONCoding.encoder.encode(value))
         } catch {
             return .error(.internalServerError, "cannot encode the answer: \(error)")
         }
@@ -39,7 +40,7 @@ struct HTTPResponse: Sendable {
 
     /// {"error": message}, with `status`.
     static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
-        json(status, (try? ServerJSON.encoder.encode(ErrorResponse(error: message))) ?? Data())
+        json(status, (try? JSONCoding.encoder.encode(ErrorResponse(error: message))) ?? Data())
     }
 
     /// The bytes on the wire: status line, fields, Content-Length (none for a stream, whose end

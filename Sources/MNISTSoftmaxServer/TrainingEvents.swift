@@ -1,4 +1,5 @@
 import Foundation
+import MNISTSoftmax
 
 /// What GET /api/train/events streams, as Server-Sent Events: `event: NAME` and one line of JSON
 /// (`data: {...}`), then a blank line. docs/serve.md describes the stream.
@@ -92,9 +93,9 @@ enum TrainingEvent {
     /// "event: NAME\ndata: JSON\n\n".
     var serialized: Data {
         let json: Data? = switch self {
-        case .frame(let frame): try? ServerJSON.encoder.encode(frame)
+        case .frame(let frame): try? JSONCoding.encoder.encode(frame)
         case .done(let ending), .diverged(let ending), .stopped(let ending), .failed(let ending):
-            try? ServerJSON.encoder.encode(ending)
+            try? JSONCoding.encoder.encode(ending)
         }
         var bytes = Data("event: \(name)\ndata: ".utf8)
         bytes.append(json ?? Data("{}".utf8))

@@ -33,8 +33,8 @@ struct TrainingRequest: Decodable {
     init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
         if let unknown = keys.first(where: { CodingKeys(stringValue: $0) == nil }) {
-            throw TrainingRequestError("unknown setting '\(Self.snakeCase(unknown))'; the settings are "
-                + CodingKeys.allCases.map { Self.snakeCase($0.stringValue) }.joined(separator: ", "))
+            throw TrainingRequestError("unknown setting '\(JSONCoding.wireName(of: AnyKey(stringValue: unknown)))'; the settings are "
+                + CodingKeys.allCases.map { JSONCoding.wireName(of: $0) }.joined(separator: ", "))
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         loss = try container.decodeIfPresent(String.self, forKey: .loss)
@@ -48,19 +48,12 @@ struct TrainingRequest: Decodable {
         batchesPerSecond = try container.decodeIfPresent(Double.self, forKey: .batchesPerSecond)
     }
 
-    /// "learningRate" → "learning_rate", as the request spells it.
-    private static func snakeCase(_ name: String) -> String {
-        name.reduce(into: "") { result, character in
-            result += character.isUppercase ? "_" + character.lowercased() : String(character)
-        }
-    }
-
     /// The body decoded, or why not: malformed JSON, a value of the wrong type, an unknown key. An
     /// empty body is {}: every setting its default.
     static func decode(_ body: [UInt8]) throws(TrainingRequestError) -> TrainingRequest {
         guard !body.isEmpty else { return try decode(Array("{}".utf8)) }
         do {
-            return try ServerJSON.decoder.decode(TrainingRequest.self, from: Data(body))
+            return try JSONCoding.decoder.decode(TrainingRequest.self, from: Data(body))
         } catch let error as TrainingRequestError {
             throw error
         } catch DecodingError.typeMismatch(let type, let context), DecodingError.valueNotFound(let type, let context) {
@@ -76,7 +69,7 @@ struct TrainingRequest: Decodable {
     }
 
     private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map { snakeCase($0.stringValue) }.joined(separator: ".")
+        context.codingPath.map(JSONCoding.wireName(of:)).joined(separator: ".")
     }
 
     private static func name(of type: Any.Type) -> String {

@@ -145,9 +145,6 @@ struct EvaluationReport: Encodable {
     }
 
     func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONCoding.string(self)
     }
 }

@@ -137,9 +137,6 @@ struct GradCheckReport: Encodable {
     let passed: Bool
 
     func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONCoding.string(self)
     }
 }

@@ -81,9 +81,7 @@ struct Predict: ParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
+            print(try JSONCoding.string(outcomes))
         } else {
             for outcome in outcomes {
                 guard let top = outcome.top else { continue }

@@ -16,14 +16,7 @@ struct TrainingReport {
 
     func epoch(_ summary: EpochSummary) {
         if json {
-            emit(["type": optimizer == .sgd ? "epoch" : "iteration", optimizer == .sgd ? "epoch" : "iteration": summary.epochOrIteration,
-                  "loss": summary.trainingLoss,
-                  "train_accuracy": summary.trainingAccuracy,
-                  "validation_accuracy": summary.validation?.accuracy ?? NSNull(),
-                  "validation_loss": summary.validation?.meanLoss ?? NSNull(),
-                  optimizer == .sgd ? "learning_rate" : "step": summary.stepSize, "seconds": summary.seconds,
-                  "kernel_flop": summary.kernelFLOP, "threads": summary.threads,
-                  "barrier_wait_seconds": summary.barrierWaitSeconds, "tasks_taken_over": summary.tasksTakenOver])
+            emit(EpochLine(optimizer: optimizer, summary: summary))
         } else {
             print(rightAligned(String(summary.epochOrIteration), 5),
                   rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
@@ -36,9 +29,7 @@ struct TrainingReport {
 
     func summary(_ evaluation: Evaluation, trainingSeconds: Double, epochsRun: Int, modelPath: String) {
         if json {
-            emit(["type": "summary", "test_accuracy": evaluation.accuracy, "test_loss": evaluation.meanLoss,
-                  "test_count": evaluation.count, "training_seconds": trainingSeconds, "model": modelPath,
-                  optimizer == .sgd ? "epochs" : "iterations": epochsRun])
+            emit(SummaryLine(optimizer: optimizer, evaluation: evaluation, trainingSeconds: trainingSeconds, runs: epochsRun, model: modelPath))
         } else {
             print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
                 + "mean loss \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s")
@@ -60,9 +51,61 @@ struct TrainingReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// One JSON object on one line, keys sorted; nil values are written as null.
-    private func emit(_ object: [String: Any]) {
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+    /// One JSON object on one line, keys sorted.
+    private func emit(_ line: some Encodable) {
+        print(try! JSONCoding.string(line))
+    }
+}
+
+/// The `train --json` line of one SGD epoch or L-BFGS iteration. The optimizer names the
+/// counter (`epoch` or `iteration`) and the step (`learning_rate` or `step`); the validation
+/// fields are null when training has no validation split.
+private struct EpochLine: Encodable {
+    let optimizer: Optimizer
+    let summary: EpochSummary
+
+    enum CodingKeys: CodingKey {
+        case type, epoch, iteration, loss, trainAccuracy, validationAccuracy, validationLoss, learningRate, step, seconds
+        case kernelFlop, threads, barrierWaitSeconds, tasksTakenOver
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let counter: CodingKeys = optimizer == .sgd ? .epoch : .iteration
+        try container.encode(counter.stringValue, forKey: .type)
+        try container.encode(summary.epochOrIteration, forKey: counter)
+        try container.encode(summary.trainingLoss, forKey: .loss)
+        try container.encode(summary.trainingAccuracy, forKey: .trainAccuracy)
+        try container.encode(summary.validation?.accuracy, forKey: .validationAccuracy)
+        try container.encode(summary.validation?.meanLoss, forKey: .validationLoss)
+        try container.encode(summary.stepSize, forKey: optimizer == .sgd ? .learningRate : .step)
+        try container.encode(summary.seconds, forKey: .seconds)
+        try container.encode(summary.kernelFLOP, forKey: .kernelFlop)
+        try container.encode(summary.threads, forKey: .threads)
+        try container.encode(summary.barrierWaitSeconds, forKey: .barrierWaitSeconds)
+        try container.encode(summary.tasksTakenOver, forKey: .tasksTakenOver)
+    }
+}
+
+/// The last `train --json` line: the test set's figures, the time, and how many epochs (SGD) or
+/// iterations (L-BFGS) ran.
+private struct SummaryLine: Encodable {
+    let optimizer: Optimizer
+    let evaluation: Evaluation
+    let trainingSeconds: Double
+    let runs: Int
+    let model: String
+
+    enum CodingKeys: CodingKey { case type, testAccuracy, testLoss, testCount, trainingSeconds, model, epochs, iterations }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("summary", forKey: .type)
+        try container.encode(evaluation.accuracy, forKey: .testAccuracy)
+        try container.encode(evaluation.meanLoss, forKey: .testLoss)
+        try container.encode(evaluation.count, forKey: .testCount)
+        try container.encode(trainingSeconds, forKey: .trainingSeconds)
+        try container.encode(model, forKey: .model)
+        try container.encode(runs, forKey: optimizer == .sgd ? .epochs : .iterations)
     }
 }

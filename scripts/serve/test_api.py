@@ -144,7 +144,7 @@ def test_empty_body_is_400(server):
     assert "empty" in body["error"]
 
 
-# --- hostile PNGs: the table of Tests/MNISTSoftmaxTests/HostileInputTests.swift, and more ---------
+# --- hostile PNGs: the table of Tests/MNISTSoftmaxEndToEndTests/HostileInputTests.swift, and more
 
 def valid_png():
     return png_bytes(255 - (255 * user_digit(SEVEN, size=64)).astype(np.uint8))

@@ -100,14 +100,14 @@ public enum SafeTensorsFile {
         var metadata = metadata
         metadata["format"] = "mnist-softmax"
         metadata["format_version"] = String(formatVersion)
-        var header: [String: Any] = ["__metadata__": metadata]
+        var header: [String: HeaderValue] = [metadataKey: .metadata(metadata)]
         var offset = 0
         for tensor in tensors {
-            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + tensor.values.count * 4]]
+            header[tensor.name] = .tensor(TensorEntry(dtype: "F32", shape: tensor.shape, dataOffsets: [offset, offset + tensor.values.count * 4]))
             offset += tensor.values.count * 4
         }
         // Sorted keys make the bytes a function of the tensors and metadata alone.
-        var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
+        var json = [UInt8](try! JSONCoding.encoder.encode(header))
         json.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
         var bytes = [UInt8]()
         bytes.reserveCapacity(8 + json.count + offset)
@@ -137,21 +137,20 @@ public enum SafeTensorsFile {
         guard Int(headerLength) <= bytes.count - 8 else { throw fail(.headerPastEnd(length: headerLength, fileSize: bytes.count)) }
         let dataStart = 8 + Int(headerLength)
 
-        let object: Any
+        let json = Data(bytes[8 ..< dataStart])
+        let header: [String: HeaderFields]
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes[8 ..< dataStart]))
+            header = try JSONCoding.decoder.decode([String: HeaderFields].self, from: json)
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw fail(.invalidJSON(reason: "the top level is not an object"))
         } catch {
-            // Foundation says where: "Invalid value around character 12." (counted from byte 8).
-            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
-                .map { ": " + $0.prefix(1).lowercased() + $0.dropFirst().trimmingCharacters(in: ["."]) } ?? ""
-            throw fail(.invalidJSON(reason: "not valid JSON\(detail)"))
+            throw fail(.invalidJSON(reason: "not valid JSON" + syntaxErrorDetail(json)))
         }
-        guard let header = object as? [String: Any] else { throw fail(.invalidJSON(reason: "the top level is not an object")) }
 
         var metadata: [String: String] = [:]
-        if let rawMetadata = header["__metadata__"] {
-            guard let strings = rawMetadata as? [String: String] else {
-                throw fail(.invalidEntry(name: "__metadata__", reason: "must map strings to strings"))
+        if let rawMetadata = header[metadataKey] {
+            guard let strings = rawMetadata.strings else {
+                throw fail(.invalidEntry(name: metadataKey, reason: "must map strings to strings"))
             }
             metadata = strings
         }
@@ -169,16 +168,16 @@ public enum SafeTensorsFile {
 
         // name → byte range in the data section
         var ranges: [(name: String, begin: Int, end: Int)] = []
-        for (name, entry) in header where name != "__metadata__" {
+        for (name, fields) in header.sorted(by: { $0.key < $1.key }) where name != metadataKey {
             guard let expectedShape = tensorShapes[name] else { throw fail(.unexpectedTensor(name: name)) }
-            guard let fields = entry as? [String: Any] else { throw fail(.invalidEntry(name: name, reason: "is not an object")) }
-            guard let dtype = fields["dtype"] as? String else { throw fail(.invalidEntry(name: name, reason: "has no string \"dtype\"")) }
+            guard fields.isObject else { throw fail(.invalidEntry(name: name, reason: "is not an object")) }
+            guard let dtype = fields.dtype else { throw fail(.invalidEntry(name: name, reason: "has no string \"dtype\"")) }
             guard dtype == "F32" else { throw fail(.wrongDtype(name: name, found: dtype)) }
-            guard let shape = fields["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = fields.shape, shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.invalidEntry(name: name, reason: "\"shape\" is not a list of non-negative integers"))
             }
             guard shape == expectedShape else { throw fail(.wrongShape(name: name, found: shape, expected: expectedShape)) }
-            guard let offsets = fields["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
+            guard let offsets = fields.dataOffsets, offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
                 throw fail(.invalidEntry(name: name, reason: "\"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end"))
             }
             guard offsets[1] - offsets[0] == expectedShape.reduce(4, *) else {
@@ -213,5 +212,66 @@ public enum SafeTensorsFile {
         var tensors: [String: [Float]] = [:]
         for name in tensorShapes.keys.sorted() { tensors[name] = try tensor(name) }
         return (tensors, metadata)
+    }
+
+    /// The header's key for the string metadata.
+    static let metadataKey = "__metadata__"
+
+    /// One tensor's header entry: `{"data_offsets":[begin,end],"dtype":"F32","shape":[…]}`.
+    struct TensorEntry: Encodable {
+        var dtype: String
+        var shape: [Int]
+        /// [begin, end) in the data section, which starts after the header.
+        var dataOffsets: [Int]
+    }
+
+    /// A value of the header as written: the metadata, or a tensor's entry. The header is a
+    /// dictionary of these, so its keys (tensor names, `__metadata__`) are written as they are.
+    enum HeaderValue: Encodable {
+        case metadata([String: String])
+        case tensor(TensorEntry)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .metadata(let strings): try container.encode(strings)
+            case .tensor(let entry): try container.encode(entry)
+            }
+        }
+    }
+
+    /// A value of the header as read, leniently: each field the checks need, nil where the JSON
+    /// holds something else, so that `decode` names the field that is wrong.
+    struct HeaderFields: Decodable {
+        /// The value as a map of strings to strings (what `__metadata__` must be).
+        var strings: [String: String]?
+        var isObject = false
+        var dtype: String?
+        var shape: [Int]?
+        var dataOffsets: [Int]?
+
+        enum CodingKeys: CodingKey { case dtype, shape, dataOffsets }
+
+        init(from decoder: any Decoder) throws {
+            strings = try? decoder.singleValueContainer().decode([String: String].self)
+            guard let fields = try? decoder.container(keyedBy: CodingKeys.self) else { return }
+            isObject = true
+            dtype = try? fields.decode(String.self, forKey: .dtype)
+            shape = try? fields.decode([Int].self, forKey: .shape)
+            dataOffsets = try? fields.decode([Int].self, forKey: .dataOffsets)
+        }
+    }
+
+    /// Where JSON that does not parse breaks, as ": invalid value around character 12" (counted
+    /// from byte 8), or "". JSONDecoder says only that the data is not JSON; JSONSerialization,
+    /// asked on this error path alone, says where.
+    private static func syntaxErrorDetail(_ json: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: json)
+            return ""
+        } catch {
+            return ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
+                .map { ": " + $0.prefix(1).lowercased() + $0.dropFirst().trimmingCharacters(in: ["."]) } ?? ""
+        }
     }
 }

@@ -32,10 +32,11 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
     /// Per entry: the fraction of the validation split classified right; nil without one.
     public var validationAccuracy: [Float]?
 
+    /// `trainingAccuracy` is written `train_accuracy`; the raw value is its camelCase, which
+    /// `JSONCoding` turns into snake_case both ways.
     enum CodingKeys: String, CodingKey {
-        case unit, start, loss
-        case trainingAccuracy = "train_accuracy"
-        case validationAccuracy = "validation_accuracy"
+        case unit, start, loss, validationAccuracy
+        case trainingAccuracy = "trainAccuracy"
     }
 
     public init(unit: Unit, start: Int = 1, loss: [Float], trainingAccuracy: [Float], validationAccuracy: [Float]? = nil) {
@@ -54,9 +55,7 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
 
     /// The metadata value: the JSON object described on the type, keys sorted.
     public var metadataValue: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        try! JSONCoding.string(self)
     }
 
     /// Parses and checks a metadata value: a known unit, start ≥ 1, columns of one length (at most
@@ -64,7 +63,7 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
     public init(metadataValue: String) throws(TrainingHistoryError) {
         let decoded: TrainingHistory
         do {
-            decoded = try JSONDecoder().decode(TrainingHistory.self, from: Data(metadataValue.utf8))
+            decoded = try JSONCoding.decoder.decode(TrainingHistory.self, from: Data(metadataValue.utf8))
         } catch {
             throw TrainingHistoryError(reason: "not the JSON object train writes (\(Self.describe(error)))")
         }
@@ -90,9 +89,9 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
     /// A decoding error in a few words: which key, what was wrong.
     private static func describe(_ error: Error) -> String {
         switch error as? DecodingError {
-        case .keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case .keyNotFound(let key, _): return "no \"\(JSONCoding.wireName(of: key))\""
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\(JSONCoding.wireName(of: $0))" }.joined()
             return path.isEmpty ? "invalid JSON" : "bad value at \(path.dropFirst(path.hasPrefix(".") ? 1 : 0))"
         default: return "invalid JSON"
         }
