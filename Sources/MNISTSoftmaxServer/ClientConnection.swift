@@ -15,13 +15,16 @@ import Foundation
 final class ClientConnection {
     /// Serves `socket` until it closes, then closes it. The connection runs beside a watchdog; when
     /// the current deadline passes, the watchdog ends and the connection's task is cancelled.
-    static func serve(_ socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler,
-                      limits: HTTPLimits, bodyTurns: AsyncSemaphore) async {
+    static func serve(
+        _ socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler,
+        limits: HTTPLimits, bodyTurns: AsyncSemaphore
+    ) async {
         let watchdog = DeadlineWatchdog(timeout: limits.headTimeout)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                let connection = ClientConnection(socket: socket, pool: pool, handler: handler, limits: limits,
-                                                  bodyTurns: bodyTurns, watchdog: watchdog)
+                let connection = ClientConnection(
+                    socket: socket, pool: pool, handler: handler, limits: limits,
+                    bodyTurns: bodyTurns, watchdog: watchdog)
                 await connection.run()
             }
             group.addTask { await watchdog.watch() }
@@ -56,8 +59,10 @@ final class ClientConnection {
 
     private static let readSize = 64 << 10
 
-    private init(socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler, limits: HTTPLimits,
-                 bodyTurns: AsyncSemaphore, watchdog: DeadlineWatchdog) {
+    private init(
+        socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler, limits: HTTPLimits,
+        bodyTurns: AsyncSemaphore, watchdog: DeadlineWatchdog
+    ) {
         self.socket = socket
         self.pool = pool
         self.handler = handler
@@ -75,7 +80,8 @@ final class ClientConnection {
             // The deadline passed (the watchdog cancelled this task), the client went away, or a
             // socket call failed. A client in the middle of sending a request learns why.
             if watchdog.hasExpired && (phase == .head || phase == .body) {
-                let message = phase == .head
+                let message =
+                    phase == .head
                     ? "the request head did not arrive within \(limits.headTimeout)"
                     : "the request body did not arrive within \(limits.exchangeTimeout)"
                 sendWithoutWaiting(HTTPResponse.error(.requestTimeout, message).serialized(keepAlive: false))
@@ -145,8 +151,10 @@ final class ClientConnection {
         switch head.framing {
         case .length(let length):
             guard length <= limit else {
-                throw HTTPRefusal(.contentTooLarge, "the request body has \(length) bytes, above the limit of \(limit) "
-                                  + "(\(limit >> 20) MiB); HINT: send a smaller image")
+                throw HTTPRefusal(
+                    .contentTooLarge,
+                    "the request body has \(length) bytes, above the limit of \(limit) "
+                        + "(\(limit >> 20) MiB); HINT: send a smaller image")
             }
             if length > 0 && head.expectsContinue { try await sendContinue() }
             if keeping { body.reserveCapacity(length) }
@@ -155,12 +163,16 @@ final class ClientConnection {
             if head.expectsContinue { try await sendContinue() }
             var total = 0
             while true {
-                let size = try RequestHead.chunkSize(try await readLine(maximum: limits.maximumChunkSizeLineBytes,
-                                                                         what: "chunk-size line")[...])
+                let size = try RequestHead.chunkSize(
+                    try await readLine(
+                        maximum: limits.maximumChunkSizeLineBytes,
+                        what: "chunk-size line")[...])
                 if size == 0 { break }
                 guard size <= limit - total else {
-                    throw HTTPRefusal(.contentTooLarge, "the chunked request body is over the limit of \(limit) bytes "
-                                      + "(\(limit >> 20) MiB); HINT: send a smaller image")
+                    throw HTTPRefusal(
+                        .contentTooLarge,
+                        "the chunked request body is over the limit of \(limit) bytes "
+                            + "(\(limit >> 20) MiB); HINT: send a smaller image")
                 }
                 total += size
                 try await take(size, into: &body, keeping: keeping)
@@ -177,8 +189,10 @@ final class ClientConnection {
                 trailerLines += 1
                 trailerBytes += line.count + 2
                 guard trailerLines <= limits.maximumHeaderLines && trailerBytes <= limits.maximumHeadBytes else {
-                    throw HTTPRefusal(.headerFieldsTooLarge, "the chunked body's trailer has more than "
-                                      + "\(limits.maximumHeaderLines) lines or \(limits.maximumHeadBytes) bytes")
+                    throw HTTPRefusal(
+                        .headerFieldsTooLarge,
+                        "the chunked body's trailer has more than "
+                            + "\(limits.maximumHeaderLines) lines or \(limits.maximumHeadBytes) bytes")
                 }
             }
         }
@@ -194,7 +208,8 @@ final class ClientConnection {
         while remaining > 0 {
             let chunk = try await receive()
             guard !chunk.isEmpty else {
-                throw HTTPRefusal(.badRequest, "the connection was closed \(remaining) bytes before the end of the request body")
+                throw HTTPRefusal(
+                    .badRequest, "the connection was closed \(remaining) bytes before the end of the request body")
             }
             let used = min(remaining, chunk.count)
             if keeping { body.append(contentsOf: chunk[..<used]) }

@@ -36,7 +36,9 @@ public struct DigitServer: HTTPRequestHandler {
     /// A server for `stored`, read from `modelPath` (which /api/model reports), that trains on the
     /// MNIST files in `data` when the page asks, and stops a job nobody has watched for
     /// `unwatchedTimeout`.
-    public init(stored: StoredModel, modelPath: String, data: DataDirectory, unwatchedTimeout: Duration = .seconds(30)) throws {
+    public init(stored: StoredModel, modelPath: String, data: DataDirectory, unwatchedTimeout: Duration = .seconds(30))
+        throws
+    {
         var limits = TrainingLimits()
         limits.unwatchedTimeout = unwatchedTimeout
         try self.init(stored: stored, modelPath: modelPath, data: data, trainingLimits: limits)
@@ -62,9 +64,13 @@ public struct DigitServer: HTTPRequestHandler {
     func respond(to head: RequestHead, body: [UInt8]) async -> HTTPResponse {
         if let asset = PageAssets.byPath[head.path] {
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
-            return HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: asset.contentType),
-                                              HeaderField(name: "Cache-Control", value: "no-cache")],
-                                body: asset.bytes)
+            return HTTPResponse(
+                .ok,
+                fields: [
+                    HeaderField(name: "Content-Type", value: asset.contentType),
+                    HeaderField(name: "Cache-Control", value: "no-cache"),
+                ],
+                body: asset.bytes)
         }
         switch head.path {
         case "/api/colormap":
@@ -98,8 +104,10 @@ public struct DigitServer: HTTPRequestHandler {
             guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
             return useTrainedModel(query: Self.query(of: head))
         default:
-            return .error(.notFound, "no such path: \(head.path); the page is at /, the API at /api/model, /api/colormap, "
-                          + "/api/predict and /api/train")
+            return .error(
+                .notFound,
+                "no such path: \(head.path); the page is at /, the API at /api/model, /api/colormap, "
+                    + "/api/predict and /api/train")
         }
     }
 
@@ -130,9 +138,11 @@ public struct DigitServer: HTTPRequestHandler {
     /// The Content-Type's media type, lowercased, when it is neither image/png nor
     /// application/octet-stream; nil when it is one of those or absent.
     private func unsupportedContentType(_ head: RequestHead) -> String? {
-        guard let type = head.field("Content-Type")?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased(),
-            !["image/png", "application/octet-stream"].contains(type) else { return nil }
+        guard
+            let type = head.field("Content-Type")?.split(separator: ";").first?
+                .trimmingCharacters(in: .whitespaces).lowercased(),
+            !["image/png", "application/octet-stream"].contains(type)
+        else { return nil }
         return type
     }
 
@@ -142,9 +152,11 @@ public struct DigitServer: HTTPRequestHandler {
             return .error(.badRequest, "the request body is empty; send the bytes of a PNG image")
         }
         do {
-            let (gray, alpha) = try PNGFile.readGrayAndAlpha(pngBytes: body, name: "request body",
-                                                             maximumPixelCount: Self.maximumPixelCount)
-            let (digit, classification) = try current.value.stored.classify(gray: gray, alpha: alpha, name: "request body")
+            let (gray, alpha) = try PNGFile.readGrayAndAlpha(
+                pngBytes: body, name: "request body",
+                maximumPixelCount: Self.maximumPixelCount)
+            let (digit, classification) = try current.value.stored.classify(
+                gray: gray, alpha: alpha, name: "request body")
             return .json(.ok, encoding: PredictionResponse(digit: digit, classification: classification))
         } catch let failure as PNGError {
             return .error(.badRequest, failure.description)
@@ -156,7 +168,8 @@ public struct DigitServer: HTTPRequestHandler {
     }
 
     private func methodNotAllowed(_ head: RequestHead, allowed: String) -> HTTPResponse {
-        var response = HTTPResponse.error(.methodNotAllowed, "\(head.method) is not allowed on \(head.path); use \(allowed)")
+        var response = HTTPResponse.error(
+            .methodNotAllowed, "\(head.method) is not allowed on \(head.path); use \(allowed)")
         response.fields.append(HeaderField(name: "Allow", value: allowed))
         return response
     }
@@ -181,7 +194,9 @@ struct PredictionResponse: Encodable {
         probabilities = classification.probabilities
         logits = classification.logits
         let input = classification.modelInput
-        preprocessed = (0 ..< input.height).map { row in Array(input.pixels[row * input.width ..< (row + 1) * input.width]) }
+        preprocessed = (0 ..< input.height).map { row in
+            Array(input.pixels[row * input.width ..< (row + 1) * input.width])
+        }
         inverted = digit.wasInverted
     }
 }
@@ -215,12 +230,15 @@ struct ModelSummary: Encodable {
         metadata = stored.metadata
         preprocessing = stored.preprocessing.rawValue
         let features = SoftmaxModel.featureCount
-        weights = (0 ..< SoftmaxModel.classCount).map { k in Array(stored.model.weights[k * features ..< (k + 1) * features]) }
+        weights = (0 ..< SoftmaxModel.classCount).map { k in
+            Array(stored.model.weights[k * features ..< (k + 1) * features])
+        }
         bias = stored.model.bias
         maximumBodyBytes = DigitServer.maximumBodyByteCount
         maximumPixels = DigitServer.maximumPixelCount
         let scale = TemplateColorScale(weights: stored.model.weights, scaling: .percentile)
-        templateScale = TemplateScaleSummary(percentile: scale.percentile, limit: scale.limits.first ?? 0,
-                                             clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
+        templateScale = TemplateScaleSummary(
+            percentile: scale.percentile, limit: scale.limits.first ?? 0,
+            clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
     }
 }

@@ -18,8 +18,12 @@ struct HTTPResponse: Sendable {
 
     /// A 200 streaming `events` as text/event-stream.
     static func eventStream(_ events: AsyncStream<Data>) -> HTTPResponse {
-        var response = HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: "text/event-stream"),
-                                                  HeaderField(name: "Cache-Control", value: "no-cache")])
+        var response = HTTPResponse(
+            .ok,
+            fields: [
+                HeaderField(name: "Content-Type", value: "text/event-stream"),
+                HeaderField(name: "Cache-Control", value: "no-cache"),
+            ])
         response.stream = events
         return response
     }

@@ -54,20 +54,27 @@ package struct RequestHead: Equatable, Sendable {
         if minorVersion >= 1 && fields.count(where: { $0.name.lowercased() == "host" }) != 1 {
             throw HTTPRefusal(.badRequest, "an HTTP/1.1 request must have exactly one Host header")
         }
-        let partial = RequestHead(method: method, target: target, path: path, minorVersion: minorVersion,
-                                  fields: fields, framing: .length(0))
-        return RequestHead(method: method, target: target, path: path, minorVersion: minorVersion,
-                           fields: fields, framing: try partial.bodyFraming())
+        let partial = RequestHead(
+            method: method, target: target, path: path, minorVersion: minorVersion,
+            fields: fields, framing: .length(0))
+        return RequestHead(
+            method: method, target: target, path: path, minorVersion: minorVersion,
+            fields: fields, framing: try partial.bodyFraming())
     }
 
     /// "METHOD SP TARGET SP HTTP/1.x", single spaces, no control bytes.
     private static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPRefusal) -> (String, String, Int) {
         guard line.allSatisfy({ $0 > 0x20 && $0 < 0x7F || $0 == 0x20 }) else {
-            throw HTTPRefusal(.badRequest, "the request line has a control byte or a byte outside ASCII; it must be METHOD TARGET HTTP/1.1")
+            throw HTTPRefusal(
+                .badRequest,
+                "the request line has a control byte or a byte outside ASCII; it must be METHOD TARGET HTTP/1.1")
         }
-        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         guard parts.count == 3, !parts[1].isEmpty else {
-            throw HTTPRefusal(.badRequest, "the request line must be METHOD TARGET HTTP/1.1, separated by single spaces")
+            throw HTTPRefusal(
+                .badRequest, "the request line must be METHOD TARGET HTTP/1.1, separated by single spaces")
         }
         let (method, target, version) = (parts[0], parts[1], parts[2])
         guard isToken(method) else { throw HTTPRefusal(.badRequest, "'\(method)' is not a method name") }
@@ -77,10 +84,13 @@ package struct RequestHead: Equatable, Sendable {
         default:
             let digits = version.utf8.dropFirst(5)
             if version.hasPrefix("HTTP/"), digits.count == 3, digits.dropFirst().first == UInt8(ascii: "."),
-               digits.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) }) {
-                throw HTTPRefusal(.versionNotSupported, "\(version) is not supported; this server speaks HTTP/1.1 and HTTP/1.0")
+                digits.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) })
+            {
+                throw HTTPRefusal(
+                    .versionNotSupported, "\(version) is not supported; this server speaks HTTP/1.1 and HTTP/1.0")
             }
-            throw HTTPRefusal(.badRequest, "'\(version)' is not an HTTP version; the request line must end with HTTP/1.1")
+            throw HTTPRefusal(
+                .badRequest, "'\(version)' is not an HTTP version; the request line must end with HTTP/1.1")
         }
     }
 
@@ -102,10 +112,12 @@ package struct RequestHead: Equatable, Sendable {
     /// other than tab; a line starting with a space or tab (obsolete folding) is refused.
     private static func parseField(_ line: ArraySlice<UInt8>) throws(HTTPRefusal) -> HeaderField {
         if line.first == 0x20 || line.first == 0x09 {
-            throw HTTPRefusal(.badRequest, "a header line starts with white space (obsolete line folding is not accepted)")
+            throw HTTPRefusal(
+                .badRequest, "a header line starts with white space (obsolete line folding is not accepted)")
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            throw HTTPRefusal(.badRequest, "a header line has no colon: '\(String(decoding: line.prefix(64), as: UTF8.self))'")
+            throw HTTPRefusal(
+                .badRequest, "a header line has no colon: '\(String(decoding: line.prefix(64), as: UTF8.self))'")
         }
         let name = String(decoding: line[..<colon], as: UTF8.self)
         guard isToken(name) else {
@@ -130,15 +142,20 @@ package struct RequestHead: Equatable, Sendable {
             }
             guard minorVersion >= 1 else { throw HTTPRefusal(.badRequest, "Transfer-Encoding in an HTTP/1.0 request") }
             guard codings == ["chunked"] else {
-                throw HTTPRefusal(.notImplemented, "Transfer-Encoding \(codings.joined(separator: ", ")) is not supported; send chunked or a Content-Length")
+                throw HTTPRefusal(
+                    .notImplemented,
+                    "Transfer-Encoding \(codings.joined(separator: ", ")) is not supported; send chunked or a Content-Length"
+                )
             }
             return .chunked
         }
         guard let length = lengths.first else { return .length(0) }
         guard lengths.allSatisfy({ $0 == length }),
-              !length.isEmpty, length.utf8.allSatisfy({ (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) })
+            !length.isEmpty, length.utf8.allSatisfy({ (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) })
         else {
-            throw HTTPRefusal(.badRequest, "Content-Length must be one decimal number, not '\(lengths.joined(separator: ", ").prefix(64))'")
+            throw HTTPRefusal(
+                .badRequest,
+                "Content-Length must be one decimal number, not '\(lengths.joined(separator: ", ").prefix(64))'")
         }
         // More digits than an Int holds is certainly over any limit.
         return .length(Int(length) ?? Int.max)
@@ -150,16 +167,20 @@ package struct RequestHead: Equatable, Sendable {
         let digits = line.prefix { $0 != UInt8(ascii: ";") && $0 != 0x20 && $0 != 0x09 }
         let text = String(decoding: digits, as: UTF8.self)
         guard !text.isEmpty, text.allSatisfy(\.isHexDigit) else {
-            throw HTTPRefusal(.badRequest, "'\(String(decoding: line.prefix(32), as: UTF8.self))' is not a chunk size (hexadecimal digits)")
+            throw HTTPRefusal(
+                .badRequest,
+                "'\(String(decoding: line.prefix(32), as: UTF8.self))' is not a chunk size (hexadecimal digits)")
         }
         return Int(text, radix: 16) ?? Int.max
     }
 
     /// RFC 9110 §5.6.2: one or more of !#$%&'*+-.^_`|~, digits and letters.
     private static func isToken(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(byte)
-                || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains(byte | 0x20)
+                    || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(byte)
+                    || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
     }
 }

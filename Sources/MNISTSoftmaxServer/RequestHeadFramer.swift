@@ -26,7 +26,9 @@ package struct RequestHeadFramer {
                 return nil
             }
             scanned = newline + 1
-            let lineLength = newline - lineStart - (newline > lineStart && received[newline - 1] == HTTPSyntax.carriageReturn ? 1 : 0)
+            let lineLength =
+                newline - lineStart
+                - (newline > lineStart && received[newline - 1] == HTTPSyntax.carriageReturn ? 1 : 0)
             try checkLimits(lineLength: lineLength)
             let isEmpty = lineLength == 0
             lineStart = scanned
@@ -37,7 +39,8 @@ package struct RequestHeadFramer {
             } else {
                 headerLines += 1
                 if headerLines > limits.maximumHeaderLines {
-                    throw HTTPRefusal(.headerFieldsTooLarge, "the request has more than \(limits.maximumHeaderLines) header lines")
+                    throw HTTPRefusal(
+                        .headerFieldsTooLarge, "the request has more than \(limits.maximumHeaderLines) header lines")
                 }
             }
         }

@@ -39,8 +39,9 @@ final class TrainingDataSource: @unchecked Sendable {
                 raw = Sets(training: splits[0], test: splits[1], digests: splits[0].contentDigests())
                 loaded[.none] = raw
             }
-            let sets = Sets(training: preprocessing.apply(to: raw.training), test: preprocessing.apply(to: raw.test),
-                            digests: raw.digests)
+            let sets = Sets(
+                training: preprocessing.apply(to: raw.training), test: preprocessing.apply(to: raw.test),
+                digests: raw.digests)
             loaded[preprocessing] = sets
             return sets
         }

@@ -57,11 +57,16 @@ enum TrainingEvent {
         let runs: [RunFrame]
     }
 
+    /// How a run ended: finished its epochs, its loss stopped being finite, it was asked to stop,
+    /// or it could not train.
+    enum Outcome: String, Encodable, Sendable {
+        case done, diverged, stopped, failed
+    }
+
     /// How one run ended.
     struct RunResult: Encodable, Sendable {
         let cost: String
-        /// "done", "diverged", "stopped" or "failed".
-        let outcome: String
+        let outcome: Outcome
         let epochsRun: Int
         /// On the 10,000 test images, when the run finished.
         let testAccuracy: Double?
@@ -92,11 +97,12 @@ enum TrainingEvent {
 
     /// "event: NAME\ndata: JSON\n\n".
     var serialized: Data {
-        let json: Data? = switch self {
-        case .frame(let frame): try? JSONCoding.encoder.encode(frame)
-        case .done(let ending), .diverged(let ending), .stopped(let ending), .failed(let ending):
-            try? JSONCoding.encoder.encode(ending)
-        }
+        let json: Data? =
+            switch self {
+            case .frame(let frame): try? JSONCoding.encoder.encode(frame)
+            case .done(let ending), .diverged(let ending), .stopped(let ending), .failed(let ending):
+                try? JSONCoding.encoder.encode(ending)
+            }
         var bytes = Data("event: \(name)\ndata: ".utf8)
         bytes.append(json ?? Data("{}".utf8))
         bytes.append(contentsOf: Array("\n\n".utf8))

@@ -91,7 +91,12 @@ final class TrainingJob: @unchecked Sendable {
     var summary: String {
         let position = lock.withLock { runs.compactMap(\.latest).map(\.epoch).min() }
         let costs = plan.costs.map(\.rawValue)
-        let what = kind == .race ? "race of \(costs.dropLast().joined(separator: ", ")) and \(costs.last!)" : "training of \(costs[0])"
+        let what: String
+        if kind == .race {
+            what = "race of \(costs.dropLast().joined(separator: ", ")) and \(costs.last!)"
+        } else {
+            what = "training of \(costs[0])"
+        }
         return "\(what) (job \(id)), epoch \(position ?? 1) of \(plan.configuration.epochs)"
     }
 
@@ -124,27 +129,33 @@ final class TrainingJob: @unchecked Sendable {
             let outcome = try SoftmaxTrainer(configuration: configuration).run(
                 on: sets.training, observer: observer, shouldStop: { self.shouldStop })
             let evaluation = Evaluation(of: outcome.model, on: sets.test, lossFunction: cost)
-            let stored = StoredModel(model: outcome.model,
-                                     metadata: metadata(configuration, epochsRun: outcome.epochsRun, evaluation: evaluation))
+            let stored = StoredModel(
+                model: outcome.model,
+                metadata: metadata(configuration, epochsRun: outcome.epochsRun, evaluation: evaluation))
             lock.withLock { runs[index].model = stored }
-            result = TrainingEvent.RunResult(cost: cost.rawValue, outcome: "done", epochsRun: outcome.epochsRun,
-                                             testAccuracy: evaluation.accuracy, testLoss: evaluation.meanLoss, message: nil,
-                                             model: modelPath(cost))
+            result = TrainingEvent.RunResult(
+                cost: cost.rawValue, outcome: .done, epochsRun: outcome.epochsRun,
+                testAccuracy: evaluation.accuracy, testLoss: evaluation.meanLoss, message: nil,
+                model: modelPath(cost))
         } catch let divergence as DivergenceError {
-            result = unfinished(cost, outcome: "diverged", epochsRun: divergence.epoch - 1, message: "\(divergence)")
+            result = unfinished(cost, outcome: .diverged, epochsRun: divergence.epoch - 1, message: "\(divergence)")
         } catch let interrupted as TrainingInterrupted {
             let epochsRun = if case .epoch(let epoch, _) = interrupted.position { epoch - 1 } else { 0 }
-            result = unfinished(cost, outcome: "stopped", epochsRun: epochsRun,
-                                message: lock.withLock { stopReason } ?? "\(interrupted)")
+            result = unfinished(
+                cost, outcome: .stopped, epochsRun: epochsRun,
+                message: lock.withLock { stopReason } ?? "\(interrupted)")
         } catch {
-            result = unfinished(cost, outcome: "failed", epochsRun: 0, message: "\(error)")
+            result = unfinished(cost, outcome: .failed, epochsRun: 0, message: "\(error)")
         }
         lock.withLock { runs[index].result = result }
     }
 
-    private func unfinished(_ cost: LossFunction, outcome: String, epochsRun: Int, message: String) -> TrainingEvent.RunResult {
-        TrainingEvent.RunResult(cost: cost.rawValue, outcome: outcome, epochsRun: epochsRun, testAccuracy: nil, testLoss: nil,
-                                message: message, model: nil)
+    private func unfinished(_ cost: LossFunction, outcome: TrainingEvent.Outcome, epochsRun: Int, message: String)
+        -> TrainingEvent.RunResult
+    {
+        TrainingEvent.RunResult(
+            cost: cost.rawValue, outcome: outcome, epochsRun: epochsRun, testAccuracy: nil, testLoss: nil,
+            message: message, model: nil)
     }
 
     /// Sleeps until `deadline` in slices, so that a stop request is seen within 100 ms.
@@ -156,14 +167,17 @@ final class TrainingJob: @unchecked Sendable {
     }
 
     /// Measures the weights at `progress` and records the point (and the templates).
-    private func record(run index: Int, progress: BatchProgress, model: SoftmaxModel, probe: LabeledImages, withTemplates: Bool) {
+    private func record(
+        run index: Int, progress: BatchProgress, model: SoftmaxModel, probe: LabeledImages, withTemplates: Bool
+    ) {
         let cost = plan.costs[index]
         let evaluation = Evaluation(of: model, on: sets.test, lossFunction: cost)
         let gradient = MisclassifiedGradient(of: model, on: probe, lossFunction: cost)
-        let point = TrainingEvent.Point(epoch: progress.epoch, batch: progress.batchesDone,
-                                        samples: (progress.epoch - 1) * progress.sampleCount + progress.samplesDone,
-                                        loss: progress.runningLoss, accuracy: evaluation.accuracy,
-                                        wrongGradient: gradient.meanTrueClassMagnitude)
+        let point = TrainingEvent.Point(
+            epoch: progress.epoch, batch: progress.batchesDone,
+            samples: (progress.epoch - 1) * progress.sampleCount + progress.samplesDone,
+            loss: progress.runningLoss, accuracy: evaluation.accuracy,
+            wrongGradient: gradient.meanTrueClassMagnitude)
         let templates = withTemplates ? Self.templates(of: model) : nil
         lock.withLock {
             runs[index].latest = point
@@ -189,12 +203,16 @@ final class TrainingJob: @unchecked Sendable {
 
     /// The model file's metadata: what `evaluate`, `predict` and `serve` read (cost and
     /// preprocessing), the settings, and how it did.
-    private func metadata(_ configuration: TrainingConfiguration, epochsRun: Int, evaluation: Evaluation) -> [String: String] {
+    private func metadata(_ configuration: TrainingConfiguration, epochsRun: Int, evaluation: Evaluation) -> [String:
+        String]
+    {
         var metadata = [
-            StoredModel.lossKey: configuration.lossFunction.rawValue, StoredModel.preprocessingKey: plan.preprocessing.rawValue,
+            StoredModel.lossKey: configuration.lossFunction.rawValue,
+            StoredModel.preprocessingKey: plan.preprocessing.rawValue,
             "optimizer": configuration.optimizer.rawValue, "epochs": String(configuration.epochs),
             "batch_size": String(configuration.batchSize), "learning_rate": String(configuration.learningRate),
-            "momentum": String(configuration.momentum), "l2": String(configuration.l2), "seed": String(configuration.seed),
+            "momentum": String(configuration.momentum), "l2": String(configuration.l2),
+            "seed": String(configuration.seed),
             "schedule": configuration.schedule.rawValue, "learning_rate_decay": String(configuration.learningRateDecay),
             "epochs_run": String(epochsRun), "training_samples": String(sets.training.count),
             "train_images_sha256": sets.digests.images, "train_labels_sha256": sets.digests.labels,
@@ -228,10 +246,13 @@ final class TrainingJob: @unchecked Sendable {
     /// may come twice (in the first frame and the next): `samples` identifies it. `onEnd` is
     /// called once the stream ends, whoever ends it.
     func subscribe(onEnd: @escaping @Sendable () -> Void) -> AsyncStream<Data> {
-        let (stream, continuation) = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingNewest(limits.streamBuffer))
+        let (stream, continuation) = AsyncStream<Data>.makeStream(
+            bufferingPolicy: .bufferingNewest(limits.streamBuffer))
         lock.withLock {
             let catchUp = frame(points: \.retained, allTemplates: true)
-            if !catchUp.runs.allSatisfy({ $0.points.isEmpty }) { continuation.yield(TrainingEvent.frame(catchUp).serialized) }
+            if !catchUp.runs.allSatisfy({ $0.points.isEmpty }) {
+                continuation.yield(TrainingEvent.frame(catchUp).serialized)
+            }
             if let ending {
                 continuation.yield(ending.serialized)
                 continuation.finish()
@@ -257,12 +278,15 @@ final class TrainingJob: @unchecked Sendable {
     /// only those that changed. Called under `lock`.
     private func frame(points: KeyPath<Run, [TrainingEvent.Point]>, allTemplates: Bool) -> TrainingEvent.Frame {
         let slowest = runs.compactMap(\.latest).min { ($0.epoch, $0.batch) < ($1.epoch, $1.batch) }
-        return TrainingEvent.Frame(job: id, epoch: slowest?.epoch ?? 1, batch: slowest?.batch ?? 0, runs: runs.map { run in
-            let templates = allTemplates || run.templatesChanged ? run.templates : nil
-            return TrainingEvent.RunFrame(cost: run.cost.rawValue, batchesPerEpoch: run.batchesPerEpoch, latest: run.latest,
-                                          points: run[keyPath: points], templates: templates?.base64,
-                                          templateLimit: templates?.limit)
-        })
+        return TrainingEvent.Frame(
+            job: id, epoch: slowest?.epoch ?? 1, batch: slowest?.batch ?? 0,
+            runs: runs.map { run in
+                let templates = allTemplates || run.templatesChanged ? run.templates : nil
+                return TrainingEvent.RunFrame(
+                    cost: run.cost.rawValue, batchesPerEpoch: run.batchesPerEpoch, latest: run.latest,
+                    points: run[keyPath: points], templates: templates?.base64,
+                    templateLimit: templates?.limit)
+            })
     }
 
     /// Every frame interval: sends a frame when a run has new points, a heartbeat now and then,
@@ -318,18 +342,20 @@ final class TrainingJob: @unchecked Sendable {
     private func finish() {
         let (event, targets): (TrainingEvent, [AsyncStream<Data>.Continuation]) = lock.withLock {
             let results = runs.compactMap(\.result)
-            let firstUnfinished = results.first { $0.outcome != "done" }
-            let ending = TrainingEvent.Ending(job: id, message: firstUnfinished?.message,
-                                              seconds: (clock.now - started).seconds, runs: results)
-            let event: TrainingEvent = if results.contains(where: { $0.outcome == "done" }) {
-                .done(ending)
-            } else {
-                switch firstUnfinished?.outcome {
-                case "diverged": .diverged(ending)
-                case "stopped": .stopped(ending)
-                default: .failed(ending)
+            let firstUnfinished = results.first { $0.outcome != .done }
+            let ending = TrainingEvent.Ending(
+                job: id, message: firstUnfinished?.message,
+                seconds: (clock.now - started).seconds, runs: results)
+            let event: TrainingEvent =
+                if results.contains(where: { $0.outcome == .done }) {
+                    .done(ending)
+                } else {
+                    switch firstUnfinished?.outcome {
+                    case .diverged: .diverged(ending)
+                    case .stopped: .stopped(ending)
+                    default: .failed(ending)
+                    }
                 }
-            }
             self.ending = event
             let targets = Array(streams.values)
             streams.removeAll()

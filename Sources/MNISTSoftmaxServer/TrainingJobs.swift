@@ -52,7 +52,8 @@ final class TrainingJobs: @unchecked Sendable {
     /// POST /api/train (`racing` false) or /api/race.
     func start(body: [UInt8], racing: Bool) async -> HTTPResponse {
         guard body.count <= limits.maximumBodyBytes else {
-            return .error(.contentTooLarge, "the settings are \(body.count) bytes, above the limit of \(limits.maximumBodyBytes)")
+            return .error(
+                .contentTooLarge, "the settings are \(body.count) bytes, above the limit of \(limits.maximumBodyBytes)")
         }
         let request: TrainingRequest
         do {
@@ -80,19 +81,25 @@ final class TrainingJobs: @unchecked Sendable {
             return job
         }
         job.start()
-        return .json(.accepted, encoding: Started(job: job.id, kind: job.kind.rawValue, costs: plan.costs.map(\.rawValue),
-                                                   epochs: plan.configuration.epochs, events: "/api/train/events"))
+        return .json(
+            .accepted,
+            encoding: Started(
+                job: job.id, kind: job.kind.rawValue, costs: plan.costs.map(\.rawValue),
+                epochs: plan.configuration.epochs, events: "/api/train/events"))
     }
 
     /// Marks a start in progress; the 409 to answer instead when a job runs or starts.
     private func reserve() -> HTTPResponse? {
         lock.withLock {
             if let job = current, job.isRunning {
-                let busy = Busy(error: "a \(job.summary) is running; stop it with DELETE /api/train, or wait for it to end",
-                                running: Busy.Running(job: job.id, kind: job.kind.rawValue, costs: job.plan.costs.map(\.rawValue)))
+                let busy = Busy(
+                    error: "a \(job.summary) is running; stop it with DELETE /api/train, or wait for it to end",
+                    running: Busy.Running(job: job.id, kind: job.kind.rawValue, costs: job.plan.costs.map(\.rawValue)))
                 return .json(.conflict, encoding: busy)
             }
-            if starting { return .error(.conflict, "a training job is starting; wait for it, or stop it with DELETE /api/train") }
+            if starting {
+                return .error(.conflict, "a training job is starting; wait for it, or stop it with DELETE /api/train")
+            }
             starting = true
             return nil
         }
@@ -108,7 +115,8 @@ final class TrainingJobs: @unchecked Sendable {
         guard let job else {
             return lock.withLock { current } == nil
                 ? .error(.notFound, "no training job yet; start one with POST /api/train or /api/race")
-                : .error(.tooManyRequests, "\(limits.maximumStreams) event streams are open, the most at once; close one")
+                : .error(
+                    .tooManyRequests, "\(limits.maximumStreams) event streams are open, the most at once; close one")
         }
         return .eventStream(job.subscribe { [self] in lock.withLock { openStreams -= 1 } })
     }
@@ -124,26 +132,36 @@ final class TrainingJobs: @unchecked Sendable {
 
     /// The trained model that `query` names (`loss=COST`, needed when racing), with its job; or
     /// the refusal to answer.
-    func trainedModel(query: [String: String]) -> Result<(job: TrainingJob, cost: LossFunction, stored: StoredModel), HTTPRefusal> {
+    func trainedModel(query: [String: String]) -> Result<
+        (job: TrainingJob, cost: LossFunction, stored: StoredModel), HTTPRefusal
+    > {
         guard let job = lock.withLock({ current }) else {
             return .failure(HTTPRefusal(.notFound, "no training job yet; start one with POST /api/train or /api/race"))
         }
         let cost: LossFunction
         if let name = query["loss"] {
             guard let named = LossFunction(rawValue: name), job.plan.costs.contains(named) else {
-                return .failure(HTTPRefusal(.badRequest, "job \(job.id) trained \(job.plan.costs.map(\.rawValue).joined(separator: ", ")), not '\(name)'"))
+                return .failure(
+                    HTTPRefusal(
+                        .badRequest,
+                        "job \(job.id) trained \(job.plan.costs.map(\.rawValue).joined(separator: ", ")), not '\(name)'"
+                    ))
             }
             cost = named
         } else {
             guard job.plan.costs.count == 1 else {
-                return .failure(HTTPRefusal(.badRequest, "job \(job.id) is a race: add ?loss= and one of "
-                    + job.plan.costs.map(\.rawValue).joined(separator: ", ")))
+                return .failure(
+                    HTTPRefusal(
+                        .badRequest,
+                        "job \(job.id) is a race: add ?loss= and one of "
+                            + job.plan.costs.map(\.rawValue).joined(separator: ", ")))
             }
             cost = job.plan.costs[0]
         }
         guard let stored = job.model(of: cost) else {
             let state = job.isRunning ? "is still running" : "did not finish"
-            return .failure(HTTPRefusal(.conflict, "the \(cost.rawValue) run of job \(job.id) \(state): no model to give"))
+            return .failure(
+                HTTPRefusal(.conflict, "the \(cost.rawValue) run of job \(job.id) \(state): no model to give"))
         }
         return .success((job, cost, stored))
     }
@@ -154,10 +172,14 @@ final class TrainingJobs: @unchecked Sendable {
         case .failure(let refusal):
             return .error(refusal.status, refusal.message)
         case .success(let found):
-            return HTTPResponse(.ok, fields: [
-                HeaderField(name: "Content-Type", value: "application/octet-stream"),
-                HeaderField(name: "Content-Disposition", value: "attachment; filename=\"\(found.job.fileName(of: found.cost))\""),
-            ], body: Data(SafeTensorsFile.encode(found.stored)))
+            return HTTPResponse(
+                .ok,
+                fields: [
+                    HeaderField(name: "Content-Type", value: "application/octet-stream"),
+                    HeaderField(
+                        name: "Content-Disposition",
+                        value: "attachment; filename=\"\(found.job.fileName(of: found.cost))\""),
+                ], body: Data(SafeTensorsFile.encode(found.stored)))
         }
     }
 }

@@ -33,8 +33,9 @@ struct TrainingRequest: Decodable {
     init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
         if let unknown = keys.first(where: { CodingKeys(stringValue: $0) == nil }) {
-            throw TrainingRequestError("unknown setting '\(JSONCoding.wireName(of: AnyKey(stringValue: unknown)))'; the settings are "
-                + CodingKeys.allCases.map { JSONCoding.wireName(of: $0) }.joined(separator: ", "))
+            throw TrainingRequestError(
+                "unknown setting '\(JSONCoding.wireName(of: AnyKey(stringValue: unknown)))'; the settings are "
+                    + CodingKeys.allCases.map { JSONCoding.wireName(of: $0) }.joined(separator: ", "))
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         loss = try container.decodeIfPresent(String.self, forKey: .loss)
@@ -93,8 +94,9 @@ struct TrainingRequest: Decodable {
             costs = LossFunction.allCases
         } else if let loss {
             guard let cost = LossFunction(rawValue: loss) else {
-                throw TrainingRequestError("unknown cost '\(loss)'; use one of "
-                    + LossFunction.allCases.map(\.rawValue).joined(separator: ", "))
+                throw TrainingRequestError(
+                    "unknown cost '\(loss)'; use one of "
+                        + LossFunction.allCases.map(\.rawValue).joined(separator: ", "))
             }
             costs = [cost]
         } else {
@@ -107,7 +109,9 @@ struct TrainingRequest: Decodable {
             configuration.learningRate = learningRate
         }
         if let momentum {
-            guard momentum >= 0 && momentum < 1 else { throw TrainingRequestError("momentum must be in [0, 1), got \(momentum)") }
+            guard momentum >= 0 && momentum < 1 else {
+                throw TrainingRequestError("momentum must be in [0, 1), got \(momentum)")
+            }
             configuration.momentum = momentum
         }
         if let batchSize {
@@ -129,16 +133,18 @@ struct TrainingRequest: Decodable {
         if let seed { configuration.seed = seed }
         if let batchesPerSecond {
             guard limits.batchesPerSecond.contains(batchesPerSecond) else {
-                throw TrainingRequestError("batches_per_second must be \(limits.batchesPerSecond.lowerBound)…"
-                    + "\(limits.batchesPerSecond.upperBound), got \(batchesPerSecond)")
+                throw TrainingRequestError(
+                    "batches_per_second must be \(limits.batchesPerSecond.lowerBound)…"
+                        + "\(limits.batchesPerSecond.upperBound), got \(batchesPerSecond)")
             }
         }
         // One thread per run: the weights are the same on any count, and a race's three runs
         // leave the server's threads a core.
         configuration.threads = 1
         configuration.threadsFollowFreeCores = false
-        return TrainingPlan(costs: costs, configuration: configuration, preprocessing: deskew == true ? .deskew : .none,
-                            batchesPerSecond: batchesPerSecond)
+        return TrainingPlan(
+            costs: costs, configuration: configuration, preprocessing: deskew == true ? .deskew : .none,
+            batchesPerSecond: batchesPerSecond)
     }
 }
 

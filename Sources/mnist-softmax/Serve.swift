@@ -24,13 +24,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var modelPath: ModelPathOption
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Address to listen on: an IPv4 or IPv6 address, or localhost (127.0.0.1).", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "Address to listen on: an IPv4 or IPv6 address, or localhost (127.0.0.1).", valueName: "address"))
     var host = "127.0.0.1"
 
     @Option(help: ArgumentHelp("Port to listen on, 0 for any free port (the one chosen is printed).", valueName: "n"))
     var port = 8080
 
-    @Option(help: ArgumentHelp("Stop a training job that no page has watched for this many seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Stop a training job that no page has watched for this many seconds.", valueName: "seconds"))
     var unwatchedTimeout = 30
 
     func validate() throws {
@@ -41,7 +44,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--port must be 0…65535, got \(port)")
         }
         guard DigitServer.isValidHost(host) else {
-            throw ValidationError("--host must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, or localhost; got '\(host)'")
+            throw ValidationError(
+                "--host must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, or localhost; got '\(host)'")
         }
     }
 
@@ -49,12 +53,14 @@ struct Serve: AsyncParsableCommand {
         // Before anything else, so that a CPU too old for this build gets a message, not SIGILL.
         try KernelCPU.verify()
         let stored = try SafeTensorsFile.read(modelPath.model)
-        let server = try DigitServer(stored: stored, modelPath: modelPath.model, data: data.directory,
-                                     unwatchedTimeout: .seconds(unwatchedTimeout))
+        let server = try DigitServer(
+            stored: stored, modelPath: modelPath.model, data: data.directory,
+            unwatchedTimeout: .seconds(unwatchedTimeout))
         StopSignals.install()
-        try await server.serve(host: host, port: UInt16(port),
-                               listening: { url in printDiagnostic("listening on \(url)") },
-                               stopRequested: { StopSignals.received != nil })
+        try await server.serve(
+            host: host, port: UInt16(port),
+            listening: { url in printDiagnostic("listening on \(url)") },
+            stopRequested: { StopSignals.received != nil })
         printDiagnostic("stopped by \(StopSignals.received == SIGTERM ? "SIGTERM" : "SIGINT")")
     }
 }

@@ -29,8 +29,9 @@ struct TrainingObserverTests {
         let watched = try trainer.run(on: data, observer: observer).model
         #expect(seen.map(\.epoch) == [1, 1, 1, 2, 2, 2] && seen.map(\.batches) == [2, 4, 5, 2, 4, 5], "\(seen)")
         #expect(unwatched.weights.contains { $0 != 0 })
-        #expect(differingBits(unwatched, watched) == 0,
-                "\(differingBits(unwatched, watched)) of 7,850 parameters differ from the unwatched run's")
+        #expect(
+            differingBits(unwatched, watched) == 0,
+            "\(differingBits(unwatched, watched)) of 7,850 parameters differ from the unwatched run's")
         #expect(lastWeights.map { differingBits($0, watched) } == 0)
     }
 
@@ -56,7 +57,9 @@ struct TrainingObserverTests {
         // One lit pixel per image: pixel j of image n is 255, so z = W[:, j] + b.
         var weights = [Float](repeating: 0, count: SoftmaxModel.classCount * SoftmaxModel.featureCount)
         let columns = [0, 1, 2]
-        let logits: [[Float]] = [[0, 3, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 0, 6], [0, 0, 5, 0, 0, 0, 0, 0, 0, 0]]
+        let logits: [[Float]] = [
+            [0, 3, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 0, 6], [0, 0, 5, 0, 0, 0, 0, 0, 0, 0],
+        ]
         for (column, z) in zip(columns, logits) {
             for k in 0 ..< SoftmaxModel.classCount { weights[k * SoftmaxModel.featureCount + column] = z[k] }
         }
@@ -66,19 +69,22 @@ struct TrainingObserverTests {
         // Labels 0, 0, 2: the first two are wrong (argmax 1 and 9), the third right.
         let data = try LabeledImages(pixels: pixels, labels: [0, 0, 2], rows: 28, columns: 28)
         let measured = MisclassifiedGradient(of: model, on: data, lossFunction: lossFunction)
-        let expected = logits.prefix(2).map { z -> Double in
-            let z = z.map(Double.init), label = 0
-            let p = z.map { Double.exp($0) }.map { $0 / z.map { Double.exp($0) }.reduce(0, +) }
-            switch lossFunction {
-            case .softmaxCrossEntropy: return abs(p[label] - 1)
-            case .sigmoidBinaryCrossEntropy: return abs(1 / (1 + Double.exp(-z[label])) - 1)
-            case .softmaxQuadratic:
-                let inner = p.indices.reduce(0.0) { $0 + p[$1] * (p[$1] - ($1 == label ? 1 : 0)) }
-                return abs(p[label] * ((p[label] - 1) - inner))
-            }
-        }.reduce(0, +) / 2
+        let expected =
+            logits.prefix(2).map { z -> Double in
+                let z = z.map(Double.init), label = 0
+                let p = z.map { Double.exp($0) }.map { $0 / z.map { Double.exp($0) }.reduce(0, +) }
+                switch lossFunction {
+                case .softmaxCrossEntropy: return abs(p[label] - 1)
+                case .sigmoidBinaryCrossEntropy: return abs(1 / (1 + Double.exp(-z[label])) - 1)
+                case .softmaxQuadratic:
+                    let inner = p.indices.reduce(0.0) { $0 + p[$1] * (p[$1] - ($1 == label ? 1 : 0)) }
+                    return abs(p[label] * ((p[label] - 1) - inner))
+                }
+            }.reduce(0, +) / 2
         #expect(measured.count == 3 && measured.misclassified == 2)
-        #expect(abs(measured.meanTrueClassMagnitude - expected) <= 1e-6,
-                "\(lossFunction): \(measured.meanTrueClassMagnitude) against \(expected), difference \(abs(measured.meanTrueClassMagnitude - expected))")
+        #expect(
+            abs(measured.meanTrueClassMagnitude - expected) <= 1e-6,
+            "\(lossFunction): \(measured.meanTrueClassMagnitude) against \(expected), difference \(abs(measured.meanTrueClassMagnitude - expected))"
+        )
     }
 }

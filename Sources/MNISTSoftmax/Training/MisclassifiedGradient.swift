@@ -41,7 +41,9 @@ public struct MisclassifiedGradient: Sendable, Equatable {
                     }
                     let label = Int(data.labels[n])
                     // argmax z, the first of equal maxima, as the kernels choose.
-                    let predicted = logits.indices.max { logits[$0] < logits[$1] || logits[$0] == logits[$1] && $0 > $1 }!
+                    let predicted = logits.indices.max {
+                        logits[$0] < logits[$1] || logits[$0] == logits[$1] && $0 > $1
+                    }!
                     guard predicted != label else { continue }
                     misclassified += 1
                     let delta = ReferenceMath.logitGradient(lossFunction, logits: logits, label: label)

@@ -16,7 +16,10 @@ public struct TrainingObserver {
     /// (31,400 bytes): call it only when you need them, and only during the call.
     public let observe: (_ progress: BatchProgress, _ weights: () -> SoftmaxModel) throws -> Void
 
-    public init(every interval: Int, observe: @escaping (_ progress: BatchProgress, _ weights: () -> SoftmaxModel) throws -> Void) {
+    public init(
+        every interval: Int,
+        observe: @escaping (_ progress: BatchProgress, _ weights: () -> SoftmaxModel) throws -> Void
+    ) {
         precondition(interval >= 1, "an observer looks at least every batch")
         self.interval = interval
         self.observe = observe
