@@ -94,6 +94,9 @@ public struct DigitServer: HTTPRequestHandler {
         case "/api/race":
             guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
             return await training.start(body: body, racing: true)
+        case "/api/train/defaults":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return .json(.ok, encoding: TrainingDefaults())
         case "/api/train/events":
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
             return training.events()

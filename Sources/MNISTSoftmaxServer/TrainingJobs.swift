@@ -8,6 +8,7 @@ import MNISTSoftmax
 ///
 ///     POST   /api/train          body: settings (`TrainingRequest`) → 202 {"job": ID}
 ///     POST   /api/race           the same for the three costs
+///     GET    /api/train/defaults `train`'s defaults, which left-out settings take (`TrainingDefaults`)
 ///     GET    /api/train/events   text/event-stream of the running or last job (`TrainingEvent`)
 ///     GET    /api/train/model    the trained safetensors file (?loss=COST when racing)
 ///     POST   /api/train/use      the trained model becomes the draw view's (?loss=COST when racing)

@@ -148,6 +148,31 @@ struct TrainingRequest: Decodable {
     }
 }
 
+/// The answer of GET /api/train/defaults: what a left-out setting becomes, `train`'s defaults
+/// (`TrainingConfiguration()`), in the request's keys, so that the page shows them rather than a
+/// copy of its own.
+struct TrainingDefaults: Encodable {
+    let loss: String
+    let learningRate: Float
+    let momentum: Float
+    let batchSize: Int
+    let l2: Float
+    let epochs: Int
+    let deskew: Bool
+    let seed: UInt64
+
+    init(_ configuration: TrainingConfiguration = TrainingConfiguration()) {
+        loss = configuration.lossFunction.rawValue
+        learningRate = configuration.learningRate
+        momentum = configuration.momentum
+        batchSize = configuration.batchSize
+        l2 = configuration.l2
+        epochs = configuration.epochs
+        deskew = false
+        seed = configuration.seed
+    }
+}
+
 /// A training job's settings, checked: the costs to train (one, or the three of a race) with one
 /// configuration, which differs between the runs only in `lossFunction`.
 struct TrainingPlan: Sendable {

@@ -639,6 +639,13 @@ def test_bad_settings_get_4xx_with_a_message_and_start_nothing(trainer, name, bo
     assert status == 404 and "no training job yet" in answer["error"]
 
 
+def test_defaults_are_trains(trainer):
+    status, _, defaults = request(trainer, "GET", "/api/train/defaults")
+    assert status == 200
+    assert defaults == {"loss": "softmax-ce", "learning_rate": 0.4, "momentum": 0.9, "batch_size": 100, "l2": 0.0001,
+                        "epochs": 10, "deskew": False, "seed": 42}
+
+
 def test_a_race_refuses_a_cost(trainer):
     status, _, answer = post_json(trainer, "/api/race", {"loss": "mse"})
     assert status == 400 and "leave out loss" in answer["error"]

@@ -116,6 +116,9 @@ def set_field(driver, element_id, value):
 def test_a_race_from_the_page_trains_live_and_its_model_can_be_used(server, browser, screenshots):
     open_page_and_draw_a_seven(server, browser, 1280, 1140)
     before = browser.find_element(By.ID, "top-prob").text
+    # The fields start as train's defaults, from the server.
+    wait_until(lambda: browser.find_element(By.ID, "train-epochs").get_attribute("value") == "10")
+    assert browser.find_element(By.ID, "train-learning-rate").get_attribute("value") == "0.4"
     # One epoch at η = 0.1 without momentum: the quadratic cost's slowdown shows within it.
     set_field(browser, "train-learning-rate", "0.1")
     set_field(browser, "train-momentum", "0")

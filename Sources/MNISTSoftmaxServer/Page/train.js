@@ -301,3 +301,11 @@ $("use-model").addEventListener("click", useModel);
 $("use-cost").addEventListener("change", updateDownload);
 window.addEventListener("resize", drawCharts);
 drawCharts();
+// The fields start as `train`'s defaults, from the server.
+fetch("/api/train/defaults").then((response) => response.json()).then((defaults) => {
+  $("train-loss").value = defaults.loss;
+  for (const key of ["learning_rate", "momentum", "batch_size", "l2", "epochs", "seed"]) {
+    $("train-" + key.replaceAll("_", "-")).value = String(defaults[key]);
+  }
+  $("train-deskew").checked = defaults.deskew;
+}).catch(() => {});
