@@ -6,7 +6,7 @@ import MNISTSoftmax
 /// snake_case: {"loss": "mse", "learning_rate": 0.1, "batch_size": 100, "momentum": 0, "l2": 1e-4,
 /// "epochs": 1, "deskew": false, "seed": 42, "batches_per_second": 5}. An unknown key is refused,
 /// so that a misspelt setting is not silently replaced by its default.
-struct TrainingRequest: Decodable {
+package struct TrainingRequest: Decodable {
     var loss: String?
     var learningRate: Float?
     var momentum: Float?
@@ -30,7 +30,7 @@ struct TrainingRequest: Decodable {
         init?(intValue: Int) { nil }
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
         if let unknown = keys.first(where: { CodingKeys(stringValue: $0) == nil }) {
             throw TrainingRequestError(
@@ -38,55 +38,48 @@ struct TrainingRequest: Decodable {
                     + CodingKeys.allCases.map { JSONCoding.wireName(of: $0) }.joined(separator: ", "))
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        loss = try container.decodeIfPresent(String.self, forKey: .loss)
-        learningRate = try container.decodeIfPresent(Float.self, forKey: .learningRate)
-        momentum = try container.decodeIfPresent(Float.self, forKey: .momentum)
-        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize)
-        l2 = try container.decodeIfPresent(Float.self, forKey: .l2)
-        epochs = try container.decodeIfPresent(Int.self, forKey: .epochs)
-        deskew = try container.decodeIfPresent(Bool.self, forKey: .deskew)
-        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
-        batchesPerSecond = try container.decodeIfPresent(Double.self, forKey: .batchesPerSecond)
+        // Each value on its own, so that a refusal names its key: Foundation reports a number that
+        // does not fit its type (-1 for the seed, 1.5 for epochs) as "not valid JSON", without one.
+        func value<T: Decodable>(_ key: CodingKeys, as type: T.Type, _ expected: String) throws -> T? {
+            do {
+                return try container.decodeIfPresent(type, forKey: key)
+            } catch {
+                throw TrainingRequestError("\(JSONCoding.wireName(of: key)) must be \(expected)")
+            }
+        }
+        let wholeNumber = "a whole number", number = "a finite number"
+        loss = try value(.loss, as: String.self, "a string")
+        learningRate = try value(.learningRate, as: Float.self, number)
+        momentum = try value(.momentum, as: Float.self, number)
+        batchSize = try value(.batchSize, as: Int.self, wholeNumber)
+        l2 = try value(.l2, as: Float.self, number)
+        epochs = try value(.epochs, as: Int.self, wholeNumber)
+        deskew = try value(.deskew, as: Bool.self, "true or false")
+        seed = try value(.seed, as: UInt64.self, "a whole number from 0 to \(UInt64.max)")
+        batchesPerSecond = try value(.batchesPerSecond, as: Double.self, number)
     }
 
     /// The body decoded, or why not: malformed JSON, a value of the wrong type, an unknown key. An
     /// empty body is {}: every setting its default.
-    static func decode(_ body: [UInt8]) throws(TrainingRequestError) -> TrainingRequest {
+    package static func decode(_ body: [UInt8]) throws(TrainingRequestError) -> TrainingRequest {
         guard !body.isEmpty else { return try decode(Array("{}".utf8)) }
         do {
             return try JSONCoding.decoder.decode(TrainingRequest.self, from: Data(body))
         } catch let error as TrainingRequestError {
             throw error
-        } catch DecodingError.typeMismatch(let type, let context), DecodingError.valueNotFound(let type, let context) {
-            guard !context.codingPath.isEmpty else {
-                throw TrainingRequestError("the body must be a JSON object of settings, such as {\"epochs\": 1}")
-            }
-            throw TrainingRequestError("\(Self.path(context)) must be \(Self.name(of: type))")
-        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
-            throw TrainingRequestError("\(Self.path(context)) is out of range: \(context.debugDescription)")
+        } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
+            throw TrainingRequestError("the body must be a JSON object of settings, such as {\"epochs\": 1}")
         } catch {
             throw TrainingRequestError("the body is not valid JSON (and JSON numbers are finite: no NaN, no infinity)")
-        }
-    }
-
-    private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map(JSONCoding.wireName(of:)).joined(separator: ".")
-    }
-
-    private static func name(of type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
-        case is Int.Type, is UInt64.Type: "a whole number"
-        case is Float.Type, is Double.Type: "a number"
-        default: "an object"
         }
     }
 
     /// The settings checked as `train` checks its options, and what they leave out filled with
     /// `train`'s defaults. `trainingCount`: the images in the training set (the largest batch).
     /// `racing`: the three costs are trained, so `loss` must be left out.
-    func plan(racing: Bool, trainingCount: Int, limits: TrainingLimits) throws(TrainingRequestError) -> TrainingPlan {
+    package func plan(racing: Bool, trainingCount: Int, limits: TrainingLimits) throws(TrainingRequestError)
+        -> TrainingPlan
+    {
         var configuration = TrainingConfiguration()
         let costs: [LossFunction]
         if racing {
@@ -175,15 +168,15 @@ struct TrainingDefaults: Encodable {
 
 /// A training job's settings, checked: the costs to train (one, or the three of a race) with one
 /// configuration, which differs between the runs only in `lossFunction`.
-struct TrainingPlan: Sendable {
-    let costs: [LossFunction]
-    let configuration: TrainingConfiguration
-    let preprocessing: Preprocessing
+package struct TrainingPlan: Sendable {
+    package let costs: [LossFunction]
+    package let configuration: TrainingConfiguration
+    package let preprocessing: Preprocessing
     /// The slowed-down mode's pace; nil at full speed.
-    let batchesPerSecond: Double?
+    package let batchesPerSecond: Double?
 
     /// The configuration of the run of `cost`.
-    func configuration(for cost: LossFunction) -> TrainingConfiguration {
+    package func configuration(for cost: LossFunction) -> TrainingConfiguration {
         var configuration = configuration
         configuration.lossFunction = cost
         return configuration
@@ -191,7 +184,7 @@ struct TrainingPlan: Sendable {
 }
 
 /// Why a training request was refused; answered with 400 and the message.
-struct TrainingRequestError: Error, CustomStringConvertible {
-    let description: String
+package struct TrainingRequestError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }
