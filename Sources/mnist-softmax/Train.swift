@@ -65,11 +65,11 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"))
     var maxIterations: Int?
 
-    @Option(help: "Threads at most (the default is every core): a pass uses fewer while other processes keep cores busy. The weights are the same for every count.")
+    @Option(help: ArgumentHelp("Threads per pass, at most; the kernels use at most \(SoftmaxTrainer.maximumThreads) (one per column shard), and the model file records the count after that cap. A pass uses fewer while other processes keep cores busy. The weights are the same for every count. The default is every core."))
     var threads: Int = defaults.threads
 
     @Flag(inversion: .prefixedNo,
-          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, as for timing runs).")
+          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, capped as it says, as for timing runs).")
     var followFreeCores = true
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
@@ -182,17 +182,22 @@ struct Train: ParsableCommand {
         StopSignals.install()
         let data = try loadData()
         let configuration = trainingConfiguration
-        let settings = checkpointSettings(configuration, preprocessing: data.preprocessing, digests: data.digests)
+        let settings = provenance(configuration, data: data).checkpointSettings
         let resumed = try readCheckpoint(matching: settings)
         let policy = try checkpointPolicy(settings: settings)
         let report = TrainingReport(json: json, optimizer: optimizer)
         let trained = try train(configuration, on: data, resumingFrom: resumed, checkpoints: policy, report: report)
         let evaluation = Evaluation(of: trained.outcome.model, on: data.test, lossFunction: loss)
         report.summary(evaluation, trainingSeconds: trained.seconds, epochsRun: trained.outcome.epochsRun, modelPath: modelPath.model)
-        try writeMetricsCSV(trained.epochs)
-        let metadata = modelMetadata(configuration, data: data, trained: trained, evaluation: evaluation)
+        try writeMetricsCSV(trained.outcome.provenance.epochs)
+        // The trainer knows the configuration and the results; the data as loaded, before
+        // preprocessing and the validation split, only this command knows.
+        var provenance = trained.outcome.provenance
+        provenance.preprocessing = data.preprocessing
+        provenance.trainingDigests = data.digests
+        provenance.test = evaluation
         if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
-        try SafeTensorsFile.write(StoredModel(model: trained.outcome.model, metadata: metadata), to: modelPath.model)
+        try SafeTensorsFile.write(StoredModel(model: trained.outcome.model, provenance: provenance), to: modelPath.model)
         progress.diagnostic("saved model to \(modelPath.model)")
     }
 
@@ -206,10 +211,9 @@ struct Train: ParsableCommand {
         let digests: (images: String, labels: String)
     }
 
-    /// What the training loop produced: the outcome, every epoch's summary and the wall time.
+    /// What the training loop produced: the outcome (with every epoch's summary) and the wall time.
     private struct TrainedModel {
         let outcome: TrainingOutcome
-        let epochs: [EpochSummary]
         let seconds: Double
     }
 
@@ -265,7 +269,6 @@ struct Train: ParsableCommand {
                        checkpoints policy: CheckpointPolicy?, report: TrainingReport) throws -> TrainedModel
     {
         report.begin()
-        var epochSummaries: [EpochSummary] = []
         var lastBatch: BatchProgress?
         let liveProgress = TrainingProgress(style: progress.style, epochs: optimizer == .sgd ? configuration.epochs : configuration.maxIterations,
                                             unit: stepName)
@@ -277,7 +280,6 @@ struct Train: ParsableCommand {
             outcome = try SoftmaxTrainer(configuration: configuration).run(
                 on: data.training, validation: data.validation, resumingFrom: resumed, checkpoints: policy,
                 afterEpoch: { summary in
-                    epochSummaries.append(summary)
                     liveProgress.epochFinished(summary, lastBatch: lastBatch)
                     report.epoch(summary)
                 },
@@ -294,7 +296,7 @@ struct Train: ParsableCommand {
             progress.diagnostic("stopped after \(stepName) \(outcome.epochsRun): \(reason)"
                 + (outcome.bestEpoch.map { "; keeping the weights of \(stepName) \($0)" } ?? ""))
         }
-        return TrainedModel(outcome: outcome, epochs: epochSummaries, seconds: seconds)
+        return TrainedModel(outcome: outcome, seconds: seconds)
     }
 
     /// With `--metrics-csv`: one row per epoch, written atomically.
@@ -304,62 +306,10 @@ struct Train: ParsableCommand {
         progress.diagnostic("wrote metrics to \(metricsCsv)")
     }
 
-    /// The model file's metadata: every setting, the data digests, the final metrics and the history.
-    private func modelMetadata(_ configuration: TrainingConfiguration, data: PreparedData, trained: TrainedModel,
-                               evaluation: Evaluation) -> [String: String]
-    {
-        let outcome = trained.outcome
-        var metadata: [String: String] = [
-            "optimizer": optimizer.rawValue, StoredModel.lossKey: loss.rawValue, "l2": String(l2),
-            StoredModel.preprocessingKey: data.preprocessing.rawValue, "threads": String(threads),
-            "training_samples": String(data.training.count), "validation_samples": String(validationSplit),
-            "train_images_sha256": data.digests.images, "train_labels_sha256": data.digests.labels,
-            "test_accuracy": String(evaluation.accuracy), "test_loss": String(evaluation.meanLoss),
-            optimizer == .sgd ? "epochs_run" : "iterations": String(outcome.epochsRun),
-        ]
-        switch optimizer {
-        case .sgd:
-            metadata.merge([
-                "epochs": String(configuration.epochs), "batch_size": String(configuration.batchSize),
-                "learning_rate": String(configuration.learningRate), "momentum": String(configuration.momentum),
-                "nesterov": String(configuration.nesterov), "schedule": configuration.schedule.rawValue,
-                "seed": String(configuration.seed),
-            ]) { $1 }
-            if configuration.schedule == .step { metadata["learning_rate_decay"] = String(configuration.learningRateDecay) }
-        case .lbfgs:
-            metadata["max_iterations"] = String(configuration.maxIterations)
-        }
-        if let patience { metadata["patience"] = String(patience) }
-        if let best = outcome.bestEpoch { metadata["best_epoch"] = String(best) }
-        if let reason = outcome.stoppedBecause { metadata["stopped_because"] = reason }
-        if let lastEpoch = trained.epochs.last {
-            metadata["final_training_loss"] = String(lastEpoch.trainingLoss)
-            metadata["final_training_accuracy"] = String(lastEpoch.trainingAccuracy)
-            if let validation = lastEpoch.validation { metadata["final_validation_accuracy"] = String(validation.accuracy) }
-        }
-        metadata[TrainingHistory.metadataKey] = TrainingHistory(trained.epochs, unit: optimizer == .sgd ? .epoch : .iteration).metadataValue
-        return metadata
-    }
-
-    /// What a checkpoint must share with the run that continues it: everything that changes the
-    /// weights, except the number of epochs (unless the cosine schedule depends on it). Not the
-    /// thread count: the weights are the same for every count.
-    private func checkpointSettings(_ configuration: TrainingConfiguration, preprocessing: Preprocessing,
-                                    digests: (images: String, labels: String)) -> [String: String]
-    {
-        var settings = [
-            "seed": String(configuration.seed),
-            "batch_size": String(configuration.batchSize), "learning_rate": String(configuration.learningRate),
-            "momentum": String(configuration.momentum), "nesterov": String(configuration.nesterov),
-            "schedule": configuration.schedule.rawValue, "l2": String(configuration.l2), StoredModel.lossKey: loss.rawValue,
-            StoredModel.preprocessingKey: preprocessing.rawValue, "validation_samples": String(validationSplit),
-            "train_images_sha256": digests.images, "train_labels_sha256": digests.labels,
-        ]
-        switch configuration.schedule {
-        case .step: settings["learning_rate_decay"] = String(configuration.learningRateDecay)
-        case .cosine: settings["epochs"] = String(configuration.epochs)
-        case .constant: break
-        }
-        return settings
+    /// The run's provenance before training: the settings a checkpoint must share, with the data
+    /// identified by the digests of the whole training file, as loaded.
+    private func provenance(_ configuration: TrainingConfiguration, data: PreparedData) -> TrainingProvenance {
+        TrainingProvenance(configuration: configuration, preprocessing: data.preprocessing, trainingSamples: data.training.count,
+                           validationSamples: validationSplit, trainingDigests: data.digests)
     }
 }

@@ -6,6 +6,11 @@ import Testing
 /// Checkpoints through the `mnist-softmax` executable.
 @Suite("Checkpoints, end to end")
 struct CheckpointCommandTests {
+    /// The lines of a run's standard error that give a hint.
+    static func hints(_ run: CommandRun) -> [String] {
+        run.standardError.split(separator: "\n").filter { $0.hasPrefix("HINT:") }.map(String.init)
+    }
+
     /// Through the real executable: train 2 epochs with a checkpoint on 2 threads, resume to 4
     /// on 1 thread, and compare with 4 epochs in one go (the thread count changes no bit); a
     /// resume with another seed is refused, naming the setting.
@@ -28,6 +33,16 @@ struct CheckpointCommandTests {
             #expect(reseeded.status == 1)
             #expect(reseeded.standardError.contains("seed = 42, this run has 7"), "\(reseeded.standardError)")
             #expect(!FileManager.default.fileExists(atPath: work + "/other.safetensors"))
+
+            // A model given as a checkpoint, and a checkpoint as a model: one hint each, in the
+            // command line's terms, in place of the library's.
+            let modelAsCheckpoint = try CommandRun(
+                common + ["--epochs", "4", "--model", work + "/other.safetensors", "--resume", work + "/whole.safetensors"])
+            #expect(Self.hints(modelAsCheckpoint) == ["HINT: --resume takes a file written by `train --checkpoint-every`, not a model"],
+                    "\(modelAsCheckpoint.standardError)")
+            let checkpointAsModel = try CommandRun(["evaluate", "--data-dir", data, "--model", work + "/run.checkpoint"])
+            let resumeHint = "HINT: this is a training checkpoint, not a model; continue it with `mnist-softmax train --resume "
+            #expect(Self.hints(checkpointAsModel) == [resumeHint + work + "/run.checkpoint`"], "\(checkpointAsModel.standardError)")
         }
     }
 }

@@ -3,13 +3,14 @@ import RealModule
 
 extension SoftmaxModel {
     /// The training objective and its gradient over the images `samples` of `data` (all of them
-    /// when `samples` is nil), computed by the fast kernel on `threads` threads:
+    /// when `samples` is nil), computed by the fast kernel on `threads` threads (at most
+    /// `SoftmaxTrainer.maximumThreads`):
     /// L = (1/B) Σ L_n + (λ/2)‖W‖², ∇W = (1/B) Σ δ_n xᵀ + λW, ∇b = (1/B) Σ δ_n, where L_n and
     /// δ_n = ∂L_n/∂z are those of `lossFunction`: −log p_y and p − y by default.
     ///
-    /// data: (N, 784) u8 images with labels; samples: B indices into N (B ≥ 1). The result
-    /// depends on the thread count only through the order of additions. Needs a CPU that can run
-    /// the kernels (`KernelCPU.verify()`).
+    /// data: (N, 784) u8 images with labels; samples: B indices into N (B ≥ 1). The result does
+    /// not depend on the thread count: every sum has the same shape on any number of threads.
+    /// Needs a CPU that can run the kernels (`KernelCPU.verify()`).
     public func lossAndGradient(on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1,
                                 lossFunction: LossFunction = .softmaxCrossEntropy)
         -> (loss: Double, gradient: ParameterGradient<Float>)

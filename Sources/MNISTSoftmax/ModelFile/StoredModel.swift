@@ -24,8 +24,8 @@ public struct StoredModel: Equatable, Sendable {
 
     /// The metadata keys that change how a model is used, and the values each may take. Reading
     /// a file refuses any other value, so that no model is used with the wrong preparation.
-    public static let preprocessingKey = "preprocessing"
-    public static let lossKey = "loss"
+    public static let preprocessingKey = ModelMetadataKey.preprocessing.rawValue
+    public static let lossKey = ModelMetadataKey.loss.rawValue
     static let interpretedMetadata: [String: [String]] = [
         preprocessingKey: Preprocessing.allCases.map(\.rawValue),
         lossKey: LossFunction.allCases.map(\.rawValue),

@@ -18,7 +18,7 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
     }
 
     /// The metadata key of the history.
-    public static let metadataKey = "history"
+    public static let metadataKey = ModelMetadataKey.history.rawValue
     /// The most entries a history may hold when read: far above any run (L-BFGS defaults to 500).
     public static let maximumEntryCount = 100_000
 

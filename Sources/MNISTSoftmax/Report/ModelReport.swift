@@ -44,7 +44,7 @@ public struct ModelReport {
     public static let pageFileName = "index.html"
     /// Each template weight becomes a square of this many pixels.
     public static let templateScale = 5
-    /// The templates' colour scale: the `templates` command's default, the 99.5th percentile of
+    /// The templates' colour scale: the `export-weights` command's default, the 99.5th percentile of
     /// |W| over all ten classes, so that a few large weights do not wash out the rest.
     static let templateScaling = TemplateScaling.percentile
 
@@ -252,7 +252,7 @@ public struct ModelReport {
             <section id="templates"><h2>Weight templates</h2>
             <p>Row k of W as a 28×28 image: the pattern class k matches against an input. Red pixels vote for the class, blue against; \
             one colour scale for all ten, whose ends stand for the \(TemplateColorScale.plain(colorScale.percentile))th percentile of |W|\(clipped), \
-            as in <code>mnist-softmax templates</code>.</p>
+            as in <code>mnist-softmax export-weights</code>.</p>
             <div class="templates">\(cells.joined())</div>
             <figure class="scale"><img src="\(Self.colorBarFileName)" alt="Colour scale from −\(limit) (blue) through 0 (white) to +\(limit) (red)" width="256" height="14">
             <figcaption><span>−\(limit)</span><span>0</span><span>+\(limit)</span></figcaption></figure>

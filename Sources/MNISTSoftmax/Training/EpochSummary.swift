@@ -19,10 +19,12 @@ public struct EpochSummary: Sendable {
     /// lane of the forward (W x) and backward (δ xᵀ) kernels, leaving out the vectors of 16
     /// pixels they skip as all 0. A dense count would be 31,360 per sample and pass.
     public let kernelFLOP: Int
-    /// Threads the epoch's pass used (fewer than configured while other processes kept cores busy).
+    /// Threads the epoch's pass used: the configuration's `threadLimit`, or fewer while other
+    /// processes kept cores busy.
     public let threads: Int
-    /// Seconds that the threads together spent waiting at the kernels' barriers in the epoch:
-    /// the cost of running them in lockstep (0 on one thread).
+    /// Seconds that the threads together spent waiting at the kernels' barriers, and for another
+    /// thread's update of a column shard, in the epoch: the cost of running them in lockstep (0 on
+    /// one thread).
     public let barrierWaitSeconds: Double
     /// Pieces of work (a column shard's backward pass and update, or a quarter of its forward
     /// pass over a block) that a thread took over from another that had fallen behind, in the

@@ -10,8 +10,9 @@ import Foundation
 /// least 1 and at most the caller's maximum.
 ///
 /// The kernels run their threads in lockstep, two barriers per block of samples: when one of
-/// them loses its core to another process for a scheduler time slice (milliseconds), every other
-/// one waits. So with a core busy, two threads are slower than one. (Measured on AMD EPYC Zen 3,
+/// them loses its core to another process for a scheduler time slice (milliseconds), the others
+/// can take over the tasks it has not started, but not the one it is in, nor its share of the
+/// block's logits, and wait for it at the next barrier. So with a core busy, two threads are slower than one. (Measured on AMD EPYC Zen 3,
 /// 2 cores: see docs/performance.md.) Because the results do not depend on the thread count,
 /// the count may change from one pass to the next.
 ///

@@ -5,10 +5,15 @@ import MNISTKernels
 ///
 /// SGD, per batch of B samples: ∇W = (1/B) Σ δ xᵀ + λW, ∇b = (1/B) Σ δ; v ← μv − η∇,
 /// θ ← θ + v (or Nesterov's θ ← θ + μv − η∇). The order of samples is a seeded shuffle per epoch
-/// and every sum runs in a fixed order, so a seed and a thread count fix the result bit for bit.
+/// and every sum has the same shape on any number of threads, so the seed alone fixes the result
+/// bit for bit, whatever the thread count.
 /// L-BFGS: the same objective over the whole training set at every step.
 public struct SoftmaxTrainer: Sendable {
     public let configuration: TrainingConfiguration
+
+    /// The most threads a pass can use: one per column shard of the kernels (2). More would find
+    /// no shard of their own, and more shards would change the shape of every sum.
+    public static var maximumThreads: Int { ColumnShardedSoftmax.columnShardCount }
 
     public init(configuration: TrainingConfiguration) {
         self.configuration = configuration
@@ -52,10 +57,12 @@ public struct SoftmaxTrainer: Sendable {
         precondition(configuration.batchSize > 0 && configuration.epochs > 0 && configuration.threads > 0
             && configuration.maxIterations > 0, "invalid configuration")
         try KernelCPU.verify()
-        let state = ColumnShardedSoftmax(threadCount: configuration.threads, lossFunction: configuration.lossFunction.kernelCost)
+        let state = ColumnShardedSoftmax(threadCount: configuration.threadLimit, lossFunction: configuration.lossFunction.kernelCost)
         var earlyStopping = configuration.patience.flatMap { patience in validation.map { _ in EarlyStopping(patience: patience) } }
+        var provenance = TrainingProvenance(configuration: configuration, trainedOn: data, validationSamples: validation?.count ?? 0)
         // Reports an epoch; false when early stopping ends training.
         let finishEpoch = { (summary: EpochSummary) -> Bool in
+            provenance.epochs.append(summary)
             afterEpoch(summary)
             guard let loss = summary.validation?.meanLoss else { return true }
             return earlyStopping?.shouldContinue(after: summary.epochOrIteration, validationLoss: loss, model: { state.model }) ?? true
@@ -66,8 +73,11 @@ public struct SoftmaxTrainer: Sendable {
         case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
+        provenance.epochsRun = epochsRun
+        provenance.bestEpoch = best?.epoch
+        provenance.stoppedBecause = stoppedBecause
         return TrainingOutcome(model: best?.model ?? state.model, epochsRun: epochsRun, bestEpoch: best?.epoch,
-                               stoppedBecause: stoppedBecause)
+                               stoppedBecause: stoppedBecause, provenance: provenance)
     }
 
     /// The threads the next pass over `state` uses: all it has, or with `threadsFollowFreeCores`

@@ -31,12 +31,14 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var lossFunction = LossFunction.softmaxCrossEntropy
     /// λ in L = mean cost + (λ/2)‖W‖². The bias is not regularised. Default 1e-4.
     public var l2: Float = 1e-4
-    /// Threads that share each pass, at most: each takes a fixed slice of W's columns, and a pass
-    /// uses fewer while other processes keep cores busy (unless `threadsFollowFreeCores` is false).
-    /// The weights do not depend on it. Default: every core.
+    /// Threads that share each pass, at most; a count above `SoftmaxTrainer.maximumThreads` (one
+    /// per column shard of the kernels) is capped to it (`threadLimit`). Each thread owns a run of
+    /// the column shards and takes over the others' remaining tasks once it is done with its own,
+    /// and a pass uses fewer threads while other processes keep cores busy (unless
+    /// `threadsFollowFreeCores` is false). The weights do not depend on it. Default: every core.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// When true, each pass uses only as many of `threads` as other processes leave cores free;
-    /// when false, always `threads` (up to one per column shard). Default true.
+    /// When true, each pass uses only as many of `threadLimit` threads as other processes leave
+    /// cores free; when false, always `threadLimit`. Default true.
     public var threadsFollowFreeCores = true
     /// With a validation set: stop once its loss has not improved for this many epochs (or L-BFGS
     /// iterations) and return the best weights. nil: run to the end and return the last weights.
@@ -74,6 +76,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var relativeTolerance = 2.2e-9
 
     public init() {}
+
+    /// The most threads a pass uses: `threads`, at most `SoftmaxTrainer.maximumThreads`. Unlike
+    /// the count of each pass, which follows the load of the machine, it depends only on the
+    /// configuration; the model file records it as `threads`.
+    public var threadLimit: Int { min(threads, SoftmaxTrainer.maximumThreads) }
 
     /// The SGD learning rate used during `epoch` (counted from 1).
     public func learningRate(atEpoch epoch: Int) -> Float {

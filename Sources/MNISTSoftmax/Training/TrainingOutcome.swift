@@ -8,4 +8,7 @@ public struct TrainingOutcome: Sendable {
     public let bestEpoch: Int?
     /// Why training ended before its epoch or iteration limit, in words; nil when it ran to it.
     public let stoppedBecause: String?
+    /// The configuration, the images trained on, every epoch's summary and the above: what a model
+    /// file records (`StoredModel(_:test:)`).
+    public let provenance: TrainingProvenance
 }

@@ -6,7 +6,8 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// A fixed set of threads that run numbered shards of work in lockstep.
+/// A fixed set of threads that run one closure together, in lockstep: every participant runs it
+/// with its own thread number, and they meet at barriers inside it.
 ///
 /// `run(participants: n) { thread in … }` executes the closure for threads 0..<n (n ≤
 /// `threadCount`), thread 0 on the calling thread, and returns when every one has finished; the
@@ -19,7 +20,7 @@ import Synchronization
 /// that another process, or the thread it waits for, needs. (Before, waiters spun, then yielded,
 /// for up to 5 ms: two processes training at once, or the test runner's parallel suites, took
 /// 3–5 times as long as they should.)
-package final class ShardPool: @unchecked Sendable {
+package final class LockstepPool: @unchecked Sendable {
     package let threadCount: Int
     /// Bumped by `run` to publish a step; workers run each generation once.
     private let generation = Atomic<Int>(0)
@@ -128,8 +129,9 @@ package final class ShardPool: @unchecked Sendable {
         wakeSleepers()
     }
 
-    /// Nanoseconds that all threads together have spent waiting at barriers since the pool was
-    /// made: the cost of running them in lockstep. Read it between runs.
+    /// Nanoseconds that all threads together have spent waiting in `barrier` and
+    /// `wait(thread:until:)` since the pool was made: the cost of running them in lockstep. Read
+    /// it between runs.
     package var barrierWaitNanoseconds: Int {
         (0 ..< threadCount).reduce(0) { $0 + waited[$1 * 8] }
     }
@@ -190,10 +192,8 @@ package final class ShardPool: @unchecked Sendable {
     }
 }
 
-extension ShardPool {
-    /// The share of `count` items that part `part` of `partCount` takes: contiguous, in order,
-    /// with sizes that differ by at most one.
-    package static func range(ofShard part: Int, of partCount: Int, count: Int) -> Range<Int> {
-        (count * part / partCount) ..< (count * (part + 1) / partCount)
-    }
+/// Part `part` of `count` items split into `parts` contiguous runs, in order, whose sizes differ
+/// by at most one, the larger ones first: ⌈count · part / parts⌉ ..< ⌈count · (part + 1) / parts⌉.
+func contiguousPart(_ part: Int, of parts: Int, splitting count: Int) -> Range<Int> {
+    (count * part + parts - 1) / parts ..< (count * (part + 1) + parts - 1) / parts
 }
