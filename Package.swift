@@ -129,7 +129,7 @@ let package = Package(
             ],
             swiftSettings: instructionSetDefines
         ),
-        // The `serve` subcommand's HTTP server and page, kept out of the library so that its users
+        // The `serve` subcommand's HTTP server and page (Page/, embedded at build time), kept out of the library so that its users
         // do not link an HTTP stack. Only FlyingFox's socket layer: the HTTP/1.1 parsing is ours,
         // with limits on every line, header and deadline (docs/serve.md says why).
         .target(
@@ -137,6 +137,14 @@ let package = Package(
             dependencies: [
                 "MNISTSoftmax",
                 .product(name: "FlyingSocks", package: "FlyingFox"),
+            ],
+            // The page as the files a browser gets, compiled into the binary as byte arrays
+            // (`PackageResources`), so that `serve` needs no file beside it.
+            resources: [
+                .embedInCode("Page/index.html"),
+                .embedInCode("Page/page.css"),
+                .embedInCode("Page/page.js"),
+                .embedInCode("Page/train.js"),
             ]
         ),
         .executableTarget(

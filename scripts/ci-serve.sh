@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The `serve` tests: the JSON API (every status, hostile PNGs, agreement with `predict --json`,
 # signals, the HTTP limits of docs/serve.md: oversized heads, malformed framing, stalled clients,
-# pipelining; a load run of 480 requests from 8 clients) and the page in headless Chromium through
-# selenium. Installs what they need when it is missing: Debian's chromium and chromium-driver,
-# Python's pytest and selenium. Screenshots go to $SERVE_SCREENSHOT_DIR (default out/serve), the
+# pipelining; a load run of 480 requests from 8 clients; live training: tensors byte for byte against
+# `train`, refused settings, 409/429, divergence, the unwatched timeout, "Use this model") and the
+# page in headless Chromium through selenium, a race of the three costs started with real clicks.
+# Installs what they need when it is missing: Debian's chromium and chromium-driver, Python's pytest
+# and selenium. Screenshots go to $SERVE_SCREENSHOT_DIR (default out/serve), the
 # load figures to out/serve/load.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."

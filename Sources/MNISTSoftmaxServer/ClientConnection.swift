@@ -15,13 +15,16 @@ import Foundation
 final class ClientConnection {
     /// Serves `socket` until it closes, then closes it. The connection runs beside a watchdog; when
     /// the current deadline passes, the watchdog ends and the connection's task is cancelled.
-    static func serve(_ socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler,
-                      limits: HTTPLimits, bodyTurns: AsyncSemaphore) async {
+    static func serve(
+        _ socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler,
+        limits: HTTPLimits, bodyTurns: AsyncSemaphore
+    ) async {
         let watchdog = DeadlineWatchdog(timeout: limits.headTimeout)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                let connection = ClientConnection(socket: socket, pool: pool, handler: handler, limits: limits,
-                                                  bodyTurns: bodyTurns, watchdog: watchdog)
+                let connection = ClientConnection(
+                    socket: socket, pool: pool, handler: handler, limits: limits,
+                    bodyTurns: bodyTurns, watchdog: watchdog)
                 await connection.run()
             }
             group.addTask { await watchdog.watch() }
@@ -56,8 +59,10 @@ final class ClientConnection {
 
     private static let readSize = 64 << 10
 
-    private init(socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler, limits: HTTPLimits,
-                 bodyTurns: AsyncSemaphore, watchdog: DeadlineWatchdog) {
+    private init(
+        socket: Socket, pool: any AsyncSocketPool, handler: any HTTPRequestHandler, limits: HTTPLimits,
+        bodyTurns: AsyncSemaphore, watchdog: DeadlineWatchdog
+    ) {
         self.socket = socket
         self.pool = pool
         self.handler = handler
@@ -75,7 +80,8 @@ final class ClientConnection {
             // The deadline passed (the watchdog cancelled this task), the client went away, or a
             // socket call failed. A client in the middle of sending a request learns why.
             if watchdog.hasExpired && (phase == .head || phase == .body) {
-                let message = phase == .head
+                let message =
+                    phase == .head
                     ? "the request head did not arrive within \(limits.headTimeout)"
                     : "the request body did not arrive within \(limits.exchangeTimeout)"
                 sendWithoutWaiting(HTTPResponse.error(.requestTimeout, message).serialized(keepAlive: false))
@@ -126,7 +132,16 @@ final class ClientConnection {
             response = await handler.respond(to: head, body: [])
         }
         try await send(response.serialized(keepAlive: head.keepsAlive, omitBody: head.method == "HEAD"))
-        return head.keepsAlive
+        if let stream = response.stream, head.method != "HEAD" {
+            // Each piece must leave within the exchange deadline of the one before; a client gone
+            // away makes the next write fail, which ends the stream (and its subscription).
+            for await piece in stream {
+                watchdog.arm(limits.exchangeTimeout)
+                try await send(piece)
+            }
+            return false
+        }
+        return head.keepsAlive && response.stream == nil
     }
 
     /// The body framed by `head`, or [] when not `keeping` it (its bytes are then dropped as they arrive).
@@ -136,8 +151,10 @@ final class ClientConnection {
         switch head.framing {
         case .length(let length):
             guard length <= limit else {
-                throw HTTPRefusal(.contentTooLarge, "the request body has \(length) bytes, above the limit of \(limit) "
-                                  + "(\(limit >> 20) MiB); HINT: send a smaller image")
+                throw HTTPRefusal(
+                    .contentTooLarge,
+                    "the request body has \(length) bytes, above the limit of \(limit) "
+                        + "(\(limit >> 20) MiB); HINT: send a smaller image")
             }
             if length > 0 && head.expectsContinue { try await sendContinue() }
             if keeping { body.reserveCapacity(length) }
@@ -146,12 +163,16 @@ final class ClientConnection {
             if head.expectsContinue { try await sendContinue() }
             var total = 0
             while true {
-                let size = try RequestHead.chunkSize(try await readLine(maximum: limits.maximumChunkSizeLineBytes,
-                                                                         what: "chunk-size line")[...])
+                let size = try RequestHead.chunkSize(
+                    try await readLine(
+                        maximum: limits.maximumChunkSizeLineBytes,
+                        what: "chunk-size line")[...])
                 if size == 0 { break }
                 guard size <= limit - total else {
-                    throw HTTPRefusal(.contentTooLarge, "the chunked request body is over the limit of \(limit) bytes "
-                                      + "(\(limit >> 20) MiB); HINT: send a smaller image")
+                    throw HTTPRefusal(
+                        .contentTooLarge,
+                        "the chunked request body is over the limit of \(limit) bytes "
+                            + "(\(limit >> 20) MiB); HINT: send a smaller image")
                 }
                 total += size
                 try await take(size, into: &body, keeping: keeping)
@@ -168,8 +189,10 @@ final class ClientConnection {
                 trailerLines += 1
                 trailerBytes += line.count + 2
                 guard trailerLines <= limits.maximumHeaderLines && trailerBytes <= limits.maximumHeadBytes else {
-                    throw HTTPRefusal(.headerFieldsTooLarge, "the chunked body's trailer has more than "
-                                      + "\(limits.maximumHeaderLines) lines or \(limits.maximumHeadBytes) bytes")
+                    throw HTTPRefusal(
+                        .headerFieldsTooLarge,
+                        "the chunked body's trailer has more than "
+                            + "\(limits.maximumHeaderLines) lines or \(limits.maximumHeadBytes) bytes")
                 }
             }
         }
@@ -185,7 +208,8 @@ final class ClientConnection {
         while remaining > 0 {
             let chunk = try await receive()
             guard !chunk.isEmpty else {
-                throw HTTPRefusal(.badRequest, "the connection was closed \(remaining) bytes before the end of the request body")
+                throw HTTPRefusal(
+                    .badRequest, "the connection was closed \(remaining) bytes before the end of the request body")
             }
             let used = min(remaining, chunk.count)
             if keeping { body.append(contentsOf: chunk[..<used]) }
@@ -263,72 +287,5 @@ final class ClientConnection {
     /// Writes what the socket takes now, without waiting: for a last word to a client that may not read.
     private func sendWithoutWaiting(_ data: Data) {
         _ = try? socket.write(data)
-    }
-}
-
-extension HTTPResponse {
-    /// An interim answer (100 Continue): the status line alone.
-    func serializedInterim() -> Data {
-        Data("HTTP/1.1 \(status.code) \(status.reason)\r\n\r\n".utf8)
-    }
-}
-
-/// The deadline of a connection's current phase, which the connection moves with `arm`, later or
-/// earlier. `watch` returns once the deadline has passed (it looks every `granularity`, so that an
-/// earlier deadline is seen in time), or when its task is cancelled.
-final class DeadlineWatchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var deadline: ContinuousClock.Instant
-    private var expired = false
-    private static let granularity = Duration.milliseconds(250)
-
-    /// Armed with `timeout` from now.
-    init(timeout: Duration) { deadline = .now + timeout }
-
-    /// True once `watch` has seen the deadline pass.
-    var hasExpired: Bool { lock.withLock { expired } }
-
-    /// Sets the deadline to `timeout` from now.
-    func arm(_ timeout: Duration) {
-        lock.withLock { deadline = .now + timeout }
-    }
-
-    func watch() async {
-        while true {
-            let current = lock.withLock { deadline }
-            if ContinuousClock.now >= current {
-                lock.withLock { expired = true }
-                return
-            }
-            do {
-                try await Task.sleep(until: min(current, .now + Self.granularity), clock: .continuous)
-            } catch {
-                return
-            }
-        }
-    }
-}
-
-/// A counting semaphore for tasks: `wait` suspends (it does not block a thread) while no permit is free.
-actor AsyncSemaphore {
-    private var permits: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(permits: Int) { self.permits = permits }
-
-    func wait() async {
-        if permits > 0 {
-            permits -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func signal() {
-        if waiting.isEmpty {
-            permits += 1
-        } else {
-            waiting.removeFirst().resume()
-        }
     }
 }

@@ -3,7 +3,8 @@ import MNISTSoftmax
 
 /// The HTTP routes of `mnist-softmax serve`: one page and a small JSON API around a stored model.
 ///
-///     GET  /              the page (`DigitPage.html`), every asset inline
+///     GET  /              the page: index.html, with /page.css and /page.js (`PageAssets`)
+///     GET  /api/colormap  the library's colour map, tabulated for the page (`ColorMapTable`)
 ///     GET  /api/model     the model's metadata, weights W (10 × 784), bias b (10) and the
 ///                         templates' colour scale
 ///     POST /api/predict   body: the bytes of a PNG → what `predict` says of it, plus logits and
@@ -16,8 +17,9 @@ import MNISTSoftmax
 /// (blank or transparent). The HTTP layer under it (`ClientConnection`, `HTTPLimits`) answers 400,
 /// 408, 413, 414, 431, 501 and 505 for requests that never reach a route.
 ///
-/// The model is read-only and shared by all requests, which are served concurrently, one task per
-/// connection. What one request may allocate is bounded: its head and body by `HTTPLimits`, the
+/// The model is shared by all requests, which are served concurrently, one task per connection;
+/// "Use this model" swaps it atomically (`CurrentModel`). The Train view's routes are
+/// `TrainingJobs`'. What one request may allocate is bounded: its head and body by `HTTPLimits`, the
 /// decoded image by `maximumPixelCount` (checked from the PNG header, before any allocation), and
 /// the number of bodies being read and decoded at once by `HTTPLimits.concurrentBodyLimit`.
 public struct DigitServer: HTTPRequestHandler {
@@ -27,47 +29,123 @@ public struct DigitServer: HTTPRequestHandler {
     /// 14 bytes a pixel (grey, alpha and ink planes), about 60 MB for the largest image.
     public static let maximumPixelCount = 2048 * 2048
 
-    private let stored: StoredModel
-    private let modelJSON: Data
+    private let current: CurrentModel
+    private let colorMapJSON: Data
+    private let training: TrainingJobs
 
-    /// A server for `stored`, read from `modelPath` (which /api/model reports).
-    public init(stored: StoredModel, modelPath: String) throws {
-        self.stored = stored
-        modelJSON = try Self.encoder.encode(ModelSummary(stored, path: modelPath))
+    /// A server for `stored`, read from `modelPath` (which /api/model reports), that trains on the
+    /// MNIST files in `data` when the page asks, and stops a job nobody has watched for
+    /// `unwatchedTimeout`.
+    public init(stored: StoredModel, modelPath: String, data: DataDirectory, unwatchedTimeout: Duration = .seconds(30))
+        throws
+    {
+        var limits = TrainingLimits()
+        limits.unwatchedTimeout = unwatchedTimeout
+        try self.init(stored: stored, modelPath: modelPath, data: data, trainingLimits: limits)
     }
 
-    /// Only POST /api/predict with a PNG (or no) Content-Type reads its body.
+    package init(stored: StoredModel, modelPath: String, data: DataDirectory, trainingLimits: TrainingLimits) throws {
+        current = try CurrentModel(stored, path: modelPath)
+        colorMapJSON = try JSONCoding.encoder.encode(ColorMapTable())
+        training = TrainingJobs(data: TrainingDataSource(directory: data), limits: trainingLimits)
+    }
+
+    /// POST /api/predict with a PNG (or no) Content-Type, and POST /api/train and /api/race, read
+    /// their bodies.
     func wantsBody(_ head: RequestHead) -> Bool {
-        head.path == "/api/predict" && head.method == "POST" && unsupportedContentType(head) == nil
+        guard head.method == "POST" else { return false }
+        switch head.path {
+        case "/api/predict": return unsupportedContentType(head) == nil
+        case "/api/train", "/api/race": return true
+        default: return false
+        }
     }
 
     func respond(to head: RequestHead, body: [UInt8]) async -> HTTPResponse {
-        switch head.path {
-        case "/":
+        if let asset = PageAssets.byPath[head.path] {
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
-            return HTTPResponse(.ok, fields: [HeaderField(name: "Content-Type", value: "text/html; charset=utf-8"),
-                                              HeaderField(name: "Cache-Control", value: "no-cache")],
-                                body: Data(DigitPage.html.utf8))
+            return HTTPResponse(
+                .ok,
+                fields: [
+                    HeaderField(name: "Content-Type", value: asset.contentType),
+                    HeaderField(name: "Cache-Control", value: "no-cache"),
+                ],
+                body: asset.bytes)
+        }
+        switch head.path {
+        case "/api/colormap":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return .json(.ok, colorMapJSON)
         case "/api/model":
             guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
-            return .json(.ok, modelJSON)
+            return .json(.ok, current.value.summary)
         case "/api/predict":
             guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
             if let type = unsupportedContentType(head) {
                 return .error(.unsupportedMediaType, "Content-Type is \(type); send the bytes of a PNG as image/png")
             }
             return classify(body)
+        case "/api/train":
+            switch head.method {
+            case "POST": return await training.start(body: body, racing: false)
+            case "DELETE": return training.stop()
+            default: return methodNotAllowed(head, allowed: "POST, DELETE")
+            }
+        case "/api/race":
+            guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
+            return await training.start(body: body, racing: true)
+        case "/api/train/defaults":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return .json(.ok, encoding: TrainingDefaults())
+        case "/api/train/events":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return training.events()
+        case "/api/train/model":
+            guard head.method == "GET" else { return methodNotAllowed(head, allowed: "GET") }
+            return training.modelFile(query: Self.query(of: head))
+        case "/api/train/use":
+            guard head.method == "POST" else { return methodNotAllowed(head, allowed: "POST") }
+            return useTrainedModel(query: Self.query(of: head))
         default:
-            return .error(.notFound, "no such path: \(head.path); the page is at /, the API at /api/model and /api/predict")
+            return .error(
+                .notFound,
+                "no such path: \(head.path); the page is at /, the API at /api/model, /api/colormap, "
+                    + "/api/predict and /api/train")
+        }
+    }
+
+    /// POST /api/train/use: the trained model (of `?loss=` when racing) becomes the one the draw
+    /// view predicts with; answers what GET /api/model now does.
+    private func useTrainedModel(query: [String: String]) -> HTTPResponse {
+        switch training.trainedModel(query: query) {
+        case .failure(let refusal):
+            return .error(refusal.status, refusal.message)
+        case .success(let found):
+            do {
+                try current.replace(with: found.stored, path: found.job.fileName(of: found.cost))
+            } catch {
+                return .error(.internalServerError, "cannot describe the trained model: \(error)")
+            }
+            return .json(.ok, current.value.summary)
+        }
+    }
+
+    /// The target's query as name → value (the first of each name), percent-decoded.
+    private static func query(of head: RequestHead) -> [String: String] {
+        let items = URLComponents(string: head.target)?.queryItems ?? []
+        return items.reduce(into: [:]) { query, item in
+            if query[item.name] == nil { query[item.name] = item.value ?? "" }
         }
     }
 
     /// The Content-Type's media type, lowercased, when it is neither image/png nor
     /// application/octet-stream; nil when it is one of those or absent.
     private func unsupportedContentType(_ head: RequestHead) -> String? {
-        guard let type = head.field("Content-Type")?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased(),
-            !["image/png", "application/octet-stream"].contains(type) else { return nil }
+        guard
+            let type = head.field("Content-Type")?.split(separator: ";").first?
+                .trimmingCharacters(in: .whitespaces).lowercased(),
+            !["image/png", "application/octet-stream"].contains(type)
+        else { return nil }
         return type
     }
 
@@ -77,10 +155,12 @@ public struct DigitServer: HTTPRequestHandler {
             return .error(.badRequest, "the request body is empty; send the bytes of a PNG image")
         }
         do {
-            let (gray, alpha) = try PNGFile.readGrayAndAlpha(pngBytes: body, name: "request body",
-                                                             maximumPixelCount: Self.maximumPixelCount)
-            let (digit, classification) = try stored.classify(gray: gray, alpha: alpha, name: "request body")
-            return .json(.ok, try Self.encoder.encode(PredictionResponse(digit: digit, classification: classification)))
+            let (gray, alpha) = try PNGFile.readGrayAndAlpha(
+                pngBytes: body, name: "request body",
+                maximumPixelCount: Self.maximumPixelCount)
+            let (digit, classification) = try current.value.stored.classify(
+                gray: gray, alpha: alpha, name: "request body")
+            return .json(.ok, encoding: PredictionResponse(digit: digit, classification: classification))
         } catch let failure as PNGError {
             return .error(.badRequest, failure.description)
         } catch let failure as DigitImageError {
@@ -91,17 +171,12 @@ public struct DigitServer: HTTPRequestHandler {
     }
 
     private func methodNotAllowed(_ head: RequestHead, allowed: String) -> HTTPResponse {
-        var response = HTTPResponse.error(.methodNotAllowed, "\(head.method) is not allowed on \(head.path); use \(allowed)")
+        var response = HTTPResponse.error(
+            .methodNotAllowed, "\(head.method) is not allowed on \(head.path); use \(allowed)")
         response.fields.append(HeaderField(name: "Allow", value: allowed))
         return response
     }
 
-    /// The encoder `predict --json` uses, so that equal values print equally.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// The answer of POST /api/predict.
@@ -122,7 +197,9 @@ struct PredictionResponse: Encodable {
         probabilities = classification.probabilities
         logits = classification.logits
         let input = classification.modelInput
-        preprocessed = (0 ..< input.height).map { row in Array(input.pixels[row * input.width ..< (row + 1) * input.width]) }
+        preprocessed = (0 ..< input.height).map { row in
+            Array(input.pixels[row * input.width ..< (row + 1) * input.width])
+        }
         inverted = digit.wasInverted
     }
 }
@@ -156,19 +233,15 @@ struct ModelSummary: Encodable {
         metadata = stored.metadata
         preprocessing = stored.preprocessing.rawValue
         let features = SoftmaxModel.featureCount
-        weights = (0 ..< SoftmaxModel.classCount).map { k in Array(stored.model.weights[k * features ..< (k + 1) * features]) }
+        weights = (0 ..< SoftmaxModel.classCount).map { k in
+            Array(stored.model.weights[k * features ..< (k + 1) * features])
+        }
         bias = stored.model.bias
         maximumBodyBytes = DigitServer.maximumBodyByteCount
         maximumPixels = DigitServer.maximumPixelCount
         let scale = TemplateColorScale(weights: stored.model.weights, scaling: .percentile)
-        templateScale = TemplateScaleSummary(percentile: scale.percentile, limit: scale.limits.first ?? 0,
-                                             clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, metadata, preprocessing, weights, bias
-        case maximumBodyBytes = "maximum_body_bytes"
-        case maximumPixels = "maximum_pixels"
-        case templateScale = "template_scale"
+        templateScale = TemplateScaleSummary(
+            percentile: scale.percentile, limit: scale.limits.first ?? 0,
+            clipped: scale.clippedCount, maximum: scale.maximumMagnitude)
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import FlyingSocks
 import Foundation
 
@@ -6,8 +11,9 @@ extension DigitServer {
     /// for 127.0.0.1) and `port`, or nil when `host` is neither.
     static func socketAddress(host: String, port: UInt16) -> (any SocketAddress)? {
         let literal = host == "localhost" ? "127.0.0.1" : host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return literal.contains(":") ? try? sockaddr_in6.inet6(ip6: literal, port: port)
-                                     : try? sockaddr_in.inet(ip4: literal, port: port)
+        return literal.contains(":")
+            ? try? sockaddr_in6.inet6(ip6: literal, port: port)
+            : try? sockaddr_in.inet(ip4: literal, port: port)
     }
 
     /// True when `serve(host:…)` can listen on `host`: an IPv4 or IPv6 address, or localhost.
@@ -20,15 +26,20 @@ extension DigitServer {
     /// not. `listening` is called once with the URL, such as "http://127.0.0.1:8080/", when the
     /// socket is bound. Throws `ServeError` when the server cannot listen (the port is taken, the
     /// address is not this machine's) or fails.
-    public func serve(host: String, port: UInt16, listening: @escaping @Sendable (String) -> Void,
-                      stopRequested: @escaping @Sendable () -> Bool) async throws {
-        try await serve(host: host, port: port, limits: HTTPLimits(), listening: listening, stopRequested: stopRequested)
+    public func serve(
+        host: String, port: UInt16, listening: @escaping @Sendable (String) -> Void,
+        stopRequested: @escaping @Sendable () -> Bool
+    ) async throws {
+        try await serve(
+            host: host, port: port, limits: HTTPLimits(), listening: listening, stopRequested: stopRequested)
     }
 
-    func serve(host: String, port: UInt16, limits: HTTPLimits, listening: @escaping @Sendable (String) -> Void,
-               stopRequested: @escaping @Sendable () -> Bool) async throws {
+    func serve(
+        host: String, port: UInt16, limits: HTTPLimits, listening: @escaping @Sendable (String) -> Void,
+        stopRequested: @escaping @Sendable () -> Bool
+    ) async throws {
         guard let address = Self.socketAddress(host: host, port: port) else {
-            throw ServeError(address: "\(host):\(port)", problem: "not an IPv4 or IPv6 address")
+            throw ServeError(address: "\(host):\(port)", problem: "not an IPv4 or IPv6 address", addressInUse: false)
         }
         do {
             let pool = Self.makePool()
@@ -49,7 +60,8 @@ extension DigitServer {
                 group.cancelAll()
             }
         } catch {
-            throw ServeError(address: "\(host):\(port)", problem: "\(error)")
+            let inUse = if case SocketError.failed(_, EADDRINUSE, _) = error { true } else { false }
+            throw ServeError(address: "\(host):\(port)", problem: "\(error)", addressInUse: inUse)
         }
     }
 
@@ -59,7 +71,9 @@ extension DigitServer {
     /// Accepts clients while fewer than `limits.maximumConnections` are open, each served in a
     /// task of its own. A failed accept (out of file descriptors, a client gone before it was
     /// accepted) is retried after 100 ms rather than ending the server.
-    private func acceptConnections(on acceptor: AsyncSocket, pool: some AsyncSocketPool, limits: HTTPLimits) async throws {
+    private func acceptConnections(on acceptor: AsyncSocket, pool: some AsyncSocketPool, limits: HTTPLimits)
+        async throws
+    {
         let connectionSlots = AsyncSemaphore(permits: limits.maximumConnections)
         let bodyTurns = AsyncSemaphore(permits: limits.concurrentBodyLimit)
         try await withThrowingDiscardingTaskGroup { group in
@@ -75,7 +89,8 @@ extension DigitServer {
                     continue
                 }
                 group.addTask {
-                    await ClientConnection.serve(client.socket, pool: pool, handler: self, limits: limits, bodyTurns: bodyTurns)
+                    await ClientConnection.serve(
+                        client.socket, pool: pool, handler: self, limits: limits, bodyTurns: bodyTurns)
                     await connectionSlots.signal()
                 }
             }
@@ -89,17 +104,5 @@ extension DigitServer {
         case .ip6(let ip, let port): "http://[\(ip)]:\(port)/"
         case .unix(let path): "unix:\(path)"
         }
-    }
-}
-
-/// The server could not listen, or stopped on an error.
-public struct ServeError: Error, CustomStringConvertible {
-    /// host:port as given.
-    public let address: String
-    public let problem: String
-
-    public var description: String {
-        "cannot serve on \(address): \(problem)"
-            + "\nHINT: if the port is taken, choose another with --port, or --port 0 for any free one"
     }
 }

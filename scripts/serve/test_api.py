@@ -48,14 +48,30 @@ def still_answers(server):
 
 # --- statuses ----------------------------------------------------------------------------------
 
-def test_page_is_html_with_every_asset_inline(server):
+def test_page_and_its_files_come_from_this_server_alone(server):
     status, response, page = request(server, "GET", "/")
     assert status == 200
     assert response.getheader("Content-Type").startswith("text/html")
     text = page.decode()
     assert 'id="top-label"' in text and "<canvas" in text
+    assert 'href="/page.css"' in text and 'src="/page.js"' in text
+    for path, kind in [("/page.css", "text/css"), ("/page.js", "text/javascript")]:
+        status, response, body = request(server, "GET", path)
+        assert status == 200 and response.getheader("Content-Type").startswith(kind), (path, status)
+        text += body.decode()
     # No asset from anywhere else: no src= or href= to another host.
     assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+def test_colormap_is_the_librarys_diverging_map(server):
+    status, _, table = request(server, "GET", "/api/colormap")
+    assert status == 200
+    colours = table["diverging"]
+    assert len(colours) == 511
+    # DivergingColorMap: faded = round(255 (1 − |t|)), t = (i − 255) / 255; blue below 0, red above.
+    for i, colour in enumerate(colours):
+        faded = 255 - abs(i - 255)
+        assert colour == ([faded, faded, 255] if i < 255 else [255, faded, faded]), (i, colour)
 
 
 def test_model_endpoint_reports_metadata_and_weights(server):
@@ -528,3 +544,241 @@ def test_expect_100_continue_is_answered_before_the_body(server):
         raw.sendall(picture)
         status, _, body = read_response(raw.makefile("rb"))
     assert status == 200 and json.loads(body)["top"][0]["label"] == 1
+
+
+# --- live training: POST /api/train and /api/race, the event stream, the trained model ------------
+
+from conftest import data_dir, read_events  # noqa: E402
+
+
+@pytest.fixture
+def trainer(model):
+    """A server of its own for training, which stops unwatched jobs after 2 s."""
+    running = Server(model, "--unwatched-timeout", "2")
+    yield running
+    status, rest = running.stop()
+    assert status == 0, rest
+
+
+def post_json(server, path, settings):
+    body = settings if isinstance(settings, bytes) else json.dumps(settings).encode()
+    return request(server, "POST", path, body, {"Content-Type": "application/json"})
+
+
+def safetensors_tensors(data):
+    """name → raw bytes of each tensor of a safetensors file, and its metadata."""
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    payload = data[8 + length:]
+    metadata = header.pop("__metadata__", {})
+    return {name: payload[entry["data_offsets"][0]:entry["data_offsets"][1]] for name, entry in header.items()}, metadata
+
+
+def test_a_model_trained_from_the_api_has_trains_tensors_byte_for_byte(trainer, workdir):
+    settings = {"loss": "sigmoid-bce", "learning_rate": 0.2, "momentum": 0.5, "batch_size": 50, "l2": 0.001,
+                "epochs": 2, "deskew": True, "seed": 7}
+    status, _, started = post_json(trainer, "/api/train", settings)
+    assert status == 202, started
+    assert started["kind"] == "train" and started["costs"] == ["sigmoid-bce"]
+    status, kind, events = read_events(trainer.port)
+    assert status == 200 and kind.startswith("text/event-stream"), (status, kind)
+    names = [name for name, _, _ in events]
+    assert names[-1] == "done" and set(names[:-1]) == {"frame"}, names
+    status, response, served = request(trainer, "GET", "/api/train/model")
+    assert status == 200 and response.getheader("Content-Type") == "application/octet-stream"
+    path = os.path.join(workdir, "from-api.safetensors")
+    with open(path, "wb") as file:
+        file.write(served)
+    cli = os.path.join(workdir, "from-cli.safetensors")
+    subprocess.run([BINARY, "train", "--data-dir", data_dir(), "--model", cli, "--loss", "sigmoid-bce",
+                    "--learning-rate", "0.2", "--momentum", "0.5", "--batch-size", "50", "--l2", "0.001",
+                    "--epochs", "2", "--deskew", "--seed", "7"], check=True, capture_output=True, timeout=300)
+    with open(cli, "rb") as file:
+        expected, expected_metadata = safetensors_tensors(file.read())
+    tensors, metadata = safetensors_tensors(served)
+    assert set(tensors) == {"weight", "bias"}
+    for name in tensors:
+        assert tensors[name] == expected[name], f"tensor {name} differs from train's"
+    # The same provenance, but for the thread cap (each run of the server trains on one thread).
+    assert metadata.pop("threads") == "1"
+    expected_metadata.pop("threads")
+    assert metadata == expected_metadata
+    # The tools that read model files take it as train's.
+    evaluated = subprocess.run([BINARY, "evaluate", "--model", path, "--data-dir", data_dir()],
+                               capture_output=True, text=True, timeout=120)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "deskew" in evaluated.stdout
+    onnx = subprocess.run([BINARY, "export-onnx", "--model", path, "--output", os.path.join(workdir, "from-api.onnx")],
+                          capture_output=True, text=True, timeout=120)
+    assert onnx.returncode == 0, onnx.stderr
+
+
+@pytest.mark.parametrize("name, body, expected_status, words", [
+    ("learning rate 0", {"learning_rate": 0}, 400, "learning_rate must be a positive number"),
+    ("negative learning rate", {"learning_rate": -0.1}, 400, "learning_rate must be a positive number"),
+    ("NaN learning rate", b'{"learning_rate": NaN}', 400, "not valid JSON"),
+    ("infinite learning rate", b'{"learning_rate": 1e999}', 400, "learning_rate must be a finite number"),
+    ("learning rate as text", {"learning_rate": "fast"}, 400, "learning_rate must be a finite number"),
+    ("negative seed", {"seed": -1}, 400, "seed must be a whole number from 0 to 18446744073709551615"),
+    ("batch size 0", {"batch_size": 0}, 400, "batch_size must be 1…60000"),
+    ("batch size above the training set", {"batch_size": 60001}, 400, "batch_size must be 1…60000"),
+    ("unknown cost", {"loss": "hinge"}, 400, "unknown cost 'hinge'"),
+    ("unknown setting", {"learning_rte": 0.1}, 400, "unknown setting 'learning_rte'"),
+    ("momentum 1", {"momentum": 1}, 400, "momentum must be in [0, 1)"),
+    ("epochs 0", {"epochs": 0}, 400, "epochs must be 1…100"),
+    ("negative l2", {"l2": -1}, 400, "l2 must be zero or positive"),
+    ("pace too fast", {"batches_per_second": 1000}, 400, "batches_per_second"),
+    ("malformed JSON", b'{"epochs": 1', 400, "not valid JSON"),
+    ("not an object", b'[1, 2]', 400, "must be a JSON object"),
+    ("a setting of the wrong type", {"epochs": "ten"}, 400, "epochs must be a whole number"),
+    ("oversized body", b'{"seed": 1' + b' ' * 5000 + b'}', 413, "above the limit of 4096"),
+])
+def test_bad_settings_get_4xx_with_a_message_and_start_nothing(trainer, name, body, expected_status, words):
+    status, _, answer = post_json(trainer, "/api/train", body)
+    assert status == expected_status, (name, answer)
+    assert words in answer["error"], (name, answer)
+    # Nothing started: there is still no job to watch.
+    status, _, answer = request(trainer, "GET", "/api/train/events")
+    assert status == 404 and "no training job yet" in answer["error"]
+
+
+def test_defaults_are_trains(trainer):
+    status, _, defaults = request(trainer, "GET", "/api/train/defaults")
+    assert status == 200
+    assert defaults == {"loss": "softmax-ce", "learning_rate": 0.4, "momentum": 0.9, "batch_size": 100, "l2": 0.0001,
+                        "epochs": 10, "deskew": False, "seed": 42}
+
+
+def test_a_race_refuses_a_cost(trainer):
+    status, _, answer = post_json(trainer, "/api/race", {"loss": "mse"})
+    assert status == 400 and "leave out loss" in answer["error"]
+
+
+def test_a_second_job_gets_409_naming_the_running_one_and_delete_stops_it(trainer):
+    status, _, started = post_json(trainer, "/api/race", {"batches_per_second": 2, "epochs": 1})
+    assert status == 202, started
+    for path in ["/api/train", "/api/race"]:
+        status, _, busy = post_json(trainer, path, {})
+        assert status == 409, busy
+        assert busy["running"] == {"job": started["job"], "kind": "race", "costs": ["softmax-ce", "sigmoid-bce", "mse"]}
+        assert "race of softmax-ce, sigmoid-bce and mse" in busy["error"] and "DELETE /api/train" in busy["error"]
+    status, _, _ = request(trainer, "GET", "/api/train/model?loss=mse")
+    assert status == 409
+    status, _, answer = request(trainer, "DELETE", "/api/train")
+    assert status == 202 and answer == {"job": started["job"]}
+    status, _, events = read_events(trainer.port, timeout=30)
+    assert events[-1][0] == "stopped" and events[-1][1]["message"] == "stopped by DELETE /api/train"
+    still_answers(trainer)
+    status, _, again = post_json(trainer, "/api/train", {"epochs": 1})
+    assert status == 202 and again["job"] == started["job"] + 1
+    read_events(trainer.port)
+
+
+def test_divergence_is_reported_with_trains_message_and_the_server_goes_on(trainer, workdir):
+    status, _, _ = post_json(trainer, "/api/train", {"learning_rate": 1e30, "epochs": 1})
+    assert status == 202
+    _, _, events = read_events(trainer.port)
+    name, ending, _ = events[-1]
+    assert name == "diverged", events[-1]
+    cli = subprocess.run([BINARY, "train", "--data-dir", data_dir(), "--model", os.path.join(workdir, "diverged.safetensors"),
+                          "--learning-rate", "1e30", "--epochs", "1"], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 1
+    first_line = ending["message"].splitlines()[0]
+    assert first_line.startswith("training diverged at epoch 1") and first_line in cli.stderr, (ending, cli.stderr)
+    assert ending["runs"][0]["outcome"] == "diverged"
+    status, _, _ = request(trainer, "GET", "/api/train/model")
+    assert status == 409
+    still_answers(trainer)
+    assert post_png(trainer, png_bytes(255 - (255 * user_digit(ONE)).astype(np.uint8)))[0] == 200
+
+
+@pytest.mark.parametrize("watched_first", [False, True])
+def test_an_unwatched_job_is_stopped_after_the_timeout(trainer, watched_first):
+    status, _, _ = post_json(trainer, "/api/train", {"batches_per_second": 5})
+    assert status == 202
+    if watched_first:
+        # A page that watches for a moment and goes away: its stream is dropped at the next frame.
+        _, _, seen = read_events(trainer.port, timeout=30, until=("frame",))
+        assert seen[-1][0] == "frame"
+    time.sleep(4)
+    _, _, events = read_events(trainer.port, timeout=30)
+    assert events[-1][0] == "stopped" and "nobody watched the job for 2" in events[-1][1]["message"], events[-1]
+
+
+def test_the_slowed_down_mode_sends_every_batch_at_its_pace(trainer):
+    status, _, _ = post_json(trainer, "/api/race", {"batches_per_second": 5})
+    assert status == 202
+    connection = http.client.HTTPConnection("127.0.0.1", trainer.port, timeout=30)
+    connection.request("GET", "/api/train/events")
+    response = connection.getresponse()
+    started, points = time.monotonic(), {}
+    while time.monotonic() - started < 2.5:
+        line = response.fp.readline().decode()
+        if line.startswith("data: "):
+            for run in json.loads(line[6:])["runs"]:
+                points.setdefault(run["cost"], []).extend(point["batch"] for point in run["points"])
+                assert run["points"] == [] or run["templates"] is not None, "a paced frame comes with its templates"
+    connection.close()
+    request(trainer, "DELETE", "/api/train")
+    read_events(trainer.port, timeout=30)
+    for cost, batches in points.items():
+        # One point per batch, in order, at about 5 a second (2.5 s: 12 batches, give or take the start).
+        assert batches == list(range(1, len(batches) + 1)), (cost, batches)
+        assert 8 <= len(batches) <= 14, (cost, batches)
+
+
+def test_frames_are_throttled_and_carry_every_cost(trainer):
+    status, _, _ = post_json(trainer, "/api/race", {"epochs": 3})
+    assert status == 202
+    _, _, events = read_events(trainer.port)
+    frames = [(data, at) for name, data, at in events if name == "frame"]
+    assert events[-1][0] == "done" and len(frames) >= 2
+    for data, _ in frames:
+        assert [run["cost"] for run in data["runs"]] == ["softmax-ce", "sigmoid-bce", "mse"]
+        assert {"job", "epoch", "batch", "runs"} <= set(data)
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(frames[1:], frames[2:])]
+    # The server sends at most one frame per 100 ms (a reader may receive two close together).
+    assert len(frames) <= 2 + 10 * (frames[-1][1] - frames[0][1]) + 1, (len(frames), gaps)
+    done = events[-1][1]
+    scores = {run["cost"]: run["test_accuracy"] for run in done["runs"]}
+    assert all(0.85 < score < 0.95 for score in scores.values()), scores
+    # |∂L/∂z_y| on misclassified images: near 1 for the cross-entropies, far lower for the quadratic cost.
+    last = {run["cost"]: run["latest"]["wrong_gradient"] for run in frames[-1][0]["runs"]}
+    assert last["softmax-ce"] > 0.5 and last["sigmoid-bce"] > 0.5 and last["mse"] < 0.3, last
+
+
+def test_at_most_eight_event_streams_then_429(trainer):
+    status, _, _ = post_json(trainer, "/api/train", {"batches_per_second": 2})
+    assert status == 202
+    streams = []
+    try:
+        for _ in range(8):
+            connection = http.client.HTTPConnection("127.0.0.1", trainer.port, timeout=10)
+            connection.request("GET", "/api/train/events")
+            assert connection.getresponse().status == 200
+            streams.append(connection)
+        status, _, answer = request(trainer, "GET", "/api/train/events")
+        assert status == 429 and "8 event streams" in answer["error"]
+    finally:
+        for connection in streams:
+            connection.close()
+    request(trainer, "DELETE", "/api/train")
+
+
+def test_use_this_model_makes_predict_answer_with_the_trained_model(trainer):
+    body = png_bytes(255 - (255 * user_digit(SEVEN)).astype(np.uint8))
+    before = post_png(trainer, body)[2]
+    status, _, _ = post_json(trainer, "/api/race", {"epochs": 1, "learning_rate": 0.1, "momentum": 0})
+    assert status == 202
+    read_events(trainer.port)
+    status, _, answer = request(trainer, "POST", "/api/train/use")
+    assert status == 400 and "?loss=" in answer["error"]
+    status, _, summary = request(trainer, "POST", "/api/train/use?loss=mse")
+    assert status == 200 and summary["metadata"]["loss"] == "mse", summary.get("error")
+    assert request(trainer, "GET", "/api/model")[2]["path"] == summary["path"]
+    after = post_png(trainer, body)[2]
+    assert after["probabilities"] != before["probabilities"]
+    # The logits are those of the trained model's W x + b.
+    weights, bias = np.array(summary["weights"], dtype=np.float32), np.array(summary["bias"], dtype=np.float32)
+    x = np.array(after["preprocessed"], dtype=np.float32).reshape(784) / 255
+    assert np.max(np.abs(weights @ x + bias - np.array(after["logits"]))) < 1e-4

@@ -1,6 +1,7 @@
 """The page of `mnist-softmax serve` in a real browser: headless Chromium driven by selenium draws
-digits with mouse events, reads #top-label, checks the console has no errors, and saves
-screenshots ($SERVE_SCREENSHOT_DIR, else the session's temporary folder)."""
+digits with mouse events, reads #top-label, races the three costs from the Train view with real
+clicks, checks the console has no errors, and saves screenshots ($SERVE_SCREENSHOT_DIR, else the
+session's temporary folder)."""
 import math
 import os
 import shutil
@@ -10,6 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from conftest import wait_until
 
@@ -89,13 +91,69 @@ def test_drawn_digits_are_recognised_without_console_errors(server, browser, scr
     assert console_errors(browser) == []
 
 
-def test_page_is_usable_at_phone_width(server, browser, screenshots):
-    browser.set_window_size(390, 844)
+def open_page_and_draw_a_seven(server, browser, width, height):
+    browser.set_window_size(width, height)
     browser.get(server.url + "/")
     wait_until(lambda: browser.find_elements(By.ID, "template-9"))
     draw(browser, SEVEN)
     assert answer(browser) == "7"
+
+
+def test_page_is_usable_at_phone_width(server, browser, screenshots):
+    open_page_and_draw_a_seven(server, browser, 390, 844)
     overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than a 390 px screen"
     browser.save_screenshot(os.path.join(screenshots, "serve-page-phone.png"))
+    assert console_errors(browser) == []
+
+
+def set_field(driver, element_id, value):
+    field = driver.find_element(By.ID, element_id)
+    field.clear()
+    field.send_keys(value)
+
+
+def test_a_race_from_the_page_trains_live_and_its_model_can_be_used(server, browser, screenshots):
+    open_page_and_draw_a_seven(server, browser, 1280, 1140)
+    before = browser.find_element(By.ID, "top-prob").text
+    # The fields start as train's defaults, from the server.
+    wait_until(lambda: browser.find_element(By.ID, "train-epochs").get_attribute("value") == "10")
+    assert browser.find_element(By.ID, "train-learning-rate").get_attribute("value") == "0.4"
+    # One epoch at η = 0.1 without momentum: the quadratic cost's slowdown shows within it.
+    set_field(browser, "train-learning-rate", "0.1")
+    set_field(browser, "train-momentum", "0")
+    set_field(browser, "train-epochs", "1")
+    # Keep each templates picture of the cross-entropy run as it is painted.
+    browser.execute_script("""
+        window.templateShots = [];
+        const paint = window.paintTemplates;
+        window.paintTemplates = (canvas, base64) => {
+          paint(canvas, base64);
+          if (canvas.id === "templates-softmax-ce") window.templateShots.push(canvas.toDataURL());
+        };""")
+    browser.find_element(By.ID, "train-race").click()
+    status = browser.find_element(By.ID, "train-status")
+    wait_until(lambda: status.text.startswith("epoch "), timeout=60)
+    assert "test accuracy" in status.text and "%" in status.text, status.text
+    wait_until(lambda: status.text.startswith("done"), timeout=120)
+    assert status.text.startswith("done: epoch 1 of 1") and "mse" in status.text, status.text
+    shots = browser.execute_script("return window.templateShots")
+    assert len(shots) >= 2 and len(set(shots)) >= 2, f"{len(shots)} frames, {len(set(shots))} distinct templates pictures"
+    final = browser.execute_script("""
+        const last = (cost) => trainView.runs[cost].points[trainView.runs[cost].points.length - 1];
+        return { ce: last("softmax-ce"), mse: last("mse"), points: trainView.runs["mse"].points.length };""")
+    # After one epoch the cross-entropy's test error curve ends below the quadratic cost's.
+    assert final["ce"]["epoch"] == 1 and final["ce"]["batch"] == 600
+    assert 1 - final["ce"]["accuracy"] < 1 - final["mse"]["accuracy"], final
+    browser.execute_script("document.getElementById('train').scrollIntoView()")
+    browser.find_element(By.ID, "train").screenshot(os.path.join(screenshots, "serve-race.png"))
+    # "Use this model": the draw view answers the same drawing with the quadratic cost's model.
+    Select(browser.find_element(By.ID, "use-cost")).select_by_value("mse")
+    assert browser.find_element(By.ID, "download-model").get_attribute("href").endswith("/api/train/model?loss=mse")
+    browser.find_element(By.ID, "use-model").click()
+    info = browser.find_element(By.ID, "model-info")
+    wait_until(lambda: "cost: mse" in info.text)
+    assert "job" in info.text and "mse" in info.text
+    wait_until(lambda: browser.find_element(By.ID, "top-prob").text != before)
+    assert answer(browser) in "0123456789"
     assert console_errors(browser) == []

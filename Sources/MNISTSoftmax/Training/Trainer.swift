@@ -41,14 +41,16 @@ public struct SoftmaxTrainer: Sendable {
     /// run the kernels.
     ///
     /// SGD only: `resumingFrom` continues from a checkpoint's epoch, weights and velocity (with
-    /// the same configuration, the result equals the uninterrupted run's bit for bit), and
-    /// `checkpoints` receives the state every few epochs.
+    /// the same configuration, the result equals the uninterrupted run's bit for bit),
+    /// `checkpoints` receives the state every few epochs, and `observer` looks at the weights every
+    /// few batches (the weights stay bit-identical).
     public func run(on data: LabeledImages, validation: LabeledImages? = nil, resumingFrom checkpoint: TrainingCheckpoint? = nil,
-                    checkpoints: CheckpointPolicy? = nil, afterEpoch: (EpochSummary) -> Void = { _ in },
+                    checkpoints: CheckpointPolicy? = nil, observer: TrainingObserver? = nil, afterEpoch: (EpochSummary) -> Void = { _ in },
                     afterBatch: (BatchProgress) -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) throws -> TrainingOutcome
     {
-        precondition(configuration.optimizer == .sgd || (checkpoint == nil && checkpoints == nil), "checkpoints are SGD's")
+        precondition(configuration.optimizer == .sgd || (checkpoint == nil && checkpoints == nil && observer == nil),
+                     "checkpoints and observers are SGD's")
         precondition(configuration.patience == nil || (checkpoint == nil && checkpoints == nil),
                      "a checkpoint does not hold the early-stopping state")
         precondition(data.pixelsPerImage == SoftmaxModel.featureCount && data.count > 0, "train needs 28×28 images")
@@ -67,7 +69,7 @@ public struct SoftmaxTrainer: Sendable {
         }
         let (epochsRun, stoppedBecause) = switch configuration.optimizer {
         case .sgd: try trainBySGD(state, on: data, validation: validation, resumingFrom: checkpoint, checkpoints: checkpoints,
-                                  finishEpoch: finishEpoch, afterBatch: afterBatch, shouldStop: shouldStop)
+                                  observer: observer, finishEpoch: finishEpoch, afterBatch: afterBatch, shouldStop: shouldStop)
         case .lbfgs: try trainByLBFGS(state, on: data, validation: validation, finishEpoch: finishEpoch, shouldStop: shouldStop)
         }
         let best = earlyStopping?.best
@@ -87,7 +89,7 @@ public struct SoftmaxTrainer: Sendable {
     /// Minibatch SGD for `configuration.epochs` epochs; returns the epochs run and why it stopped
     /// early, if it did.
     private func trainBySGD(_ state: ColumnShardedSoftmax, on data: LabeledImages, validation: LabeledImages?,
-                            resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: CheckpointPolicy?,
+                            resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: CheckpointPolicy?, observer: TrainingObserver?,
                             finishEpoch: (EpochSummary) -> Bool, afterBatch: (BatchProgress) -> Void,
                             shouldStop: () -> Bool) throws -> (Int, String?)
     {
@@ -115,8 +117,14 @@ public struct SoftmaxTrainer: Sendable {
                                                              nesterov: configuration.nesterov, l2: configuration.l2)
             // Fewer threads while other processes keep cores busy; the results are the same.
             state.participatingThreads = threadsForNextPass(of: state, freeCores: &freeCores)
+            var progress: BatchProgress?
+            // One pass over the epoch, or with an observer passes of `interval` batches (the same
+            // steps), between which the weights hold still.
+            let samplesPerPass = (observer?.interval ?? batchCount) * configuration.batchSize
             try order.withUnsafeBufferPointer { order in
-                try state.pass(over: order, of: images, stepSize: configuration.batchSize, update: update) { step in
+              for start in stride(from: 0, to: order.count, by: samplesPerPass) {
+                let passSamples = UnsafeBufferPointer(rebasing: order[start ..< min(start + samplesPerPass, order.count)])
+                try state.pass(over: passSamples, of: images, stepSize: configuration.batchSize, update: update) { step in
                     batches += 1
                     let objective = step.lossSum / Double(step.count) + Double(configuration.l2) / 2 * step.squaredNorm
                     guard objective.isFinite else {
@@ -125,11 +133,16 @@ public struct SoftmaxTrainer: Sendable {
                     objectiveSum += objective
                     correct += step.correct
                     samplesDone += step.count
-                    afterBatch(BatchProgress(epoch: epoch, batchesDone: batches, samplesDone: samplesDone, sampleCount: data.count,
-                                             batchSize: configuration.batchSize, runningLoss: objectiveSum / Double(batches)))
+                    let batchProgress = BatchProgress(epoch: epoch, batchesDone: batches, samplesDone: samplesDone,
+                                                      sampleCount: data.count, batchSize: configuration.batchSize,
+                                                      runningLoss: objectiveSum / Double(batches))
+                    progress = batchProgress
+                    afterBatch(batchProgress)
                     // Asked before every batch: here for the next one of this epoch.
                     if batches < batchCount, shouldStop() { throw TrainingInterrupted(at: .epoch(epoch, batchesCompleted: batches)) }
                 }
+                if let observer, let progress { try observer.observe(progress) { state.model } }
+              }
             }
             // Each batch's loss is measured before its step, so check the weights the last step made.
             guard state.logitsAreFinite else {

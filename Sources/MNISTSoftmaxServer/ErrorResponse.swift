@@ -1,0 +1,4 @@
+/// Every refusal's body: {"error": message}.
+struct ErrorResponse: Encodable {
+    let error: String
+}
