@@ -81,14 +81,23 @@ struct FreeCores {
         #endif
     }
 
-    /// Runnable threads of other processes now: /proc/loadavg's fourth field is runnable/total,
-    /// and the runnable count includes the thread reading it.
+    /// Runnable threads of other processes: /proc/loadavg's fourth field is runnable/total, and
+    /// the runnable count includes the thread reading it. The fewest of four readings 250 µs
+    /// apart: a thread that runs for a moment (a kernel worker, a process exiting, one of ours
+    /// going to sleep) is runnable in one snapshot but not the next, while a process that keeps
+    /// a core busy is runnable in all of them.
     private static func runnableOthers() -> Int? {
         #if os(Linux)
-        guard let loadavg = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
-        let fields = loadavg.split(separator: " ")
-        guard fields.count >= 4, let runnable = fields[3].split(separator: "/").first.flatMap({ Int($0) }) else { return nil }
-        return max(0, runnable - 1)
+        var fewest = Int.max
+        for reading in 0 ..< 4 {
+            if reading > 0 { usleep(250) }
+            guard let loadavg = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+            let fields = loadavg.split(separator: " ")
+            guard fields.count >= 4, let runnable = fields[3].split(separator: "/").first.flatMap({ Int($0) })
+            else { return nil }
+            fewest = min(fewest, runnable)
+        }
+        return max(0, fewest - 1)
         #else
         return nil
         #endif
