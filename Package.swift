@@ -24,18 +24,21 @@ func kernelTargetCPU() -> String? {
     if let chosen = ProcessInfo.processInfo.environment["MNIST_SOFTMAX_TARGET_CPU"] {
         guard !chosen.isEmpty else { return nil }
         guard knownTargetCPUs[chosen] != nil else {
-            fatalError("MNIST_SOFTMAX_TARGET_CPU=\(chosen): use one of \(knownTargetCPUs.keys.sorted()), or empty for a portable build")
+            fatalError(
+                "MNIST_SOFTMAX_TARGET_CPU=\(chosen): use one of \(knownTargetCPUs.keys.sorted()), or empty for a portable build"
+            )
         }
         return chosen
     }
     #if arch(x86_64) && os(Linux)
     guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flagLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        let flagLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return nil }
     let flags = Set(flagLine.split(separator: " ").map(String.init))
     let v3 = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt", "sse4_2", "ssse3", "cx16"]
     if v3.allSatisfy(flags.contains) {
-        return ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"].allSatisfy(flags.contains) ? "skylake-avx512" : "haswell"
+        return ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+            ? "skylake-avx512" : "haswell"
     }
     #endif
     return nil
@@ -43,7 +46,9 @@ func kernelTargetCPU() -> String? {
 
 let targetCPU = kernelTargetCPU()
 /// -D KERNELS_AVX2 and the like: what the kernels were compiled to use, for `KernelCPU`'s check.
-let instructionSetDefines: [SwiftSetting] = (targetCPU.flatMap { knownTargetCPUs[$0] } ?? []).map { .define("KERNELS_\($0)") }
+let instructionSetDefines: [SwiftSetting] = (targetCPU.flatMap { knownTargetCPUs[$0] } ?? []).map {
+    .define("KERNELS_\($0)")
+}
 
 // Which target gets which flags, and why:
 // - MNISTKernels (the numeric kernels: forward, cost, backward and update on validated shapes,
@@ -57,10 +62,12 @@ let instructionSetDefines: [SwiftSetting] = (targetCPU.flatMap { knownTargetCPUs
 //   any x86-64.
 // Debug builds keep every check everywhere. scripts/check-flags.sh verifies this split in the
 // build's own description (.build/release.yaml), and CI runs it.
-let kernelFlags: [SwiftSetting] = instructionSetDefines + [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []),
-                 .when(configuration: .release)),
-]
+let kernelFlags: [SwiftSetting] =
+    instructionSetDefines + [
+        .unsafeFlags(
+            ["-Ounchecked", "-enforce-exclusivity=unchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []),
+            .when(configuration: .release))
+    ]
 
 let package = Package(
     name: "mnist-softmax",

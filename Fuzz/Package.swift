@@ -15,24 +15,33 @@ import PackageDescription
 let package = Package(
     name: "mnist-softmax-fuzz",
     dependencies: [
-        .package(name: "mnist-softmax", path: ".."),
+        .package(name: "mnist-softmax", path: "..")
     ],
     targets: [
         /// IDXArray.decode on the input as it is: raw IDX, or gzip when it starts with 1f 8b.
-        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
+        .executableTarget(
+            name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
         /// IDXArray.decode on the input gzip-compressed first, so mutations of the IDX structure
         /// reach the streaming (compressed) reader, not only the gzip framing.
-        .executableTarget(name: "FuzzIDXGzip", dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
+        .executableTarget(
+            name: "FuzzIDXGzip",
+            dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
         /// SafeTensorsFile.decode on the input.
-        .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        .executableTarget(
+            name: "FuzzModelFile",
+            dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
         /// WheelArchive.extract (the PyPI fallback's zip reader) on the input.
-        .executableTarget(name: "FuzzWheel", dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
+        .executableTarget(
+            name: "FuzzWheel", dependencies: ["FuzzSupport", .product(name: "MNISTFormats", package: "mnist-softmax")]),
         /// PickledMNIST (the PyPI fallback's pickle reader) on the input.
-        .executableTarget(name: "FuzzPickle", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
+        .executableTarget(
+            name: "FuzzPickle", dependencies: ["FuzzSupport", .product(name: "MNISTSoftmax", package: "mnist-softmax")]),
         /// The seed corpora, built in code (never MNIST data), and the seed-writing entry point.
-        .target(name: "FuzzSupport", dependencies: [
-            .product(name: "MNISTSoftmax", package: "mnist-softmax"),
-            .product(name: "MNISTSoftmaxFixtures", package: "mnist-softmax"),
-        ]),
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                .product(name: "MNISTSoftmax", package: "mnist-softmax"),
+                .product(name: "MNISTSoftmaxFixtures", package: "mnist-softmax"),
+            ]),
     ]
 )

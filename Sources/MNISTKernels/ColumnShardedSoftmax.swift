@@ -185,7 +185,8 @@ package final class ColumnShardedSoftmax {
             self.labels = labels
             nonzeroVectors = pixels.withUnsafeBufferPointer { pixels in
                 (0 ..< labels.count).map {
-                    SoftmaxKernel.nonzeroVectors(pixels: pixels.baseAddress! + $0 * SoftmaxKernel.features, count: SoftmaxKernel.features)
+                    SoftmaxKernel.nonzeroVectors(
+                        pixels: pixels.baseAddress! + $0 * SoftmaxKernel.features, count: SoftmaxKernel.features)
                 }
             }
         }
@@ -210,7 +211,10 @@ package final class ColumnShardedSoftmax {
     /// caller may change it between passes (to step aside when other processes keep cores busy);
     /// the results are the same for every value.
     package var participatingThreads: Int {
-        didSet { precondition(participatingThreads >= 1 && participatingThreads <= maximumParticipants, "participants out of range") }
+        didSet {
+            precondition(
+                participatingThreads >= 1 && participatingThreads <= maximumParticipants, "participants out of range")
+        }
     }
     /// The most threads a pass can use: the pool's, at most one per column shard.
     package var maximumParticipants: Int { pool.threadCount }
@@ -242,7 +246,9 @@ package final class ColumnShardedSoftmax {
         let threads = min(threadCount, Self.columnShardCount)
         pool = LockstepPool(threadCount: threads)
         participatingThreads = threads
-        shards = (0 ..< Self.columnShardCount).map { Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount)) }
+        shards = (0 ..< Self.columnShardCount).map {
+            Shard(columns: Self.columns(ofShard: $0, of: Self.columnShardCount))
+        }
         boards = (0 ..< 2 * Self.columnShardCount).map { _ in TaskBoard() }
         threadCounters = .allocate(capacity: threads * 8)
         threadCounters.initialize(repeating: 0, count: threads * 8)
@@ -300,14 +306,17 @@ package final class ColumnShardedSoftmax {
 
     /// The (10, 784) matrix whose column slices are every shard's `slice` buffer, and the first
     /// shard's 10 values of `bias`.
-    private func gathered(_ slice: KeyPath<Shard, UnsafeMutablePointer<Float>>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
+    private func gathered(
+        _ slice: KeyPath<Shard, UnsafeMutablePointer<Float>>, bias: KeyPath<Shard, UnsafeMutablePointer<Float>>
+    )
         -> Parameters
     {
         var matrix = [Float](repeating: 0, count: Self.weightCount)
         for shard in shards where shard.width > 0 {
             for k in 0 ..< SoftmaxKernel.classes {
                 for j in 0 ..< shard.width {
-                    matrix[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j] = shard[keyPath: slice][k * shard.width + j]
+                    matrix[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j] =
+                        shard[keyPath: slice][k * shard.width + j]
                 }
             }
         }
@@ -316,16 +325,20 @@ package final class ColumnShardedSoftmax {
 
     /// Copies the column slices of `model`'s W into every shard's `slice` buffer, and its b into
     /// every shard's `bias` buffer.
-    private func scatter(_ model: Parameters, into slice: KeyPath<Shard, UnsafeMutablePointer<Float>>,
-                         bias: KeyPath<Shard, UnsafeMutablePointer<Float>>)
-    {
+    private func scatter(
+        _ model: Parameters, into slice: KeyPath<Shard, UnsafeMutablePointer<Float>>,
+        bias: KeyPath<Shard, UnsafeMutablePointer<Float>>
+    ) {
         for shard in shards {
             for k in 0 ..< SoftmaxKernel.classes {
                 for j in 0 ..< shard.width {
-                    shard[keyPath: slice][k * shard.width + j] = model.weights[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j]
+                    shard[keyPath: slice][k * shard.width + j] =
+                        model.weights[k * SoftmaxKernel.features + shard.columns.lowerBound * 16 + j]
                 }
             }
-            model.bias.withUnsafeBufferPointer { shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxKernel.classes) }
+            model.bias.withUnsafeBufferPointer {
+                shard[keyPath: bias].update(from: $0.baseAddress!, count: SoftmaxKernel.classes)
+            }
         }
     }
 
@@ -345,18 +358,20 @@ package final class ColumnShardedSoftmax {
 
         /// The counts between the reading `earlier` and this one.
         package static func - (later: Counters, earlier: Counters) -> Counters {
-            Counters(executedFLOP: later.executedFLOP - earlier.executedFLOP,
-                     barrierWaitNanoseconds: later.barrierWaitNanoseconds - earlier.barrierWaitNanoseconds,
-                     tasksTakenOver: later.tasksTakenOver - earlier.tasksTakenOver)
+            Counters(
+                executedFLOP: later.executedFLOP - earlier.executedFLOP,
+                barrierWaitNanoseconds: later.barrierWaitNanoseconds - earlier.barrierWaitNanoseconds,
+                tasksTakenOver: later.tasksTakenOver - earlier.tasksTakenOver)
         }
     }
 
     /// The counters now. Read them between passes.
     package var counters: Counters {
         let threads = 0 ..< pool.threadCount
-        return Counters(executedFLOP: threads.reduce(0) { $0 + threadCounters[$1 * 8] } * 16 * 2,
-                        barrierWaitNanoseconds: pool.barrierWaitNanoseconds,
-                        tasksTakenOver: threads.reduce(0) { $0 + threadCounters[$1 * 8 + 1] })
+        return Counters(
+            executedFLOP: threads.reduce(0) { $0 + threadCounters[$1 * 8] } * 16 * 2,
+            barrierWaitNanoseconds: pool.barrierWaitNanoseconds,
+            tasksTakenOver: threads.reduce(0) { $0 + threadCounters[$1 * 8 + 1] })
     }
 
     /// True when every logit z = W x + b is finite for every x in [0, 1]^784: for each class k,
@@ -365,7 +380,9 @@ package final class ColumnShardedSoftmax {
     package var logitsAreFinite: Bool {
         (0 ..< SoftmaxKernel.classes).allSatisfy { k in
             shards.reduce(abs(shards[0].bias[k])) { sum, shard in
-                UnsafeBufferPointer(start: shard.weights + k * shard.width, count: shard.width).reduce(sum) { $0 + abs($1) }
+                UnsafeBufferPointer(start: shard.weights + k * shard.width, count: shard.width).reduce(sum) {
+                    $0 + abs($1)
+                }
             }.isFinite
         }
     }
@@ -382,9 +399,10 @@ package final class ColumnShardedSoftmax {
     /// statistics are written only after its first barrier, which thread 0 has not yet reached.
     /// An error `afterStep` throws stops every thread after the next block's δ barrier, so all
     /// leave together, with the step's update applied, as without the error.
-    package func pass<Failure: Error>(over samples: UnsafeBufferPointer<Int32>, of images: MaskedImages, stepSize: Int,
-                              update: MomentumUpdate?, afterStep: (StepResult) throws(Failure) -> Void) throws(Failure)
-    {
+    package func pass<Failure: Error>(
+        over samples: UnsafeBufferPointer<Int32>, of images: MaskedImages, stepSize: Int,
+        update: MomentumUpdate?, afterStep: (StepResult) throws(Failure) -> Void
+    ) throws(Failure) {
         precondition(stepSize > 0 && !samples.isEmpty, "a pass needs samples")
         // Blocks of at most `maximumBlock` samples, as even as possible within each step, the
         // larger ones last: block b of n starts at ⌊count · b / n⌋. (Not `contiguousPart`'s
@@ -395,110 +413,136 @@ package final class ColumnShardedSoftmax {
             let count = min(stepSize, samples.count - stepStart)
             let blockCount = (count + Self.maximumBlock - 1) / Self.maximumBlock
             for block in 0 ..< blockCount {
-                blocks.append((stepStart + count * block / blockCount ..< stepStart + count * (block + 1) / blockCount, step, count,
-                               block == 0, block == blockCount - 1))
+                blocks.append(
+                    (
+                        stepStart + count * block / blockCount ..< stepStart + count * (block + 1) / blockCount, step,
+                        count,
+                        block == 0, block == blockCount - 1
+                    ))
             }
         }
         var failure: Failure?
         stopAfterBlock.store(-1, ordering: .relaxed)
         let threads = participatingThreads
         images.pixels.withUnsafeBufferPointer { pixels in
-          images.labels.withUnsafeBufferPointer { labels in
-            images.nonzeroVectors.withUnsafeBufferPointer { masks in
-                let pixels = pixels.baseAddress!, labels = labels.baseAddress!, masks = masks.baseAddress!
-                // The samples of block `index`, if there is one.
-                func blockSamples(_ index: Int) -> UnsafeBufferPointer<Int32>? {
-                    index < blocks.count ? UnsafeBufferPointer(rebasing: samples[blocks[index].samples]) : nil
-                }
-                // Thread 0's running sums over the current step.
-                var statistics = StepStatistics()
-                for board in boards { board.reset() }
-                pool.run(participants: threads) { thread in
-                    let ownShards = contiguousPart(thread, of: threads, splitting: Self.columnShardCount)
-                    let first = blockSamples(0)!
-                    forward(samples: first, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
+            images.labels.withUnsafeBufferPointer { labels in
+                images.nonzeroVectors.withUnsafeBufferPointer { masks in
+                    let pixels = pixels.baseAddress!, labels = labels.baseAddress!, masks = masks.baseAddress!
+                    // The samples of block `index`, if there is one.
+                    func blockSamples(_ index: Int) -> UnsafeBufferPointer<Int32>? {
+                        index < blocks.count ? UnsafeBufferPointer(rebasing: samples[blocks[index].samples]) : nil
+                    }
+                    // Thread 0's running sums over the current step.
+                    var statistics = StepStatistics()
+                    for board in boards { board.reset() }
+                    pool.run(participants: threads) { thread in
+                        let ownShards = contiguousPart(thread, of: threads, splitting: Self.columnShardCount)
+                        let first = blockSamples(0)!
+                        forward(
+                            samples: first, prefetching: blockSamples(1), pixels: pixels, masks: masks, parity: 0,
                             shards: ownShards, pairs: 0 ..< (first.count + 1) / 2, thread: thread)
-                    for (index, block) in blocks.enumerated() {
-                        let current = blockSamples(index)!
-                        // Every shard's partial logits of the block are written (and, at a step's
-                        // start, every shard's ‖W‖² of the step's weights).
-                        pool.barrier(thread: thread)
-                        if thread == 0 && block.startsStep {
-                            statistics = StepStatistics(squaredNorm: shards.reduce(0.0) { $0 + $1.weightsSquaredNorm })
-                        }
-                        // The boards of the next block: every claim on them (the previous block's)
-                        // was made before this barrier, and the next is made after the next one.
-                        if thread == 0 {
-                            for shard in 0 ..< Self.columnShardCount { boards[((index + 1) & 1) * Self.columnShardCount + shard].reset() }
-                        }
-                        logitGradients(samples: current, labels: labels, parity: index & 1, thread: thread, of: threads)
-                        // Every group's δ and statistics are written.
-                        pool.barrier(thread: thread)
-                        // Set (by thread 0, before this barrier) only when a step's `afterStep` threw.
-                        if stopAfterBlock.load(ordering: .relaxed) == index { return }
-                        if thread == 0 {
-                            for group in 0 ..< (current.count + 15) / 16 {
-                                statistics.lossSum += groupLossSums[group]
-                                statistics.correct += groupCorrect[group]
+                        for (index, block) in blocks.enumerated() {
+                            let current = blockSamples(index)!
+                            // Every shard's partial logits of the block are written (and, at a step's
+                            // start, every shard's ‖W‖² of the step's weights).
+                            pool.barrier(thread: thread)
+                            if thread == 0 && block.startsStep {
+                                statistics = StepStatistics(
+                                    squaredNorm: shards.reduce(0.0) { $0 + $1.weightsSquaredNorm })
                             }
-                            if block.endsStep, failure == nil {
-                                do throws(Failure) {
-                                    try afterStep(StepResult(count: block.stepCount, lossSum: statistics.lossSum,
-                                                             correct: statistics.correct,
-                                                             squaredNorm: update != nil ? statistics.squaredNorm : 0))
-                                } catch {
-                                    failure = error
-                                    stopAfterBlock.store(index + 1, ordering: .relaxed)
+                            // The boards of the next block: every claim on them (the previous block's)
+                            // was made before this barrier, and the next is made after the next one.
+                            if thread == 0 {
+                                for shard in 0 ..< Self.columnShardCount {
+                                    boards[((index + 1) & 1) * Self.columnShardCount + shard].reset()
                                 }
                             }
-                        }
-                        // Backward, update and the next block's forward.
-                        let next = blockSamples(index + 1)
-                        let pairCount = next.map { ($0.count + 1) / 2 } ?? 0
-                        guard threads > 1 else {
-                            // One thread has every shard: it goes through the next block's image pairs
-                            // once, each pair over all shards, rather than once per shard.
-                            for shard in 0 ..< Self.columnShardCount {
-                                backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
-                                         startsStep: block.startsStep, shard: shard, thread: thread)
-                                if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
+                            logitGradients(
+                                samples: current, labels: labels, parity: index & 1, thread: thread, of: threads)
+                            // Every group's δ and statistics are written.
+                            pool.barrier(thread: thread)
+                            // Set (by thread 0, before this barrier) only when a step's `afterStep` threw.
+                            if stopAfterBlock.load(ordering: .relaxed) == index { return }
+                            if thread == 0 {
+                                for group in 0 ..< (current.count + 15) / 16 {
+                                    statistics.lossSum += groupLossSums[group]
+                                    statistics.correct += groupCorrect[group]
+                                }
+                                if block.endsStep, failure == nil {
+                                    do throws(Failure) {
+                                        try afterStep(
+                                            StepResult(
+                                                count: block.stepCount, lossSum: statistics.lossSum,
+                                                correct: statistics.correct,
+                                                squaredNorm: update != nil ? statistics.squaredNorm : 0))
+                                    } catch {
+                                        failure = error
+                                        stopAfterBlock.store(index + 1, ordering: .relaxed)
+                                    }
+                                }
                             }
-                            if let next {
-                                forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
-                                        parity: (index + 1) & 1, shards: 0 ..< Self.columnShardCount, pairs: 0 ..< pairCount,
+                            // Backward, update and the next block's forward.
+                            let next = blockSamples(index + 1)
+                            let pairCount = next.map { ($0.count + 1) / 2 } ?? 0
+                            guard threads > 1 else {
+                                // One thread has every shard: it goes through the next block's image pairs
+                                // once, each pair over all shards, rather than once per shard.
+                                for shard in 0 ..< Self.columnShardCount {
+                                    backward(
+                                        samples: current, pixels: pixels, masks: masks, parity: index & 1,
+                                        startsStep: block.startsStep, shard: shard, thread: thread)
+                                    if block.endsStep, let update {
+                                        applyUpdate(update, batchSize: block.stepCount, shard: shard)
+                                    }
+                                }
+                                if let next {
+                                    forward(
+                                        samples: next, prefetching: blockSamples(index + 2), pixels: pixels,
+                                        masks: masks,
+                                        parity: (index + 1) & 1, shards: 0 ..< Self.columnShardCount,
+                                        pairs: 0 ..< pairCount,
                                         thread: thread)
+                                }
+                                continue
                             }
-                            continue
-                        }
-                        // Several threads: each takes the tasks of its own shards, then those left on
-                        // the others' boards (own shards first: they start at ownShards.lowerBound).
-                        let taskCount = 1 + (next != nil ? Self.forwardChunks : 0)
-                        for offset in 0 ..< Self.columnShardCount {
-                            let shard = (ownShards.lowerBound + offset) % Self.columnShardCount
-                            let board = boards[(index & 1) * Self.columnShardCount + shard]
-                            while true {
-                                let task = board.claimed.wrappingAdd(1, ordering: .relaxed).oldValue
-                                guard task < taskCount else { break }
-                                if !ownShards.contains(shard) { threadCounters[thread * 8 + 1] += 1 }
-                                if task == 0 {
-                                    backward(samples: current, pixels: pixels, masks: masks, parity: index & 1,
-                                             startsStep: block.startsStep, shard: shard, thread: thread)
-                                    if block.endsStep, let update { applyUpdate(update, batchSize: block.stepCount, shard: shard) }
-                                    board.updated.store(true, ordering: .sequentiallyConsistent)
-                                    pool.announceChange()
-                                } else if let next {
-                                    // The next block's partial logits need the updated W.
-                                    pool.wait(thread: thread) { board.updated.load(ordering: .sequentiallyConsistent) }
-                                    let chunk = contiguousPart(task - 1, of: Self.forwardChunks, splitting: pairCount)
-                                    forward(samples: next, prefetching: blockSamples(index + 2), pixels: pixels, masks: masks,
-                                            parity: (index + 1) & 1, shards: shard ..< shard + 1, pairs: chunk, thread: thread)
+                            // Several threads: each takes the tasks of its own shards, then those left on
+                            // the others' boards (own shards first: they start at ownShards.lowerBound).
+                            let taskCount = 1 + (next != nil ? Self.forwardChunks : 0)
+                            for offset in 0 ..< Self.columnShardCount {
+                                let shard = (ownShards.lowerBound + offset) % Self.columnShardCount
+                                let board = boards[(index & 1) * Self.columnShardCount + shard]
+                                while true {
+                                    let task = board.claimed.wrappingAdd(1, ordering: .relaxed).oldValue
+                                    guard task < taskCount else { break }
+                                    if !ownShards.contains(shard) { threadCounters[thread * 8 + 1] += 1 }
+                                    if task == 0 {
+                                        backward(
+                                            samples: current, pixels: pixels, masks: masks, parity: index & 1,
+                                            startsStep: block.startsStep, shard: shard, thread: thread)
+                                        if block.endsStep, let update {
+                                            applyUpdate(update, batchSize: block.stepCount, shard: shard)
+                                        }
+                                        board.updated.store(true, ordering: .sequentiallyConsistent)
+                                        pool.announceChange()
+                                    } else if let next {
+                                        // The next block's partial logits need the updated W.
+                                        pool.wait(thread: thread) {
+                                            board.updated.load(ordering: .sequentiallyConsistent)
+                                        }
+                                        let chunk = contiguousPart(
+                                            task - 1, of: Self.forwardChunks, splitting: pairCount)
+                                        forward(
+                                            samples: next, prefetching: blockSamples(index + 2), pixels: pixels,
+                                            masks: masks,
+                                            parity: (index + 1) & 1, shards: shard ..< shard + 1, pairs: chunk,
+                                            thread: thread)
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-          }
         }
         if let failure { throw failure }
     }
@@ -516,16 +560,19 @@ package final class ColumnShardedSoftmax {
     /// so each image is a cache miss that the hardware cannot predict, and the kernel would
     /// otherwise wait on memory.
     /// samples, next: indices into pixels (N, 784) u8 and masks (N).
-    private func forward(samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
-                         pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shards shardRange: Range<Int>,
-                         pairs: Range<Int>, thread: Int)
-    {
+    private func forward(
+        samples: UnsafeBufferPointer<Int32>, prefetching next: UnsafeBufferPointer<Int32>?,
+        pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>, parity: Int, shards shardRange: Range<Int>,
+        pairs: Range<Int>, thread: Int
+    ) {
         let next = next ?? UnsafeBufferPointer(start: nil, count: 0)
         // The sample at `position` in this block followed by the next; past both, the first of
         // this block (already in cache), so that the kernel always has an image to prefetch.
         func sample(at position: Int) -> Int {
-            Int(position < samples.count ? samples[position]
-                : position - samples.count < next.count ? next[position - samples.count] : samples[0])
+            Int(
+                position < samples.count
+                    ? samples[position]
+                    : position - samples.count < next.count ? next[position - samples.count] : samples[0])
         }
         for pair in Swift.stride(from: 2 * pairs.lowerBound, to: min(2 * pairs.upperBound, samples.count), by: 2) {
             // An odd last image is paired with itself; the second partials are never read.
@@ -544,12 +591,13 @@ package final class ColumnShardedSoftmax {
                 let firstColumn = shard.columns.lowerBound * 16
                 let vectors = shard.ownVectors(of: pairMask)
                 threadCounters[thread * 8] += vectors.nonzeroBitCount * 2 * SoftmaxKernel.classes
-                SoftmaxKernel.dotProducts(weights: shard.weights, rowStride: shard.width, vectors: vectors,
-                                          first: pixels + first * SoftmaxKernel.features + firstColumn,
-                                          second: pixels + second * SoftmaxKernel.features + firstColumn,
-                                          into: partial + pair * 16, partial + (pair + 1) * 16,
-                                          prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
-                                          pixels + ahead1 * SoftmaxKernel.features + firstColumn, byteCount: shard.width)
+                SoftmaxKernel.dotProducts(
+                    weights: shard.weights, rowStride: shard.width, vectors: vectors,
+                    first: pixels + first * SoftmaxKernel.features + firstColumn,
+                    second: pixels + second * SoftmaxKernel.features + firstColumn,
+                    into: partial + pair * 16, partial + (pair + 1) * 16,
+                    prefetching: pixels + ahead0 * SoftmaxKernel.features + firstColumn,
+                    pixels + ahead1 * SoftmaxKernel.features + firstColumn, byteCount: shard.width)
             }
         }
     }
@@ -560,9 +608,10 @@ package final class ColumnShardedSoftmax {
     /// class-major, and each group's cost and correct count into its slot of `groupLossSums` and
     /// `groupCorrect`. The slots of the last group past the block get δ = 0.
     /// samples: the block's indices into labels (N) u8.
-    private func logitGradients(samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int,
-                                thread: Int, of threadCount: Int)
-    {
+    private func logitGradients(
+        samples: UnsafeBufferPointer<Int32>, labels: UnsafePointer<UInt8>, parity: Int,
+        thread: Int, of threadCount: Int
+    ) {
         let stride = Self.blockSlots
         let deltas = deltas + parity * SoftmaxKernel.classes * stride
         let scaledDeltas = scaledDeltas + parity * SoftmaxKernel.classes * stride
@@ -580,7 +629,8 @@ package final class ColumnShardedSoftmax {
                 if lane < count {
                     let slot = first + lane
                     for shard in 0 ..< Self.columnShardCount {
-                        sum += UnsafeRawPointer(partialLogits(parity: parity, shard: shard) + slot * 16).load(as: SIMD16<Float>.self)
+                        sum += UnsafeRawPointer(partialLogits(parity: parity, shard: shard) + slot * 16).load(
+                            as: SIMD16<Float>.self)
                     }
                     sum = sum * SoftmaxKernel.pixelScale + bias
                     labelLanes[lane] = Float(labels[Int(samples[slot])])
@@ -589,14 +639,17 @@ package final class ColumnShardedSoftmax {
             }
             // Class k's row of the block holds z_k of the 16 samples.
             SoftmaxKernel.transpose(logitRows: rows, into: deltas + first)
-            let (losses, predicted) = SoftmaxKernel.logitGradients(lossFunction, logits: deltas + first, labels: labelLanes)
+            let (losses, predicted) = SoftmaxKernel.logitGradients(
+                lossFunction, logits: deltas + first, labels: labelLanes)
             groupLossSums[group] = Double(SoftmaxKernel.horizontalSum(losses))
-            groupCorrect[group] = Int(SoftmaxKernel.horizontalSum(SIMD16<Float>().replacing(with: 1, where: predicted .== labelLanes)))
+            groupCorrect[group] = Int(
+                SoftmaxKernel.horizontalSum(SIMD16<Float>().replacing(with: 1, where: predicted .== labelLanes)))
             // δ/255 for the weights: x = pixel/255 is folded in here, once per class.
             for k in 0 ..< SoftmaxKernel.classes {
                 let delta = UnsafeRawPointer(deltas + k * stride + first).load(as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(scaledDeltas + k * stride + first).storeBytes(
-                    of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self)
+                    of: SoftmaxKernel.flushedToZeroBelowNormal(delta * SoftmaxKernel.pixelScale), as: SIMD16<Float>.self
+                )
             }
         }
     }
@@ -618,9 +671,10 @@ package final class ColumnShardedSoftmax {
     /// x_sᵀ / 255 and Σ_s δ_s into its bias gradient, over all samples of the block (of `parity`), in
     /// order, four images at a time. `startsStep` zeroes the sums first.
     /// samples: the block's indices into pixels (N, 784) u8 and masks (N).
-    private func backward(samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>,
-                          parity: Int, startsStep: Bool, shard index: Int, thread: Int)
-    {
+    private func backward(
+        samples: UnsafeBufferPointer<Int32>, pixels: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>,
+        parity: Int, startsStep: Bool, shard index: Int, thread: Int
+    ) {
         let shard = shards[index]
         let count = samples.count
         let deltas = deltas + parity * SoftmaxKernel.classes * Self.blockSlots
@@ -645,10 +699,13 @@ package final class ColumnShardedSoftmax {
         }
         for group in Swift.stride(from: 0, to: (count + 3) / 4 * 4, by: 4) {
             // The padding slots need no vectors of their own.
-            let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) { $0 | shard.ownVectors(of: masks[Int(samples[$1])]) }
+            let vectors = (group ..< min(group + 4, count)).reduce(UInt64(0)) {
+                $0 | shard.ownVectors(of: masks[Int(samples[$1])])
+            }
             threadCounters[thread * 8] += vectors.nonzeroBitCount * 4 * SoftmaxKernel.classes
-            SoftmaxKernel.addOuterProducts(deltas: scaledDeltas + group, images: image(group), image(group + 1), image(group + 2),
-                                           image(group + 3), vectors: vectors, into: shard.gradient, rowStride: shard.width)
+            SoftmaxKernel.addOuterProducts(
+                deltas: scaledDeltas + group, images: image(group), image(group + 1), image(group + 2),
+                image(group + 3), vectors: vectors, into: shard.gradient, rowStride: shard.width)
         }
     }
 
@@ -676,11 +733,13 @@ package final class ColumnShardedSoftmax {
         }
         shard.weightsSquaredNorm = Double(SoftmaxKernel.horizontalSum(squaredNorm))
         let biasGradient = UnsafeRawPointer(shard.biasGradient).load(as: SIMD16<Float>.self) * scale
-        let biasSpeed = momentum * UnsafeRawPointer(shard.biasVelocity).load(as: SIMD16<Float>.self) - learningRate * biasGradient
+        let biasSpeed =
+            momentum * UnsafeRawPointer(shard.biasVelocity).load(as: SIMD16<Float>.self) - learningRate * biasGradient
         UnsafeMutableRawPointer(shard.biasVelocity).storeBytes(of: biasSpeed, as: SIMD16<Float>.self)
         let bias = UnsafeRawPointer(shard.bias).load(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(shard.bias).storeBytes(of: bias + lookahead * biasSpeed - gradientStep * biasGradient,
-                                                       as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(shard.bias).storeBytes(
+            of: bias + lookahead * biasSpeed - gradientStep * biasGradient,
+            as: SIMD16<Float>.self)
     }
 }
 

@@ -60,7 +60,8 @@ package enum SoftmaxKernel {
         for vector in 0 ..< count / 16 {
             // Any byte not 0: the two halves or-ed as integers, then the top bit of a | −a is
             // set exactly when a ≠ 0 (arithmetic, as a branch here would be mispredicted often).
-            let any = source.loadUnaligned(fromByteOffset: 16 * vector, as: UInt64.self)
+            let any =
+                source.loadUnaligned(fromByteOffset: 16 * vector, as: UInt64.self)
                 | source.loadUnaligned(fromByteOffset: 16 * vector + 8, as: UInt64.self)
             nonzero |= ((any | (0 &- any)) &>> 63) &<< UInt64(vector)
         }
@@ -74,9 +75,10 @@ package enum SoftmaxKernel {
     @inline(__always)
     static func pixelVector(_ pixels: UnsafeRawPointer, atByteOffset offset: Int) -> SIMD16<Float> {
         let b = pixels.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
-        return SIMD16<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]),
-                             Float(b[7]), Float(b[8]), Float(b[9]), Float(b[10]), Float(b[11]), Float(b[12]), Float(b[13]),
-                             Float(b[14]), Float(b[15]))
+        return SIMD16<Float>(
+            Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]),
+            Float(b[7]), Float(b[8]), Float(b[9]), Float(b[10]), Float(b[11]), Float(b[12]), Float(b[13]),
+            Float(b[14]), Float(b[15]))
     }
 
     /// The 8 pixels at `offset` bytes from `pixels`, as Float values 0…255 (one vpmovzxbd and
@@ -84,7 +86,8 @@ package enum SoftmaxKernel {
     @inline(__always)
     static func pixelHalfVector(_ pixels: UnsafeRawPointer, atByteOffset offset: Int) -> SIMD8<Float> {
         let b = pixels.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self)
-        return SIMD8<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]), Float(b[7]))
+        return SIMD8<Float>(
+            Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]), Float(b[7]))
     }
 
     /// Calls `body(v)` for each bit v set in `vectors`, lowest first: the vectors of 16 pixels a
@@ -130,11 +133,12 @@ package enum SoftmaxKernel {
     /// 13 lines per image, the prefetches stalled the forward pass waiting for free fill buffers.
     /// (Measured: 8% less time per single-thread epoch, paired runs on the two cores at once.)
     @inline(never)
-    static func dotProducts(weights: UnsafePointer<Float>, rowStride: Int, vectors: UInt64,
-                            first x0: UnsafePointer<UInt8>, second x1: UnsafePointer<UInt8>,
-                            into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>,
-                            prefetching ahead0: UnsafeRawPointer, _ ahead1: UnsafeRawPointer, byteCount: Int)
-    {
+    static func dotProducts(
+        weights: UnsafePointer<Float>, rowStride: Int, vectors: UInt64,
+        first x0: UnsafePointer<UInt8>, second x1: UnsafePointer<UInt8>,
+        into sums0: UnsafeMutablePointer<Float>, _ sums1: UnsafeMutablePointer<Float>,
+        prefetching ahead0: UnsafeRawPointer, _ ahead1: UnsafeRawPointer, byteCount: Int
+    ) {
         // Offsets into the two prefetched ranges: 0, 64, … up to the one past their last line,
         // clamped to their last byte, so that every line is asked for and none beyond.
         let lastByte = byteCount - 1, prefetchEnd = (byteCount + 63) / 64 * 64
@@ -204,20 +208,32 @@ package enum SoftmaxKernel {
         }
         let low0 = sweep(half: 0, group: 0), low1 = sweep(half: 0, group: 1)
         let high0 = sweep(half: 1, group: 0), high1 = sweep(half: 1, group: 1)
-        let a0 = SIMD16(lowHalf: low0.first.0, highHalf: high0.first.0), a1 = SIMD16(lowHalf: low0.first.1, highHalf: high0.first.1)
-        let a2 = SIMD16(lowHalf: low0.first.2, highHalf: high0.first.2), a3 = SIMD16(lowHalf: low0.first.3, highHalf: high0.first.3)
-        let a4 = SIMD16(lowHalf: low0.first.4, highHalf: high0.first.4), a5 = SIMD16(lowHalf: low1.first.0, highHalf: high1.first.0)
-        let a6 = SIMD16(lowHalf: low1.first.1, highHalf: high1.first.1), a7 = SIMD16(lowHalf: low1.first.2, highHalf: high1.first.2)
-        let a8 = SIMD16(lowHalf: low1.first.3, highHalf: high1.first.3), a9 = SIMD16(lowHalf: low1.first.4, highHalf: high1.first.4)
-        let b0 = SIMD16(lowHalf: low0.second.0, highHalf: high0.second.0), b1 = SIMD16(lowHalf: low0.second.1, highHalf: high0.second.1)
-        let b2 = SIMD16(lowHalf: low0.second.2, highHalf: high0.second.2), b3 = SIMD16(lowHalf: low0.second.3, highHalf: high0.second.3)
-        let b4 = SIMD16(lowHalf: low0.second.4, highHalf: high0.second.4), b5 = SIMD16(lowHalf: low1.second.0, highHalf: high1.second.0)
-        let b6 = SIMD16(lowHalf: low1.second.1, highHalf: high1.second.1), b7 = SIMD16(lowHalf: low1.second.2, highHalf: high1.second.2)
-        let b8 = SIMD16(lowHalf: low1.second.3, highHalf: high1.second.3), b9 = SIMD16(lowHalf: low1.second.4, highHalf: high1.second.4)
+        let a0 = SIMD16(lowHalf: low0.first.0, highHalf: high0.first.0),
+            a1 = SIMD16(lowHalf: low0.first.1, highHalf: high0.first.1)
+        let a2 = SIMD16(lowHalf: low0.first.2, highHalf: high0.first.2),
+            a3 = SIMD16(lowHalf: low0.first.3, highHalf: high0.first.3)
+        let a4 = SIMD16(lowHalf: low0.first.4, highHalf: high0.first.4),
+            a5 = SIMD16(lowHalf: low1.first.0, highHalf: high1.first.0)
+        let a6 = SIMD16(lowHalf: low1.first.1, highHalf: high1.first.1),
+            a7 = SIMD16(lowHalf: low1.first.2, highHalf: high1.first.2)
+        let a8 = SIMD16(lowHalf: low1.first.3, highHalf: high1.first.3),
+            a9 = SIMD16(lowHalf: low1.first.4, highHalf: high1.first.4)
+        let b0 = SIMD16(lowHalf: low0.second.0, highHalf: high0.second.0),
+            b1 = SIMD16(lowHalf: low0.second.1, highHalf: high0.second.1)
+        let b2 = SIMD16(lowHalf: low0.second.2, highHalf: high0.second.2),
+            b3 = SIMD16(lowHalf: low0.second.3, highHalf: high0.second.3)
+        let b4 = SIMD16(lowHalf: low0.second.4, highHalf: high0.second.4),
+            b5 = SIMD16(lowHalf: low1.second.0, highHalf: high1.second.0)
+        let b6 = SIMD16(lowHalf: low1.second.1, highHalf: high1.second.1),
+            b7 = SIMD16(lowHalf: low1.second.2, highHalf: high1.second.2)
+        let b8 = SIMD16(lowHalf: low1.second.3, highHalf: high1.second.3),
+            b9 = SIMD16(lowHalf: low1.second.4, highHalf: high1.second.4)
         #endif
         while prefetchOffset <= prefetchEnd { prefetchNextLines() }
-        UnsafeMutableRawPointer(sums0).storeBytes(of: horizontalSums(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9), as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(sums1).storeBytes(of: horizontalSums(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9), as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(sums0).storeBytes(
+            of: horizontalSums(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9), as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(sums1).storeBytes(
+            of: horizontalSums(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9), as: SIMD16<Float>.self)
     }
 
     /// The lane sums of ten vectors, as lanes 0…9 of one vector (lanes 10…15 are 0).
@@ -227,10 +243,11 @@ package enum SoftmaxKernel {
     /// instructions (the even/odd-lane tree before it took about 200). The order of additions
     /// is fixed, so the result is deterministic.
     @inline(__always)
-    static func horizontalSums(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
-                               _ v4: SIMD16<Float>, _ v5: SIMD16<Float>, _ v6: SIMD16<Float>, _ v7: SIMD16<Float>,
-                               _ v8: SIMD16<Float>, _ v9: SIMD16<Float>) -> SIMD16<Float>
-    {
+    static func horizontalSums(
+        _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
+        _ v4: SIMD16<Float>, _ v5: SIMD16<Float>, _ v6: SIMD16<Float>, _ v7: SIMD16<Float>,
+        _ v8: SIMD16<Float>, _ v9: SIMD16<Float>
+    ) -> SIMD16<Float> {
         // [a (16)], [b (16)] → [a (8) | b (8)]: the halves of each added.
         @inline(__always) func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
             SIMD16(lowHalf: a.lowHalf, highHalf: b.lowHalf) + SIMD16(lowHalf: a.highHalf, highHalf: b.highHalf)
@@ -267,9 +284,10 @@ package enum SoftmaxKernel {
     /// row k holding z_k = (W · pixels) / 255 + b of image first + i, for i < count (≤ 16); the
     /// lanes past count are 0.
     @inline(__always)
-    static func forEachLogitGroup(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
-                                  count: Int, _ visit: (Int, Int, UnsafeMutablePointer<Float>) -> Void)
-    {
+    static func forEachLogitGroup(
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
+        count: Int, _ visit: (Int, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
         let b = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self, count: classes)
         let floats = 16 * 16 + classes * blockStride
         withUnsafeTemporaryAllocation(byteCount: floats * 4, alignment: 64) { buffer in
@@ -278,17 +296,22 @@ package enum SoftmaxKernel {
                 let groupCount = min(16, count - first)
                 for lane in stride(from: 0, to: groupCount, by: 2) {
                     // An odd last image is paired with itself. The pair after it is prefetched.
-                    @inline(__always) func image(_ n: Int) -> UnsafePointer<UInt8> { pixels + min(n, count - 1) * features }
+                    @inline(__always) func image(_ n: Int) -> UnsafePointer<UInt8> {
+                        pixels + min(n, count - 1) * features
+                    }
                     let x0 = image(first + lane), x1 = image(first + lane + 1)
-                    let vectors = nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
-                    dotProducts(weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1,
-                                into: rows + lane * 16, rows + (lane + 1) * 16,
-                                prefetching: image(first + lane + 2), image(first + lane + 3), byteCount: features)
+                    let vectors =
+                        nonzeroVectors(pixels: x0, count: features) | nonzeroVectors(pixels: x1, count: features)
+                    dotProducts(
+                        weights: weights, rowStride: features, vectors: vectors, first: x0, second: x1,
+                        into: rows + lane * 16, rows + (lane + 1) * 16,
+                        prefetching: image(first + lane + 2), image(first + lane + 3), byteCount: features)
                 }
                 for lane in 0 ..< 16 {
                     let row = UnsafeMutableRawPointer(rows + lane * 16)
-                    row.storeBytes(of: lane < groupCount ? row.load(as: SIMD16<Float>.self) * pixelScale + b : SIMD16(),
-                                   as: SIMD16<Float>.self)
+                    row.storeBytes(
+                        of: lane < groupCount ? row.load(as: SIMD16<Float>.self) * pixelScale + b : SIMD16(),
+                        as: SIMD16<Float>.self)
                 }
                 transpose(logitRows: rows, into: z)
                 visit(first, groupCount, z)
@@ -304,9 +327,10 @@ package enum SoftmaxKernel {
     static func transpose(logitRows rows: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
         for k in 0 ..< classes {
             UnsafeMutableRawPointer(z + k * blockStride).storeBytes(
-                of: SIMD16(rows[k], rows[16 + k], rows[32 + k], rows[48 + k], rows[64 + k], rows[80 + k], rows[96 + k],
-                           rows[112 + k], rows[128 + k], rows[144 + k], rows[160 + k], rows[176 + k], rows[192 + k],
-                           rows[208 + k], rows[224 + k], rows[240 + k]),
+                of: SIMD16(
+                    rows[k], rows[16 + k], rows[32 + k], rows[48 + k], rows[64 + k], rows[80 + k], rows[96 + k],
+                    rows[112 + k], rows[128 + k], rows[144 + k], rows[160 + k], rows[176 + k], rows[192 + k],
+                    rows[208 + k], rows[224 + k], rows[240 + k]),
                 as: SIMD16<Float>.self)
         }
     }
@@ -349,8 +373,9 @@ package enum SoftmaxKernel {
             losses = logarithm(onePlus: others) - (labelLogit - maximum)
             for k in 0 ..< classes {
                 let p = logits(k)
-                row(k).storeBytes(of: p.replacing(with: p - 1, where: isLabel(k)).replacing(with: 0, where: empty),
-                                  as: SIMD16<Float>.self)
+                row(k).storeBytes(
+                    of: p.replacing(with: p - 1, where: isLabel(k)).replacing(with: 0, where: empty),
+                    as: SIMD16<Float>.self)
             }
         case .sigmoidBinaryCrossEntropy:
             losses = SIMD16()
@@ -364,8 +389,9 @@ package enum SoftmaxKernel {
                 let sigmoid = SIMD16<Float>(repeating: 1).replacing(with: e, where: negative) / (e + 1)
                 let softplusArgument = zk.replacing(with: -zk, where: isLabel(k))
                 losses += softplusArgument.replacing(with: 0, where: softplusArgument .< 0) + logarithm(onePlus: e)
-                row(k).storeBytes(of: sigmoid.replacing(with: sigmoid - 1, where: isLabel(k)).replacing(with: 0, where: empty),
-                                  as: SIMD16<Float>.self)
+                row(k).storeBytes(
+                    of: sigmoid.replacing(with: sigmoid - 1, where: isLabel(k)).replacing(with: 0, where: empty),
+                    as: SIMD16<Float>.self)
             }
         case .softmaxQuadratic:
             _ = softmax(z, maximum: maximum, predicted: predicted)
@@ -401,7 +427,8 @@ package enum SoftmaxKernel {
     static func predictions(_ z: UnsafePointer<Float>, maximum: SIMD16<Float>) -> SIMD16<Float> {
         var predicted = SIMD16<Float>(repeating: Float(classes - 1))
         for k in (0 ..< classes - 1).reversed() {
-            predicted.replace(with: Float(k), where: UnsafeRawPointer(z + k * blockStride).load(as: SIMD16<Float>.self) .== maximum)
+            predicted.replace(
+                with: Float(k), where: UnsafeRawPointer(z + k * blockStride).load(as: SIMD16<Float>.self) .== maximum)
         }
         return predicted
     }
@@ -412,7 +439,9 @@ package enum SoftmaxKernel {
     /// exactly 1. Returns the sum of the other terms, Σ_{j≠predicted} e^{z_j − m}, in [0, 9].
     /// z: (10, blockStride) class-major, 16 lanes used.
     @inline(__always)
-    static func softmax(_ z: UnsafeMutablePointer<Float>, maximum: SIMD16<Float>, predicted: SIMD16<Float>) -> SIMD16<Float> {
+    static func softmax(_ z: UnsafeMutablePointer<Float>, maximum: SIMD16<Float>, predicted: SIMD16<Float>) -> SIMD16<
+        Float
+    > {
         @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(z + k * blockStride) }
         var others = SIMD16<Float>()
         for k in 0 ..< classes {
@@ -421,7 +450,9 @@ package enum SoftmaxKernel {
             others += e.replacing(with: 0, where: predicted .== Float(k))
         }
         let inverse = 1 / (others + 1)
-        for k in 0 ..< classes { row(k).storeBytes(of: row(k).load(as: SIMD16<Float>.self) * inverse, as: SIMD16<Float>.self) }
+        for k in 0 ..< classes {
+            row(k).storeBytes(of: row(k).load(as: SIMD16<Float>.self) * inverse, as: SIMD16<Float>.self)
+        }
         return others
     }
 
@@ -434,17 +465,21 @@ package enum SoftmaxKernel {
     @inline(__always)
     static func logarithm(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
-        let offset = SIMD16<Int32>(repeating: 0x3F35_04F3) // the bits of √½
+        let offset = SIMD16<Int32>(repeating: 0x3F35_04F3)  // the bits of √½
         let shifted = bits &- offset
         let n = unsafeBitCast((shifted &>> 23) &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912
         let f = unsafeBitCast((shifted & 0x007F_FFFF) &+ offset, to: SIMD16<Float>.self)
         let t = (f - 1) / (f + 1), t2 = t * t
         let series = SIMD16<Float>(repeating: 1 / 7).addingProduct(t2, SIMD16(repeating: 1 / 9))
-        let odd = SIMD16<Float>(repeating: 1).addingProduct(t2, SIMD16(repeating: 1 / 3).addingProduct(t2,
-            SIMD16(repeating: 1 / 5).addingProduct(t2, series)))
+        let odd = SIMD16<Float>(repeating: 1).addingProduct(
+            t2,
+            SIMD16(repeating: 1 / 3).addingProduct(
+                t2,
+                SIMD16(repeating: 1 / 5).addingProduct(t2, series)))
         let logF = 2 * t * odd
         // n · ln 2 with ln 2 split in two, as in `exponential`; n · 0.693359375 is exact.
-        let result = logF.addingProduct(n, SIMD16(repeating: -2.121_944_4e-4)).addingProduct(n, SIMD16(repeating: 0.693_359_375))
+        let result = logF.addingProduct(n, SIMD16(repeating: -2.121_944_4e-4)).addingProduct(
+            n, SIMD16(repeating: 0.693_359_375))
         return result.replacing(with: x, where: .!(x .< .infinity))
     }
 
@@ -477,15 +512,18 @@ package enum SoftmaxKernel {
     static func exponential(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let lowest = SIMD16<Float>(repeating: -87)
         let clamped = x.replacing(with: lowest, where: x .< lowest)
-        let shifter = SIMD16<Float>(repeating: 12_582_912) // 1.5 · 2²³
-        let shiftedQuotient = clamped * 1.442_695_04 + shifter // 1.5 · 2²³ + n
+        let shifter = SIMD16<Float>(repeating: 12_582_912)  // 1.5 · 2²³
+        let shiftedQuotient = clamped * 1.442_695_04 + shifter  // 1.5 · 2²³ + n
         let n = shiftedQuotient - shifter
-        let r = clamped.addingProduct(n, SIMD16(repeating: -0.693_359_375)).addingProduct(n, SIMD16(repeating: 2.121_944_4e-4))
+        let r = clamped.addingProduct(n, SIMD16(repeating: -0.693_359_375)).addingProduct(
+            n, SIMD16(repeating: 2.121_944_4e-4))
         // Horner: e^r ≈ 1 + r(1 + r(1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040)))))).
         @inline(__always) func step(_ coefficient: Float, _ inner: SIMD16<Float>) -> SIMD16<Float> {
             SIMD16(repeating: coefficient).addingProduct(inner, r)
         }
-        let polynomial = step(1, step(1, step(1 / 2, step(1 / 6, step(1 / 24, step(1 / 120, step(1 / 720, SIMD16(repeating: 1 / 5040))))))))
+        let polynomial = step(
+            1,
+            step(1, step(1 / 2, step(1 / 6, step(1 / 24, step(1 / 120, step(1 / 720, SIMD16(repeating: 1 / 5040))))))))
         let exponentBits = (unsafeBitCast(shiftedQuotient, to: SIMD16<UInt32>.self) &+ (127 &- 0x4B40_0000)) &<< 23
         let result = polynomial * unsafeBitCast(exponentBits, to: SIMD16<Float>.self)
         return result.replacing(with: 0, where: x .< lowest)
@@ -502,11 +540,12 @@ package enum SoftmaxKernel {
     /// multiply-adds, and the 40 δ values are broadcast from memory as operands of the
     /// multiply-adds (they would not fit in registers). Never inlined, like `dotProducts`.
     @inline(never)
-    static func addOuterProducts(deltas: UnsafePointer<Float>,
-                                 images x0: UnsafePointer<UInt8>, _ x1: UnsafePointer<UInt8>, _ x2: UnsafePointer<UInt8>,
-                                 _ x3: UnsafePointer<UInt8>, vectors: UInt64,
-                                 into gradientWeights: UnsafeMutablePointer<Float>, rowStride: Int)
-    {
+    static func addOuterProducts(
+        deltas: UnsafePointer<Float>,
+        images x0: UnsafePointer<UInt8>, _ x1: UnsafePointer<UInt8>, _ x2: UnsafePointer<UInt8>,
+        _ x3: UnsafePointer<UInt8>, vectors: UInt64,
+        into gradientWeights: UnsafeMutablePointer<Float>, rowStride: Int
+    ) {
         let gradient = UnsafeMutableRawPointer(gradientWeights)
         let row = rowStride * 4
         forEachVector(in: vectors) { vector in
@@ -534,9 +573,10 @@ extension SoftmaxKernel {
     /// W: (10, 784) row-major; b: (10); pixels: (count, 784) u8; labels: (count), each in 0..<10.
     /// Returns Σ_n L_n of `cost` (no L2 term) and counts: (10, 10) row-major, [true][predicted].
     @inline(never)
-    package static func evaluate(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
-                                 labels: UnsafePointer<UInt8>, count: Int, cost: Cost) -> (lossSum: Double, confusion: [Int])
-    {
+    package static func evaluate(
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>,
+        labels: UnsafePointer<UInt8>, count: Int, cost: Cost
+    ) -> (lossSum: Double, confusion: [Int]) {
         var confusion = [Int](repeating: 0, count: classes * classes)
         var lossSum = 0.0
         // z = W x/255 + b: (10, 16) class-major per group of 16 images, then their costs and
@@ -556,7 +596,9 @@ extension SoftmaxKernel {
     /// p = softmax(W x/255 + b) of one image.
     /// W: (10, 784) row-major; b: (10); pixels: (784) u8. Returns (10).
     @inline(never)
-    package static func probabilities(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>)
+    package static func probabilities(
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>
+    )
         -> [Float]
     {
         var probabilities = [Float](repeating: 0, count: classes)

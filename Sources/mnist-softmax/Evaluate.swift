@@ -11,7 +11,9 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var modelPath: ModelPathOption
 
-    @Option(help: ArgumentHelp("IDX image file to evaluate on instead of the test set (needs --labels).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("IDX image file to evaluate on instead of the test set (needs --labels).", valueName: "file")
+    )
     var images: String?
 
     @Option(help: ArgumentHelp("IDX label file paired with --images.", valueName: "file"))
@@ -20,15 +22,22 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
-    @Option(help: ArgumentHelp("Draw the confusion matrix as a PNG heatmap: cells shaded by row-normalised rate, counts written in.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Draw the confusion matrix as a PNG heatmap: cells shaded by row-normalised rate, counts written in.",
+            valueName: "file"))
     var confusionPng: String?
 
-    @Option(help: ArgumentHelp("Draw the most confidently misclassified images as a PNG montage, labelled true→predicted with the probability.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Draw the most confidently misclassified images as a PNG montage, labelled true→predicted with the probability.",
+            valueName: "file"))
     var errorsPng: String?
 
-    @Option(help: ArgumentHelp("How many misclassified images --errors-png shows (1 to \(Self.errorLimitRange.upperBound)).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "How many misclassified images --errors-png shows (1 to \(Self.errorLimitRange.upperBound)).",
+            valueName: "n"))
     var errorCount: Int = 24
 
     static let errorLimitRange = 1 ... 120
@@ -63,7 +72,9 @@ struct Evaluate: ParsableCommand {
             source = try data.directory.location(of: MNISTSplit.test.imagesFile)
         }
         let preprocessing = stored.preprocessing
-        if preprocessing != .none { printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it") }
+        if preprocessing != .none {
+            printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it")
+        }
         let prepared = preprocessing.apply(to: testSet)
         let evaluation = Evaluation(of: stored.model, on: prepared, lossFunction: stored.lossFunction)
         if let confusionPng {
@@ -77,7 +88,9 @@ struct Evaluate: ParsableCommand {
             printDiagnostic("wrote \(mistakes.count) misclassified images to \(errorsPng)")
         }
         if json {
-            print(try EvaluationReport(evaluation: evaluation, stored: stored, model: modelPath.model, images: source).jsonString())
+            print(
+                try EvaluationReport(evaluation: evaluation, stored: stored, model: modelPath.model, images: source)
+                    .jsonString())
         } else {
             printTables(evaluation, stored: stored, source: source)
         }
@@ -95,17 +108,19 @@ struct Evaluate: ParsableCommand {
         let header = ["true\\pred"] + evaluation.confusion.indices.map(String.init) + ["total"]
         print(header.enumerated().map { rightAligned($1, $0 == 0 ? 9 : 6) }.joined())
         for (label, row) in evaluation.confusion.enumerated() {
-            print(rightAligned(String(label), 9) + row.map { rightAligned(String($0), 6) }.joined()
-                + rightAligned(String(row.reduce(0, +)), 6))
+            print(
+                rightAligned(String(label), 9) + row.map { rightAligned(String($0), 6) }.joined()
+                    + rightAligned(String(row.reduce(0, +)), 6))
         }
         print()
         print("label  precision  recall      f1  support")
         for metrics in evaluation.perClass {
-            print(rightAligned(String(metrics.label), 5),
-                  rightAligned(String(format: "%.4f", metrics.precision), 10),
-                  rightAligned(String(format: "%.4f", metrics.recall), 7),
-                  rightAligned(String(format: "%.4f", metrics.f1), 7),
-                  rightAligned(String(metrics.support), 8))
+            print(
+                rightAligned(String(metrics.label), 5),
+                rightAligned(String(format: "%.4f", metrics.precision), 10),
+                rightAligned(String(format: "%.4f", metrics.recall), 7),
+                rightAligned(String(format: "%.4f", metrics.f1), 7),
+                rightAligned(String(metrics.support), 8))
         }
     }
 }

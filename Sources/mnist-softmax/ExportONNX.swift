@@ -20,18 +20,22 @@ struct ExportONNX: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard output != model else { throw ValidationError("--output names the model file itself; choose another path") }
+        guard output != model else {
+            throw ValidationError("--output names the model file itself; choose another path")
+        }
     }
 
     func run() throws {
         try FileIO.requireWritableTarget(output)
         let stored = try SafeTensorsFile.read(model)
         if stored.preprocessing == .deskew {
-            printDiagnostic("note: \(model) was trained on deskewed images: the ONNX graph expects DESKEWED input "
-                + "(x = deskewed pixel / 255) and does not deskew; the metadata records it")
+            printDiagnostic(
+                "note: \(model) was trained on deskewed images: the ONNX graph expects DESKEWED input "
+                    + "(x = deskewed pixel / 255) and does not deskew; the metadata records it")
         }
         if stored.lossFunction == .sigmoidBinaryCrossEntropy {
-            printDiagnostic("note: a sigmoid-bce model: \"probabilities\" = sigmoid(logits), one per class, not a softmax")
+            printDiagnostic(
+                "note: a sigmoid-bce model: \"probabilities\" = sigmoid(logits), one per class, not a softmax")
         }
         try ONNXExport.write(stored, to: output)
         print(output)

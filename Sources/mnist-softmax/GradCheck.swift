@@ -28,13 +28,18 @@ struct GradCheck: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Model file (safetensors) whose gradient to check. [default: the zero model]", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Model file (safetensors) whose gradient to check. [default: the zero model]", valueName: "file"))
     var model: String?
 
-    @Option(help: ArgumentHelp("How many training images, from the first (1 to \(batchRange.upperBound)).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("How many training images, from the first (1 to \(batchRange.upperBound)).", valueName: "n"))
     var batch: Int = 100
 
-    @Option(help: ArgumentHelp("Check only this cost: softmax-ce, sigmoid-bce or mse. [default: all three]", valueName: "loss"))
+    @Option(
+        help: ArgumentHelp(
+            "Check only this cost: softmax-ce, sigmoid-bce or mse. [default: all three]", valueName: "loss"))
     var loss: LossFunction?
 
     @Flag(help: "Print one JSON object instead of tables.")
@@ -58,61 +63,81 @@ struct GradCheck: ParsableCommand {
             throw ValidationError("--batch \(batch) exceeds the \(training.count) training images")
         }
         let images = try directory.location(of: MNISTSplit.train.imagesFile)
-        if stored.preprocessing != .none { printDiagnostic("applying \(stored.preprocessing.rawValue), as the model was trained with it") }
+        if stored.preprocessing != .none {
+            printDiagnostic("applying \(stored.preprocessing.rawValue), as the model was trained with it")
+        }
         let prepared = stored.preprocessing.apply(to: training.slice(0 ..< batch))
         let costs = loss.map { [$0] } ?? LossFunction.allCases
         let comparisons = GradientCheck.compare(model: stored.model, batch: prepared, l2: l2, lossFunctions: costs)
-        let slowdown = (LearningSlowdown.mostConfidentError(of: stored.model, in: prepared).map { [$0] } ?? [])
+        let slowdown =
+            (LearningSlowdown.mostConfidentError(of: stored.model, in: prepared).map { [$0] } ?? [])
             + LearningSlowdown.constructed()
         let failures = comparisons.filter { !$0.passes }
 
         if json {
-            let report = GradCheckReport(model: model, l2: l2, images: images, batch: batch,
-                                         preprocessing: stored.preprocessing.rawValue, comparisons: comparisons,
-                                         slowdown: slowdown, passed: failures.isEmpty)
+            let report = GradCheckReport(
+                model: model, l2: l2, images: images, batch: batch,
+                preprocessing: stored.preprocessing.rawValue, comparisons: comparisons,
+                slowdown: slowdown, passed: failures.isEmpty)
             print(try report.jsonString())
         } else {
             printTables(comparisons, slowdown: slowdown, l2: l2, images: images, preprocessing: stored.preprocessing)
         }
         if !failures.isEmpty {
-            printDiagnostic("error: \(failures.count) of \(comparisons.count) gradient differences exceed their tolerance: "
-                + failures.map { "\($0.lossFunction.rawValue) \($0.first.rawValue) vs \($0.second.rawValue)" }.joined(separator: ", "))
+            printDiagnostic(
+                "error: \(failures.count) of \(comparisons.count) gradient differences exceed their tolerance: "
+                    + failures.map { "\($0.lossFunction.rawValue) \($0.first.rawValue) vs \($0.second.rawValue)" }
+                    .joined(separator: ", "))
             throw ExitCode.failure
         }
     }
 
-    private func printTables(_ comparisons: [GradientComparison], slowdown: [LearningSlowdown], l2: Float, images: String,
-                             preprocessing: Preprocessing)
-    {
+    private func printTables(
+        _ comparisons: [GradientComparison], slowdown: [LearningSlowdown], l2: Float, images: String,
+        preprocessing: Preprocessing
+    ) {
         print("model      " + (model.map { "\($0), L2 λ = \(l2)" } ?? "the zero model (W = 0, b = 0), L2 λ = 0"))
-        print("batch      the first \(batch) training images of \(images)" + (preprocessing == .none ? "" : ", after \(preprocessing.rawValue)"))
-        print("gradients  kernel: fused, Float (training's); chain: explicit Jacobian chain rule, Double; fd: central differences, h = 1e-5, Double")
-        print("difference max|a − b| / max(max|a|, max|b|, \(GradientCheck.scaleFloor)) over the 7,850 weights and biases")
+        print(
+            "batch      the first \(batch) training images of \(images)"
+                + (preprocessing == .none ? "" : ", after \(preprocessing.rawValue)"))
+        print(
+            "gradients  kernel: fused, Float (training's); chain: explicit Jacobian chain rule, Double; fd: central differences, h = 1e-5, Double"
+        )
+        print(
+            "difference max|a − b| / max(max|a|, max|b|, \(GradientCheck.scaleFloor)) over the 7,850 weights and biases"
+        )
         print()
         let columns = GradientCheck.pairs.map { "\(Self.shortName($0.0))–\(Self.shortName($0.1))" }
         print("cost        " + columns.map { rightAligned($0, 14) }.joined())
         for lossFunction in LossFunction.allCases {
             let row = comparisons.filter { $0.lossFunction == lossFunction }
             guard !row.isEmpty else { continue }
-            print(lossFunction.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
-                + row.map { rightAligned(String(format: "%.2e", $0.relativeDifference) + ($0.passes ? "  " : " ✗"), 14) }.joined())
+            print(
+                lossFunction.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + row.map {
+                        rightAligned(String(format: "%.2e", $0.relativeDifference) + ($0.passes ? "  " : " ✗"), 14)
+                    }.joined())
         }
         let tolerances = GradientCheck.pairs.map { pair in
-            pair.0.isSinglePrecision || pair.1.isSinglePrecision ? GradientCheck.floatTolerance : GradientCheck.doubleTolerance
+            pair.0.isSinglePrecision || pair.1.isSinglePrecision
+                ? GradientCheck.floatTolerance : GradientCheck.doubleTolerance
         }
         print("tolerance   " + tolerances.map { rightAligned(String(format: "%.0e", $0) + "  ", 14) }.joined())
         print()
         print("learning slowdown: ∂L/∂z_y on the true class y of a wrong answer, p = softmax(z)")
         print("sample                           y  pred      p_y   p_pred  cross-entropy  quadratic")
         for row in slowdown {
-            print(row.sample.padding(toLength: 30, withPad: " ", startingAt: 0),
-                  rightAligned(String(row.label), 2), rightAligned(String(row.predicted), 5),
-                  rightAligned(String(format: "%.2e", row.trueClassProbability), 8),
-                  rightAligned(String(format: "%.4f", row.predictedProbability), 8),
-                  rightAligned(String(format: "%.6f", row.crossEntropyGradient), 14),
-                  rightAligned(String(format: "%.2e", row.quadraticGradient), 10))
+            print(
+                row.sample.padding(toLength: 30, withPad: " ", startingAt: 0),
+                rightAligned(String(row.label), 2), rightAligned(String(row.predicted), 5),
+                rightAligned(String(format: "%.2e", row.trueClassProbability), 8),
+                rightAligned(String(format: "%.4f", row.predictedProbability), 8),
+                rightAligned(String(format: "%.6f", row.crossEntropyGradient), 14),
+                rightAligned(String(format: "%.2e", row.quadraticGradient), 10))
         }
-        print("cross-entropy: p_y − 1, near −1 however wrong; quadratic: carries the factor p_y, so it vanishes as p_y → 0")
+        print(
+            "cross-entropy: p_y − 1, near −1 however wrong; quadratic: carries the factor p_y, so it vanishes as p_y → 0"
+        )
     }
 
     static func shortName(_ method: GradientMethod) -> String {

@@ -43,7 +43,9 @@ struct Inspect: ParsableCommand {
         let type = array.elementType
         print("file        \(file) (\(byteCount) bytes\(compressed ? ", gzip" : ""))")
         print("format      IDX, magic 0x0000" + String(format: "%02X%02X", type.rawValue, array.dimensions.count))
-        print("dtype       \(type.name) (0x\(String(format: "%02X", type.rawValue)), \(type.byteWidth) byte\(type.byteWidth == 1 ? "" : "s") big-endian)")
+        print(
+            "dtype       \(type.name) (0x\(String(format: "%02X", type.rawValue)), \(type.byteWidth) byte\(type.byteWidth == 1 ? "" : "s") big-endian)"
+        )
         print("dimensions  \(array.dimensions.map(String.init).joined(separator: " × "))")
         if let count = array.imageCount {
             print("count       \(count) images of \(array.dimensions[1])×\(array.dimensions[2])")
@@ -75,19 +77,25 @@ struct Inspect: ParsableCommand {
         // Each image gets a column as wide as itself or its caption, two spaces apart.
         let cellWidth = max(columns, "image \(shown - 1)".count)
         func row(_ cells: [String]) {
-            let line = cells.map { $0.padding(toLength: cellWidth, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            let line = cells.map { $0.padding(toLength: cellWidth, withPad: " ", startingAt: 0) }.joined(
+                separator: "  ")
             print(String(line.reversed().drop { $0 == " " }.reversed()))
         }
         row(images.indices.map { "image \($0)" })
         for y in 0 ..< array.dimensions[1] {
             // Pixel v becomes ramp[⌊v · 10 / 256⌋].
-            row(images.map { image in String((0 ..< columns).map { x in Self.ramp[Int(image[x: x, y: y]) * Self.ramp.count / 256] }) })
+            row(
+                images.map { image in
+                    String((0 ..< columns).map { x in Self.ramp[Int(image[x: x, y: y]) * Self.ramp.count / 256] })
+                })
         }
     }
 
     /// The first labels and how often each value occurs.
     private func previewLabels(_ values: [UInt8]) {
-        print("first       " + values.prefix(20).map(String.init).joined(separator: " ") + (values.count > 20 ? " …" : ""))
+        print(
+            "first       " + values.prefix(20).map(String.init).joined(separator: " ") + (values.count > 20 ? " …" : "")
+        )
         var counts: [UInt8: Int] = [:]
         for value in values { counts[value, default: 0] += 1 }
         print("values      " + counts.keys.sorted().map { "\($0): \(counts[$0]!)" }.joined(separator: ", "))
@@ -95,13 +103,23 @@ struct Inspect: ParsableCommand {
 
     private func describeModel(_ stored: StoredModel, byteCount: Int) {
         print("file        \(file) (\(byteCount) bytes)")
-        print("format      safetensors" + (stored.metadata["format"].map { ", \($0) format version \(stored.metadata["format_version"] ?? "?")" } ?? ""))
+        print(
+            "format      safetensors"
+                + (stored.metadata["format"].map {
+                    ", \($0) format version \(stored.metadata["format_version"] ?? "?")"
+                } ?? ""))
         print()
         print("tensor  dtype  shape       min        max        mean")
-        for (name, values, shape) in [("weight", stored.model.weights, "[10, 784]"), ("bias", stored.model.bias, "[10]")] {
+        for (name, values, shape) in [
+            ("weight", stored.model.weights, "[10, 784]"), ("bias", stored.model.bias, "[10]"),
+        ] {
             let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-            print(name.padding(toLength: 8, withPad: " ", startingAt: 0) + "F32    " + shape.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + [Double(values.min()!), Double(values.max()!), mean].map { rightAligned(String(format: "%.4f", $0), 10) }.joined(separator: " "))
+            print(
+                name.padding(toLength: 8, withPad: " ", startingAt: 0) + "F32    "
+                    + shape.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + [Double(values.min()!), Double(values.max()!), mean].map {
+                        rightAligned(String(format: "%.4f", $0), 10)
+                    }.joined(separator: " "))
         }
         guard !stored.metadata.isEmpty else {
             print()

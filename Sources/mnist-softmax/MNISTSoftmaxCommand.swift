@@ -4,14 +4,18 @@ import ArgumentParser
 struct MNISTSoftmaxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-softmax",
-        abstract: "Softmax regression on MNIST: read IDX files, train, evaluate, predict your own digits, draw the weights.",
+        abstract:
+            "Softmax regression on MNIST: read IDX files, train, evaluate, predict your own digits, draw the weights.",
         discussion: """
             The data directory is --data-dir, else $\(DataOptions.environmentVariable), else \(DataOptions.defaultPath). \
             Run `mnist-softmax fetch` once to download and verify the four MNIST files into it.
 
             Exit status: 0 on success, 64 for usage errors, 1 for any other failure.
             """,
-        subcommands: [Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self, ExportONNX.self, GradCheck.self, Report.self, Serve.self]
+        subcommands: [
+            Fetch.self, Train.self, Evaluate.self, Predict.self, Inspect.self, ExportWeights.self, ExportONNX.self,
+            GradCheck.self, Report.self, Serve.self,
+        ]
     )
 
     /// ArgumentParser's own `main`, except that a library error leaves with the command line's

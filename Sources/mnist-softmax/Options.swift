@@ -7,10 +7,12 @@ struct DataOptions: ParsableArguments {
     static let environmentVariable = DataDirectory.environmentVariable
     static let defaultPath = DataDirectory.defaultPath
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Folder holding the MNIST IDX files, raw or .gz.",
-        discussion: "Defaults to $\(environmentVariable), else \(defaultPath).",
-        valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Folder holding the MNIST IDX files, raw or .gz.",
+            discussion: "Defaults to $\(environmentVariable), else \(defaultPath).",
+            valueName: "dir"))
     var dataDir: String?
 
     var directory: DataDirectory { DataDirectory.resolve(explicitPath: dataDir) }

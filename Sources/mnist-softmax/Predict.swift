@@ -18,7 +18,9 @@ struct Predict: ParsableCommand {
     @Argument(help: ArgumentHelp("PNG images, each of one digit.", valueName: "image.png"))
     var images: [String] = []
 
-    @Option(help: ArgumentHelp("IDX image file to take one image from, instead of PNG files (needs --index).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "IDX image file to take one image from, instead of PNG files (needs --index).", valueName: "file"))
     var idx: String?
 
     @Option(help: ArgumentHelp("Position of the image in the --idx file, from 0.", valueName: "n"))
@@ -27,8 +29,10 @@ struct Predict: ParsableCommand {
     @Flag(help: "Print a JSON array with one object per input: {\"file\", \"top\": [{\"label\", \"probability\"}, …]}.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write the 28×28 image the model saw (white ink on black, as in MNIST) as a greyscale PNG; needs exactly one input.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the 28×28 image the model saw (white ink on black, as in MNIST) as a greyscale PNG; needs exactly one input.",
+            valueName: "file"))
     var savePreprocessed: String?
 
     func validate() throws {
@@ -86,7 +90,8 @@ struct Predict: ParsableCommand {
             for outcome in outcomes {
                 guard let top = outcome.top else { continue }
                 let name = outcome.index.map { "\(outcome.file)[\($0)]" } ?? outcome.file
-                print("\(name): " + top.map { "\($0.label) \(percent(Double($0.probability)))" }.joined(separator: ", "))
+                print(
+                    "\(name): " + top.map { "\($0.label) \(percent(Double($0.probability)))" }.joined(separator: ", "))
             }
         }
         if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }

@@ -118,17 +118,21 @@ final class TrainingProgress {
     /// every 0.1 s in between.
     func batchFinished(_ progress: BatchProgress) {
         guard style == .live,
-              progress.batchesDone == 1 || progress.batchesDone == progress.batchCount || line.isDue else { return }
+            progress.batchesDone == 1 || progress.batchesDone == progress.batchCount || line.isDue
+        else { return }
         let elapsed = (clock.now - epochStarted).seconds
         let rate = Double(progress.samplesDone) / max(elapsed, 1e-9)
         let eta = elapsed * Double(progress.batchCount - progress.batchesDone) / Double(progress.batchesDone)
-        let details = "\(progress.batchesDone)/\(progress.batchCount) batches, \(siRate(rate)) samples/s, "
+        let details =
+            "\(progress.batchesDone)/\(progress.batchCount) batches, \(siRate(rate)) samples/s, "
             + "loss \(String(format: "%.4f", progress.runningLoss)), ETA \(shortDuration(eta))"
         // The bar takes what a typical line leaves of the terminal's width (8 to 30 columns), the
         // same for every frame so that it does not jitter.
         let barWidth = min(30, max(8, StatusLine.columns - 72))
         let filled = barWidth * progress.batchesDone / progress.batchCount
-        let bar = String(repeating: "=", count: filled) + (filled < barWidth ? ">" + String(repeating: " ", count: barWidth - filled - 1) : "")
+        let bar =
+            String(repeating: "=", count: filled)
+            + (filled < barWidth ? ">" + String(repeating: " ", count: barWidth - filled - 1) : "")
         line.show("epoch \(progress.epoch)/\(epochs) [\(bar)] \(details)")
     }
 
@@ -138,13 +142,16 @@ final class TrainingProgress {
         case .live:
             line.clear()
         case .lines where lastBatch == nil:
-            printDiagnostic("\(unit) \(summary.epochOrIteration)/\(epochs): " + String(format: "%.3f s", summary.seconds)
-                + ", loss " + String(format: "%.4f", summary.trainingLoss))
+            printDiagnostic(
+                "\(unit) \(summary.epochOrIteration)/\(epochs): " + String(format: "%.3f s", summary.seconds)
+                    + ", loss " + String(format: "%.4f", summary.trainingLoss))
         case .lines:
             let samples = lastBatch?.samplesDone ?? 0
             let rate = siRate(Double(samples) / max(summary.seconds, 1e-9))
-            printDiagnostic("epoch \(summary.epochOrIteration)/\(epochs): \(lastBatch?.batchCount ?? 0) batches, \(samples) samples in "
-                + String(format: "%.3f s", summary.seconds) + " (\(rate) samples/s), loss " + String(format: "%.4f", summary.trainingLoss))
+            printDiagnostic(
+                "epoch \(summary.epochOrIteration)/\(epochs): \(lastBatch?.batchCount ?? 0) batches, \(samples) samples in "
+                    + String(format: "%.3f s", summary.seconds) + " (\(rate) samples/s), loss "
+                    + String(format: "%.4f", summary.trainingLoss))
         case .silent:
             break
         }

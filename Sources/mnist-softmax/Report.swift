@@ -19,7 +19,10 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for index.html and its pictures (created if missing).", valueName: "dir"))
     var output: String
 
-    @Option(help: ArgumentHelp("How many misclassified images the report shows (1 to \(Evaluate.errorLimitRange.upperBound)).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "How many misclassified images the report shows (1 to \(Evaluate.errorLimitRange.upperBound)).",
+            valueName: "n"))
     var errorCount: Int = 24
 
     func validate() throws {
@@ -43,16 +46,19 @@ struct Report: ParsableCommand {
         let testSet = try directory.load(.test)
         let digests = testSet.contentDigests()
         let preprocessing = stored.preprocessing
-        if preprocessing != .none { printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it") }
+        if preprocessing != .none {
+            printDiagnostic("applying \(preprocessing.rawValue), as the model was trained with it")
+        }
         let prepared = preprocessing.apply(to: testSet)
         let report = ModelReport(
             modelPath: modelPath.model, stored: stored,
             evaluation: Evaluation(of: stored.model, on: prepared, lossFunction: stored.lossFunction),
             evaluatedImages: prepared,
             mistakes: Misclassification.mostConfident(of: stored.model, on: prepared, limit: errorCount),
-            dataFiles: DataFileDigest.rows(metadata: stored.metadata,
-                                           testImages: (try directory.location(of: MNISTSplit.test.imagesFile), digests.images),
-                                           testLabels: (try directory.location(of: MNISTSplit.test.labelsFile), digests.labels)))
+            dataFiles: DataFileDigest.rows(
+                metadata: stored.metadata,
+                testImages: (try directory.location(of: MNISTSplit.test.imagesFile), digests.images),
+                testLabels: (try directory.location(of: MNISTSplit.test.labelsFile), digests.labels)))
         print(try report.write(toDirectory: output))
     }
 }

@@ -27,14 +27,18 @@ struct Train: ParsableCommand {
     @Option(help: "sgd: minibatch SGD with momentum; lbfgs: full-batch L-BFGS with a Wolfe line search.")
     var optimizer: Optimizer = defaults.optimizer
 
-    @Option(help: ArgumentHelp("The cost: softmax-ce (cross-entropy), sigmoid-bce (ten sigmoids with binary cross-entropy) or mse (softmax with the quadratic cost).",
-                               valueName: "loss"))
+    @Option(
+        help: ArgumentHelp(
+            "The cost: softmax-ce (cross-entropy), sigmoid-bce (ten sigmoids with binary cross-entropy) or mse (softmax with the quadratic cost).",
+            valueName: "loss"))
     var loss: LossFunction = defaults.lossFunction
 
     @Option(help: "L2 strength λ: the loss adds (λ/2)‖W‖² (the bias is not regularised).")
     var l2: Float = defaults.l2
 
-    @Flag(help: "Deskew every image by its moments before training; the model file records it, so evaluate applies it too.")
+    @Flag(
+        help:
+            "Deskew every image by its moments before training; the model file records it, so evaluate applies it too.")
     var deskew = false
 
     @Option(help: ArgumentHelp("SGD: passes over the training set. [default: \(defaults.epochs)]"))
@@ -52,41 +56,65 @@ struct Train: ParsableCommand {
     @Flag(help: "SGD: use Nesterov's momentum.")
     var nesterov = false
 
-    @Option(help: ArgumentHelp("SGD: the learning rate per epoch: constant, step (× --learning-rate-decay per epoch) or cosine (a half cosine down to 0). [default: \(defaults.schedule.rawValue)]",
-                               valueName: "schedule"))
+    @Option(
+        help: ArgumentHelp(
+            "SGD: the learning rate per epoch: constant, step (× --learning-rate-decay per epoch) or cosine (a half cosine down to 0). [default: \(defaults.schedule.rawValue)]",
+            valueName: "schedule"))
     var schedule: LearningRateSchedule?
 
-    @Option(help: ArgumentHelp("SGD, step schedule: factor applied to the learning rate after each epoch, in (0, 1]. [default: \(defaults.learningRateDecay)]"))
+    @Option(
+        help: ArgumentHelp(
+            "SGD, step schedule: factor applied to the learning rate after each epoch, in (0, 1]. [default: \(defaults.learningRateDecay)]"
+        ))
     var learningRateDecay: Float?
 
-    @Option(help: ArgumentHelp("SGD: seed of the per-epoch shuffle; the same seed gives bit-identical weights, whatever --threads. [default: \(defaults.seed)]"))
+    @Option(
+        help: ArgumentHelp(
+            "SGD: seed of the per-epoch shuffle; the same seed gives bit-identical weights, whatever --threads. [default: \(defaults.seed)]"
+        ))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"))
+    @Option(
+        help: ArgumentHelp(
+            "L-BFGS: iterations at most; it stops sooner when the gradient or the loss stops changing. [default: \(defaults.maxIterations)]"
+        ))
     var maxIterations: Int?
 
-    @Option(help: ArgumentHelp("Threads per pass, at most; the kernels use at most \(SoftmaxTrainer.maximumThreads) (one per column shard), and the model file records the count after that cap. A pass uses fewer while other processes keep cores busy. The weights are the same for every count. The default is every core."))
+    @Option(
+        help: ArgumentHelp(
+            "Threads per pass, at most; the kernels use at most \(SoftmaxTrainer.maximumThreads) (one per column shard), and the model file records the count after that cap. A pass uses fewer while other processes keep cores busy. The weights are the same for every count. The default is every core."
+        ))
     var threads: Int = defaults.threads
 
-    @Flag(inversion: .prefixedNo,
-          help: "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, capped as it says, as for timing runs).")
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Use fewer threads while other processes keep cores busy (--no-follow-free-cores: always --threads, capped as it says, as for timing runs)."
+    )
     var followFreeCores = true
 
     @Option(help: ArgumentHelp("Hold out the last N training images for validation (0: none).", valueName: "n"))
     var validationSplit: Int = 0
 
-    @Option(help: ArgumentHelp("Stop when the validation loss has not improved for N epochs (or iterations), keeping the best weights; needs --validation-split.",
-                               valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Stop when the validation loss has not improved for N epochs (or iterations), keeping the best weights; needs --validation-split.",
+            valueName: "n"))
     var patience: Int?
 
-    @Option(help: ArgumentHelp("SGD: save the training state every N epochs to --checkpoint, atomically.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("SGD: save the training state every N epochs to --checkpoint, atomically.", valueName: "n"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Where --checkpoint-every saves. [default: the model path + .checkpoint]", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Where --checkpoint-every saves. [default: the model path + .checkpoint]", valueName: "file")
+    )
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("SGD: continue from a checkpoint written by --checkpoint-every, with the same settings; the result equals an uninterrupted run's.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "SGD: continue from a checkpoint written by --checkpoint-every, with the same settings; the result equals an uninterrupted run's.",
+            valueName: "file"))
     var resume: String?
 
     @Flag(help: "Print JSON Lines instead of the table: one object per epoch, then a summary.")
@@ -100,7 +128,8 @@ struct Train: ParsableCommand {
     static var isUnoptimisedBuild: Bool { _isDebugAssertConfiguration() }
 
     /// The one line `train` prints on standard error in a debug build.
-    static let unoptimisedBuildNote = "note: this mnist-softmax is a debug build, where training is far slower; "
+    static let unoptimisedBuildNote =
+        "note: this mnist-softmax is a debug build, where training is far slower; "
         + "build with `swift build -c release`, or run `swift run -c release mnist-softmax train`"
 
     /// Where checkpoints go.
@@ -109,12 +138,15 @@ struct Train: ParsableCommand {
     func validate() throws {
         if optimizer == .lbfgs {
             let sgdOnly: [(String, Bool)] = [
-                ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--learning-rate", learningRate != nil),
+                ("--epochs", epochs != nil), ("--batch-size", batchSize != nil),
+                ("--learning-rate", learningRate != nil),
                 ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--schedule", schedule != nil),
                 ("--learning-rate-decay", learningRateDecay != nil), ("--seed", seed != nil),
             ]
             if let (name, _) = sgdOnly.first(where: \.1) {
-                throw ValidationError("\(name) applies to --optimizer sgd; L-BFGS takes every sample at every step (see --max-iterations)")
+                throw ValidationError(
+                    "\(name) applies to --optimizer sgd; L-BFGS takes every sample at every step (see --max-iterations)"
+                )
             }
         } else if maxIterations != nil {
             throw ValidationError("--max-iterations applies to --optimizer lbfgs; SGD runs for --epochs")
@@ -136,19 +168,27 @@ struct Train: ParsableCommand {
         }
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
         if checkpointEvery != nil || resume != nil {
-            guard optimizer == .sgd else { throw ValidationError("--checkpoint-every and --resume apply to --optimizer sgd") }
+            guard optimizer == .sgd else {
+                throw ValidationError("--checkpoint-every and --resume apply to --optimizer sgd")
+            }
             guard patience == nil else {
-                throw ValidationError("--patience cannot be combined with --checkpoint-every or --resume: a checkpoint does not hold the early-stopping state")
+                throw ValidationError(
+                    "--patience cannot be combined with --checkpoint-every or --resume: a checkpoint does not hold the early-stopping state"
+                )
             }
         }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
-        if checkpoint != nil && checkpointEvery == nil { throw ValidationError("--checkpoint needs --checkpoint-every") }
+        if checkpoint != nil && checkpointEvery == nil {
+            throw ValidationError("--checkpoint needs --checkpoint-every")
+        }
         guard l2.isFinite && l2 >= 0 else { throw ValidationError("--l2 must be zero or positive") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard validationSplit >= 0 else { throw ValidationError("--validation-split must be zero or positive") }
         if let patience {
             guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
-            guard validationSplit > 0 else { throw ValidationError("--patience needs a validation set: add --validation-split N") }
+            guard validationSplit > 0 else {
+                throw ValidationError("--patience needs a validation set: add --validation-split N")
+            }
         }
     }
 
@@ -188,7 +228,9 @@ struct Train: ParsableCommand {
         let report = TrainingReport(json: json, optimizer: optimizer)
         let trained = try train(configuration, on: data, resumingFrom: resumed, checkpoints: policy, report: report)
         let evaluation = Evaluation(of: trained.outcome.model, on: data.test, lossFunction: loss)
-        report.summary(evaluation, trainingSeconds: trained.seconds, epochsRun: trained.outcome.epochsRun, modelPath: modelPath.model)
+        report.summary(
+            evaluation, trainingSeconds: trained.seconds, epochsRun: trained.outcome.epochsRun,
+            modelPath: modelPath.model)
         try writeMetricsCSV(trained.outcome.provenance.epochs)
         // The trainer knows the configuration and the results; the data as loaded, before
         // preprocessing and the validation split, only this command knows.
@@ -196,8 +238,11 @@ struct Train: ParsableCommand {
         provenance.preprocessing = data.preprocessing
         provenance.trainingDigests = data.digests
         provenance.test = evaluation
-        if StopSignals.received != nil { throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation") }
-        try SafeTensorsFile.write(StoredModel(model: trained.outcome.model, provenance: provenance), to: modelPath.model)
+        if StopSignals.received != nil {
+            throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation")
+        }
+        try SafeTensorsFile.write(
+            StoredModel(model: trained.outcome.model, provenance: provenance), to: modelPath.model)
         progress.diagnostic("saved model to \(modelPath.model)")
     }
 
@@ -230,14 +275,17 @@ struct Train: ParsableCommand {
         if deskew { progress.diagnostic("deskewing \(splits[0].count + splits[1].count) images") }
         let (allTraining, test) = (preprocessing.apply(to: splits[0]), preprocessing.apply(to: splits[1]))
         guard validationSplit < allTraining.count else {
-            throw ValidationError("--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
+            throw ValidationError(
+                "--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
         }
         let trainingCount = allTraining.count - validationSplit
         let training = validationSplit == 0 ? allTraining : allTraining.slice(0 ..< trainingCount)
         let validation = validationSplit == 0 ? nil : allTraining.slice(trainingCount ..< allTraining.count)
-        progress.diagnostic("training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
-        return PreparedData(training: training, validation: validation, test: test, preprocessing: preprocessing,
-                            digests: splits[0].contentDigests())
+        progress.diagnostic(
+            "training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
+        return PreparedData(
+            training: training, validation: validation, test: test, preprocessing: preprocessing,
+            digests: splits[0].contentDigests())
     }
 
     /// The `--resume` checkpoint, refused unless it was taken with `settings`.
@@ -265,13 +313,15 @@ struct Train: ParsableCommand {
 
     /// Runs the trainer with the live progress bar and the per-epoch report; a stop signal ends
     /// it at a batch boundary with nothing written.
-    private func train(_ configuration: TrainingConfiguration, on data: PreparedData, resumingFrom resumed: TrainingCheckpoint?,
-                       checkpoints policy: CheckpointPolicy?, report: TrainingReport) throws -> TrainedModel
-    {
+    private func train(
+        _ configuration: TrainingConfiguration, on data: PreparedData, resumingFrom resumed: TrainingCheckpoint?,
+        checkpoints policy: CheckpointPolicy?, report: TrainingReport
+    ) throws -> TrainedModel {
         report.begin()
         var lastBatch: BatchProgress?
-        let liveProgress = TrainingProgress(style: progress.style, epochs: optimizer == .sgd ? configuration.epochs : configuration.maxIterations,
-                                            unit: stepName)
+        let liveProgress = TrainingProgress(
+            style: progress.style, epochs: optimizer == .sgd ? configuration.epochs : configuration.maxIterations,
+            unit: stepName)
         defer { liveProgress.finish() }
         let clock = ContinuousClock()
         let started = clock.now
@@ -293,8 +343,9 @@ struct Train: ParsableCommand {
         }
         let seconds = (clock.now - started).seconds
         if let reason = outcome.stoppedBecause {
-            progress.diagnostic("stopped after \(stepName) \(outcome.epochsRun): \(reason)"
-                + (outcome.bestEpoch.map { "; keeping the weights of \(stepName) \($0)" } ?? ""))
+            progress.diagnostic(
+                "stopped after \(stepName) \(outcome.epochsRun): \(reason)"
+                    + (outcome.bestEpoch.map { "; keeping the weights of \(stepName) \($0)" } ?? ""))
         }
         return TrainedModel(outcome: outcome, seconds: seconds)
     }
@@ -309,7 +360,8 @@ struct Train: ParsableCommand {
     /// The run's provenance before training: the settings a checkpoint must share, with the data
     /// identified by the digests of the whole training file, as loaded.
     private func provenance(_ configuration: TrainingConfiguration, data: PreparedData) -> TrainingProvenance {
-        TrainingProvenance(configuration: configuration, preprocessing: data.preprocessing, trainingSamples: data.training.count,
-                           validationSamples: validationSplit, trainingDigests: data.digests)
+        TrainingProvenance(
+            configuration: configuration, preprocessing: data.preprocessing, trainingSamples: data.training.count,
+            validationSamples: validationSplit, trainingDigests: data.digests)
     }
 }

@@ -18,21 +18,27 @@ struct TrainingReport {
         if json {
             emit(EpochLine(optimizer: optimizer, summary: summary))
         } else {
-            print(rightAligned(String(summary.epochOrIteration), 5),
-                  rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
-                  rightAligned(percent(summary.trainingAccuracy), 10),
-                  rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
-                  rightAligned(String(format: "%.5g", summary.stepSize), 14),
-                  rightAligned(String(format: "%.3f", summary.seconds), 8))
+            print(
+                rightAligned(String(summary.epochOrIteration), 5),
+                rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
+                rightAligned(percent(summary.trainingAccuracy), 10),
+                rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
+                rightAligned(String(format: "%.5g", summary.stepSize), 14),
+                rightAligned(String(format: "%.3f", summary.seconds), 8))
         }
     }
 
     func summary(_ evaluation: Evaluation, trainingSeconds: Double, epochsRun: Int, modelPath: String) {
         if json {
-            emit(SummaryLine(optimizer: optimizer, evaluation: evaluation, trainingSeconds: trainingSeconds, runs: epochsRun, model: modelPath))
+            emit(
+                SummaryLine(
+                    optimizer: optimizer, evaluation: evaluation, trainingSeconds: trainingSeconds, runs: epochsRun,
+                    model: modelPath))
         } else {
-            print("test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
-                + "mean loss \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s")
+            print(
+                "test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
+                    + "mean loss \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s"
+            )
         }
     }
 
@@ -43,7 +49,8 @@ struct TrainingReport {
         for summary in epochs {
             let cells: [String] = [
                 String(summary.epochOrIteration), String(summary.trainingLoss), String(summary.trainingAccuracy),
-                summary.validation.map { String($0.accuracy) } ?? "", summary.validation.map { String($0.meanLoss) } ?? "",
+                summary.validation.map { String($0.accuracy) } ?? "",
+                summary.validation.map { String($0.meanLoss) } ?? "",
                 String(summary.stepSize), String(summary.seconds),
             ]
             lines.append(cells.joined(separator: ","))
@@ -65,7 +72,8 @@ private struct EpochLine: Encodable {
     let summary: EpochSummary
 
     enum CodingKeys: CodingKey {
-        case type, epoch, iteration, loss, trainAccuracy, validationAccuracy, validationLoss, learningRate, step, seconds
+        case type, epoch, iteration, loss, trainAccuracy, validationAccuracy, validationLoss, learningRate, step,
+            seconds
         case kernelFlop, threads, barrierWaitSeconds, tasksTakenOver
     }
 
@@ -96,7 +104,9 @@ private struct SummaryLine: Encodable {
     let runs: Int
     let model: String
 
-    enum CodingKeys: CodingKey { case type, testAccuracy, testLoss, testCount, trainingSeconds, model, epochs, iterations }
+    enum CodingKeys: CodingKey {
+        case type, testAccuracy, testLoss, testCount, trainingSeconds, model, epochs, iterations
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

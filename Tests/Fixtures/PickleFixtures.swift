@@ -3,21 +3,27 @@
 
 /// Protocol-2 pickle opcodes and operands, appended in order.
 public struct PickleAssembler {
-    public var bytes: [UInt8] = [0x80, 2] // PROTO 2
+    public var bytes: [UInt8] = [0x80, 2]  // PROTO 2
     var memoized: Set<UInt8> = []
 
     public init() {}
 
     public mutating func opcode(_ character: Character) { bytes.append(character.asciiValue ?? 0) }
-    public mutating func global(_ module: String, _ name: String) { opcode("c"); bytes += Array("\(module)\n\(name)\n".utf8) }
+    public mutating func global(_ module: String, _ name: String) {
+        opcode("c"); bytes += Array("\(module)\n\(name)\n".utf8)
+    }
     public mutating func put(_ key: UInt8) { opcode("q"); bytes.append(key); memoized.insert(key) }
     public mutating func get(_ key: UInt8) { opcode("h"); bytes.append(key) }
     public mutating func int1(_ value: UInt8) { opcode("K"); bytes.append(value) }
     public mutating func int2(_ value: UInt16) { opcode("M"); bytes.appendLittleEndian(value) }
     public mutating func int4(_ value: Int32) { opcode("J"); bytes.appendLittleEndian(value) }
-    public mutating func shortString(_ text: String) { opcode("U"); bytes.append(UInt8(text.utf8.count)); bytes += Array(text.utf8) }
-    public mutating func string(_ data: [UInt8]) { opcode("T"); bytes.appendLittleEndian(Int32(data.count)); bytes += data }
-    public mutating func tuple(_ count: Int) { bytes.append(0x84 + UInt8(count)) } // TUPLE1…TUPLE3
+    public mutating func shortString(_ text: String) {
+        opcode("U"); bytes.append(UInt8(text.utf8.count)); bytes += Array(text.utf8)
+    }
+    public mutating func string(_ data: [UInt8]) {
+        opcode("T"); bytes.appendLittleEndian(Int32(data.count)); bytes += data
+    }
+    public mutating func tuple(_ count: Int) { bytes.append(0x84 + UInt8(count)) }  // TUPLE1…TUPLE3
 
     /// `_reconstruct(ndarray, (0,), b'b')` then BUILD `(1, shape, dtype, False, data)`, as numpy
     /// writes it. Globals and dtypes are memoized where first used and fetched from the memo after:
@@ -40,7 +46,7 @@ public struct PickleAssembler {
             opcode("("); int1(3); shortString("<"); opcode("N"); opcode("N"); opcode("N")
             int4(-1); int4(-1); int1(0); opcode("t"); opcode("b")
         }
-        bytes.append(0x89) // NEWFALSE
+        bytes.append(0x89)  // NEWFALSE
         string(data)
         opcode("t"); opcode("b")
     }

@@ -23,14 +23,16 @@ public struct ZipEntry {
     public var uncompressedSize: Int
 
     public static func stored(_ name: String, _ content: [UInt8]) -> ZipEntry {
-        ZipEntry(name: name, method: 0, data: content, crc32: deflateAndCRC(content).crc32,
-                 compressedSize: content.count, uncompressedSize: content.count)
+        ZipEntry(
+            name: name, method: 0, data: content, crc32: deflateAndCRC(content).crc32,
+            compressedSize: content.count, uncompressedSize: content.count)
     }
 
     public static func deflated(_ name: String, _ content: [UInt8]) -> ZipEntry {
         let (deflated, crc) = deflateAndCRC(content)
-        return ZipEntry(name: name, method: 8, data: deflated, crc32: crc,
-                        compressedSize: deflated.count, uncompressedSize: content.count)
+        return ZipEntry(
+            name: name, method: 8, data: deflated, crc32: crc,
+            compressedSize: deflated.count, uncompressedSize: content.count)
     }
 }
 

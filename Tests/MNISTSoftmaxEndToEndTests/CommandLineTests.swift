@@ -8,7 +8,9 @@ import Testing
 /// the package, else data/mnist.
 enum RealMNIST {
     static let directory: String? = {
-        let chosen = ProcessInfo.processInfo.environment[DataDirectory.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let chosen = ProcessInfo.processInfo.environment[DataDirectory.environmentVariable].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         let candidates = chosen.map { [$0] } ?? [packageRoot + "/../shared/mnist", packageRoot + "/data/mnist"]
         return candidates.first { path in
             MNISTFile.all.allSatisfy { (try? DataDirectory(path: path).location(of: $0)) != nil }
@@ -79,7 +81,8 @@ struct CommandLineTests {
 
         let evaluate = try CommandRun(["evaluate", "--data-dir", data, "--model", modelPath, "--json"])
         #expect(evaluate.status == 0, "evaluate failed: \(evaluate.standardError)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any])
         let accuracy = try #require(report["accuracy"] as? Double)
         #expect(accuracy >= 0.925, "test accuracy \(accuracy)")
         let confusion = try #require(report["confusion_matrix"] as? [[Int]])
@@ -128,23 +131,33 @@ struct CommandLineTests {
         try withTemporaryDirectory { directory in
             let train = try blockDataset(count: 300, seed: 11), test = try blockDataset(count: 100, seed: 12)
             for (split, data) in [(MNISTSplit.train, train), (.test, test)] {
-                _ = try writeIDX(IDXArray(dimensions: [data.count, 28, 28], elements: .uint8(data.pixels)), named: split.imagesFile.name, in: directory)
-                _ = try writeIDX(IDXArray(dimensions: [data.count], elements: .uint8(data.labels)), named: split.labelsFile.name, in: directory)
+                _ = try writeIDX(
+                    IDXArray(dimensions: [data.count, 28, 28], elements: .uint8(data.pixels)),
+                    named: split.imagesFile.name, in: directory)
+                _ = try writeIDX(
+                    IDXArray(dimensions: [data.count], elements: .uint8(data.labels)), named: split.labelsFile.name,
+                    in: directory)
             }
             let model = directory + "/m.safetensors"
-            let trained = try CommandRun(["train", "--data-dir", directory, "--model", model, "--deskew", "--loss", "mse",
-                                          "--epochs", "3", "--json"])
+            let trained = try CommandRun([
+                "train", "--data-dir", directory, "--model", model, "--deskew", "--loss", "mse",
+                "--epochs", "3", "--json",
+            ])
             #expect(trained.status == 0, "\(trained.standardError)")
-            let summary = try #require(trained.standardOutput.split(separator: "\n").last.flatMap {
-                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            })
+            let summary = try #require(
+                trained.standardOutput.split(separator: "\n").last.flatMap {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                })
             let evaluated = try CommandRun(["evaluate", "--data-dir", directory, "--model", model, "--json"])
             #expect(evaluated.status == 0, "\(evaluated.standardError)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.standardOutput.utf8)) as? [String: Any])
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(evaluated.standardOutput.utf8)) as? [String: Any])
             #expect(report["preprocessing"] as? String == "deskew" && report["loss_function"] as? String == "mse")
             #expect(evaluated.standardError.contains("deskew"), "\(evaluated.standardError)")
             let accuracy = try #require(report["accuracy"] as? Double)
-            #expect(accuracy == summary["test_accuracy"] as? Double && accuracy > 0.5, "evaluate \(accuracy) vs train \(summary)")
+            #expect(
+                accuracy == summary["test_accuracy"] as? Double && accuracy > 0.5,
+                "evaluate \(accuracy) vs train \(summary)")
             #expect((report["loss"] as? Double) == summary["test_loss"] as? Double)
         }
     }

@@ -11,7 +11,9 @@ private final class LocalMirror {
     init(serving directory: String) throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, "0"]
+        process.arguments = [
+            "python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, "0",
+        ]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -22,7 +24,9 @@ private final class LocalMirror {
             guard !chunk.isEmpty else { break }
             banner += String(decoding: chunk, as: UTF8.self)
         }
-        guard let start = banner.range(of: "(http://"), let end = banner.range(of: ")", range: start.upperBound ..< banner.endIndex) else {
+        guard let start = banner.range(of: "(http://"),
+            let end = banner.range(of: ")", range: start.upperBound ..< banner.endIndex)
+        else {
             kill(process.processIdentifier, SIGKILL)
             throw FetchError(subject: "python3 -m http.server", problem: .unreachable(reason: "no port in \(banner)"))
         }
@@ -48,9 +52,13 @@ func fetchPrintsDownloadProgressInBytesAndPercentWhenNotOnATerminal() throws {
     let url = mirror.url + (source as NSString).lastPathComponent
     for percent in [25, 50, 75, 100] {
         // Each quarter is printed once, at the first chunk that reaches it.
-        let lines = run.standardError.split(separator: "\n").filter { $0.hasPrefix("\(url): ") && $0.hasSuffix(" of \(size) bytes (\(percent)%)") }
+        let lines = run.standardError.split(separator: "\n").filter {
+            $0.hasPrefix("\(url): ") && $0.hasSuffix(" of \(size) bytes (\(percent)%)")
+        }
         let received = lines.first.flatMap { Int($0.dropFirst(url.count + 2).prefix { $0 != " " }) }
-        #expect(lines.count == 1 && received.map { $0 * 100 >= size * percent && $0 <= size } == true, "\(percent)%: \(run.standardError)")
+        #expect(
+            lines.count == 1 && received.map { $0 * 100 >= size * percent && $0 <= size } == true,
+            "\(percent)%: \(run.standardError)")
     }
     #expect(!run.standardError.contains("\r"))
 }
@@ -77,7 +85,8 @@ func fetcherKeepsVerifiedFilesWithoutDownloading() async throws {
     }
     let log = LogLines()
     // `.mirrors` would download; every file verifies, so nothing is asked of the network.
-    let paths = try await MNISTFetcher(directory: DataDirectory(path: directory), log: { log.append($0) }).fetch(from: .mirrors)
+    let paths = try await MNISTFetcher(directory: DataDirectory(path: directory), log: { log.append($0) }).fetch(
+        from: .mirrors)
     #expect(paths == copies)
     #expect(log.all == zip(MNISTFile.all, copies).map { "\($0.name): verified \($1)" })
 }

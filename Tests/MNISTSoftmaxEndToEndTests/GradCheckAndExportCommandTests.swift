@@ -9,28 +9,37 @@ struct GradCheckAndExportCommandTests {
     @Test(.enabled(if: RealMNIST.directory != nil, RealMNIST.unavailableReason))
     func gradcheckPassesOnTheDefaultModelWithDoubleDifferencesBelow1e6() throws {
         let model = try #require(RealMNIST.defaultModel)
-        let run = try CommandRun(["gradcheck", "--data-dir", try #require(RealMNIST.directory), "--model", model, "--json"])
+        let run = try CommandRun([
+            "gradcheck", "--data-dir", try #require(RealMNIST.directory), "--model", model, "--json",
+        ])
         #expect(run.status == 0, "\(run.standardError)\n\(run.standardOutput)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
         #expect(report["passed"] as? Bool == true && report["batch"] as? Int == 100)
         let comparisons = try #require(report["comparisons"] as? [[String: Any]])
         #expect(Set(comparisons.compactMap { $0["loss_function"] as? String }) == ["softmax-ce", "sigmoid-bce", "mse"])
-        let double = comparisons.filter { $0["first"] as? String == "chain-rule" && $0["second"] as? String == "finite-differences" }
+        let double = comparisons.filter {
+            $0["first"] as? String == "chain-rule" && $0["second"] as? String == "finite-differences"
+        }
         #expect(double.count == 3)
         for comparison in double {
             let difference = try #require(comparison["relative_difference"] as? Double)
             #expect(difference <= 1e-6, "\(comparison)")
         }
         let slowdown = try #require(report["slowdown"] as? [[String: Any]])
-        #expect(slowdown.first?["sample"] as? String != nil && slowdown.first?["sample"] as? String != "constructed, p(wrong) = 0.5",
-                "a trained model gets some of 100 images confidently wrong: \(slowdown.first ?? [:])")
+        #expect(
+            slowdown.first?["sample"] as? String != nil
+                && slowdown.first?["sample"] as? String != "constructed, p(wrong) = 0.5",
+            "a trained model gets some of 100 images confidently wrong: \(slowdown.first ?? [:])")
     }
 
     /// gradcheck on a small data directory and the zero model: the table, the slowdown rows,
     /// and exit 0; only the cost asked for with --loss.
     @Test func gradcheckPrintsTheTableForOneCostAndExitsZero() throws {
         try withTemporaryDirectory { directory in
-            try writeDataDirectory(train: try blockDataset(count: 20, seed: 21), test: try blockDataset(count: 10, seed: 22), to: directory)
+            try writeDataDirectory(
+                train: try blockDataset(count: 20, seed: 21), test: try blockDataset(count: 10, seed: 22), to: directory
+            )
             let run = try CommandRun(["gradcheck", "--data-dir", directory, "--batch", "20", "--loss", "mse"])
             #expect(run.status == 0, "\(run.standardError)")
             let lines = run.standardOutput.split(separator: "\n").map(String.init)
@@ -46,18 +55,29 @@ struct GradCheckAndExportCommandTests {
     /// the fused p − y stays exact. gradcheck reports the broken comparisons and exits 1.
     @Test func gradcheckExitsOneWhenTheChainRuleBreaksDownOnAnOverconfidentModel() throws {
         try withTemporaryDirectory { directory in
-            try writeDataDirectory(train: try blockDataset(count: 20, seed: 24), test: try blockDataset(count: 10, seed: 25), to: directory)
+            try writeDataDirectory(
+                train: try blockDataset(count: 20, seed: 24), test: try blockDataset(count: 10, seed: 25), to: directory
+            )
             var bias = [Float](repeating: 0, count: 10)
             bias[0] = 800
             let model = directory + "/sure.safetensors"
-            try SafeTensorsFile.write(StoredModel(model: SoftmaxModel(weights: [Float](repeating: 0, count: 7840), bias: bias)), to: model)
-            let run = try CommandRun(["gradcheck", "--data-dir", directory, "--model", model, "--batch", "20", "--loss", "softmax-ce", "--json"])
+            try SafeTensorsFile.write(
+                StoredModel(model: SoftmaxModel(weights: [Float](repeating: 0, count: 7840), bias: bias)), to: model)
+            let run = try CommandRun([
+                "gradcheck", "--data-dir", directory, "--model", model, "--batch", "20", "--loss", "softmax-ce",
+                "--json",
+            ])
             #expect(run.status == 1, "\(run.standardError)")
-            #expect(run.standardError.contains("error: 2 of 3 gradient differences exceed their tolerance"), "\(run.standardError)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+            #expect(
+                run.standardError.contains("error: 2 of 3 gradient differences exceed their tolerance"),
+                "\(run.standardError)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
             let comparisons = try #require(report["comparisons"] as? [[String: Any]])
             #expect(report["passed"] as? Bool == false)
-            #expect(comparisons.map { $0["passes"] as? Bool } == [false, true, false], "kernel–chain and chain–fd fail: \(comparisons)")
+            #expect(
+                comparisons.map { $0["passes"] as? Bool } == [false, true, false],
+                "kernel–chain and chain–fd fail: \(comparisons)")
         }
     }
 
@@ -82,6 +102,8 @@ struct GradCheckAndExportCommandTests {
 
     @Test func exportOnnxRefusesToOverwriteItsOwnModel() throws {
         let run = try CommandRun(["export-onnx", "--model", "m.safetensors", "--output", "m.safetensors"])
-        #expect(run.status == 64 && run.standardError.contains("--output names the model file itself"), "\(run.standardError)")
+        #expect(
+            run.status == 64 && run.standardError.contains("--output names the model file itself"),
+            "\(run.standardError)")
     }
 }

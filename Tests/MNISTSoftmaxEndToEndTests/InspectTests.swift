@@ -31,7 +31,8 @@ struct InspectTests {
         let work = try makeScratchDirectory()
         defer { removeScratchDirectory(work) }
         let path = work + "/labels.gz"
-        try FileIO.writeAtomically(Gzip.compress(IDXArray(dimensions: [5], elements: .uint8([7, 2, 1, 7, 0])).encoded()), to: path)
+        try FileIO.writeAtomically(
+            Gzip.compress(IDXArray(dimensions: [5], elements: .uint8([7, 2, 1, 7, 0])).encoded()), to: path)
         let run = try CommandRun(["inspect", path])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.contains(", gzip)"))
@@ -48,7 +49,8 @@ struct InspectTests {
         var weights = [Float](repeating: 0, count: 7840)
         weights[0] = -2
         let path = work + "/model.safetensors"
-        try SafeTensorsFile.write(StoredModel(model: SoftmaxModel(weights: weights, bias: bias), metadata: ["seed": "42"]), to: path)
+        try SafeTensorsFile.write(
+            StoredModel(model: SoftmaxModel(weights: weights, bias: bias), metadata: ["seed": "42"]), to: path)
         let run = try CommandRun(["inspect", path])
         #expect(run.status == 0, "\(run.standardError)")
         let lines = run.standardOutput.split(separator: "\n").map(String.init)

@@ -18,7 +18,8 @@ struct PredictCommandTests {
         let files = SampleDigit.all.map { SampleDigit.directory + "/" + $0.fileName }
         let run = try CommandRun(["predict", "--model", model, "--json"] + files)
         #expect(run.status == 0, "\(run.standardError)")
-        let results = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
+        let results = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
         #expect(results.count == SampleDigit.all.count)
         for (sample, result) in zip(SampleDigit.all, results) {
             #expect(result["file"] as? String == SampleDigit.directory + "/" + sample.fileName)
@@ -26,7 +27,8 @@ struct PredictCommandTests {
             #expect(top.count == 3)
             #expect(top.first?["label"] as? Int == sample.digit, "\(sample.fileName): \(top)")
             let probabilities = top.compactMap { $0["probability"] as? Double }
-            #expect(probabilities == probabilities.sorted(by: >) && probabilities[0] > 0.5, "\(sample.fileName): \(top)")
+            #expect(
+                probabilities == probabilities.sorted(by: >) && probabilities[0] > 0.5, "\(sample.fileName): \(top)")
         }
     }
 
@@ -40,7 +42,9 @@ struct PredictCommandTests {
         #expect(run.standardOutput.hasPrefix("\(images)[0]: 7 "), "\(run.standardOutput)")
         let outside = try CommandRun(["predict", "--model", model, "--idx", images, "--index", "10000"])
         #expect(outside.status == 1)
-        #expect(outside.standardError.contains("has no image 10000; its images are numbered 0…9999"), "\(outside.standardError)")
+        #expect(
+            outside.standardError.contains("has no image 10000; its images are numbered 0…9999"),
+            "\(outside.standardError)")
     }
 
     @Test func textOutputListsThreeClassesAndJSONHasTheDocumentedShape() throws {
@@ -52,7 +56,8 @@ struct PredictCommandTests {
         #expect(text.status == 0, "\(text.standardError)")
         #expect(text.standardOutput == "\(image): 0 10.00%, 1 10.00%, 2 10.00%\n")
         let json = try CommandRun(["predict", "--model", model, "--json", image])
-        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
+        let parsed = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
         #expect(parsed.count == 1)
         #expect(Set(parsed[0].keys) == ["file", "top"])
         let top = try #require(parsed[0]["top"] as? [[String: Any]])
@@ -64,14 +69,18 @@ struct PredictCommandTests {
         let work = try makeScratchDirectory()
         defer { removeScratchDirectory(work) }
         let output = work + "/seen.png"
-        let run = try CommandRun(["predict", "--model", try Self.zeroModel(in: work), "--save-preprocessed", output,
-                                  SampleDigit.directory + "/digit-7-light-on-dark.png"])
+        let run = try CommandRun([
+            "predict", "--model", try Self.zeroModel(in: work), "--save-preprocessed", output,
+            SampleDigit.directory + "/digit-7-light-on-dark.png",
+        ])
         #expect(run.status == 0, "\(run.standardError)")
         let (gray, _) = try PNGFile.readGrayAndAlpha(output)
         #expect(gray.width == 28 && gray.height == 28)
         #expect(gray.pixels.max() == 255 && gray[x: 0, y: 0] == 0)
-        let (columns, rows) = (Set(gray.pixels.indices.filter { gray.pixels[$0] > 0 }.map { $0 % 28 }),
-                               Set(gray.pixels.indices.filter { gray.pixels[$0] > 0 }.map { $0 / 28 }))
+        let (columns, rows) = (
+            Set(gray.pixels.indices.filter { gray.pixels[$0] > 0 }.map { $0 % 28 }),
+            Set(gray.pixels.indices.filter { gray.pixels[$0] > 0 }.map { $0 / 28 })
+        )
         #expect(max(columns.count, rows.count) == 20)
     }
 
@@ -86,7 +95,8 @@ struct PredictCommandTests {
         #expect(run.status == 1)
         #expect(run.standardError.contains("\(blank): the image is blank"), "\(run.standardError)")
         #expect(run.standardError.contains("\(empty): cannot read PNG"), "\(run.standardError)")
-        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
+        let parsed = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
         #expect(parsed.map { $0["file"] as? String } == [blank, good, empty])
         #expect(parsed.map { $0["top"] == nil } == [true, false, true])
         #expect(parsed.map { $0["error"] == nil } == [false, true, false])

@@ -15,8 +15,10 @@ func writeBlockDataDirectory(in directory: String, trainCount: Int) throws -> St
     try FileIO.createDirectory(data)
     for (split, count, seed) in [(MNISTSplit.train, trainCount, UInt64(1)), (.test, 100, 2)] {
         let set = try blockDataset(count: count, seed: seed)
-        try writeIDX(IDXArray(dimensions: [count, 28, 28], elements: .uint8(set.pixels)), named: split.imagesFile.name, in: data)
-        try writeIDX(IDXArray(dimensions: [count], elements: .uint8(set.labels)), named: split.labelsFile.name, in: data)
+        try writeIDX(
+            IDXArray(dimensions: [count, 28, 28], elements: .uint8(set.pixels)), named: split.imagesFile.name, in: data)
+        try writeIDX(
+            IDXArray(dimensions: [count], elements: .uint8(set.labels)), named: split.labelsFile.name, in: data)
     }
     return data
 }
@@ -36,7 +38,9 @@ struct TrainingFaultTests {
         let previous = SafeTensorsFile.encode(StoredModel(model: randomModel(scale: 0.1, seed: 5)))
         try FileIO.writeAtomically(previous, to: modelPath)
 
-        let run = try CommandRun(["train", "--data-dir", data, "--model", modelPath, "--learning-rate", "1e30", "--batch-size", "10"])
+        let run = try CommandRun([
+            "train", "--data-dir", data, "--model", modelPath, "--learning-rate", "1e30", "--batch-size", "10",
+        ])
         #expect(run.status == 1)
         #expect(run.standardError.contains("training diverged at epoch 1, batch "), "\(run.standardError)")
         #expect(run.standardError.contains("the loss is not finite (learning rate 1e+30)"), "\(run.standardError)")
@@ -69,9 +73,12 @@ struct TrainingFaultTests {
         if interruption.previousModel { try FileIO.writeAtomically(previous, to: modelPath) }
 
         // Enough epochs to run for hours: only the signal can end it in time.
-        let command = try BackgroundCommand(["train", "--data-dir", data, "--model", modelPath, "--epochs", "1000000",
-                                             "--threads", "2"])
-        try #require(command.waitForStandardError(containing: "training on", seconds: 30), "\(command.standardErrorSoFar)")
+        let command = try BackgroundCommand([
+            "train", "--data-dir", data, "--model", modelPath, "--epochs", "1000000",
+            "--threads", "2",
+        ])
+        try #require(
+            command.waitForStandardError(containing: "training on", seconds: 30), "\(command.standardErrorSoFar)")
         usleep(300_000)
         kill(command.process.processIdentifier, interruption.signal)
         // A stop at the next batch boundary takes milliseconds; 60 s means it never came.
@@ -79,8 +86,10 @@ struct TrainingFaultTests {
 
         #expect(result.reason == .exit, "killed by the signal instead of stopping")
         #expect(result.status == interruption.status, "\(result.standardError)")
-        #expect(result.standardError.contains("\(modelPath): not written: \(interruption.name) stopped training during epoch "),
-                "\(result.standardError)")
+        #expect(
+            result.standardError.contains(
+                "\(modelPath): not written: \(interruption.name) stopped training during epoch "),
+            "\(result.standardError)")
         #expect(result.standardOutput.contains("epoch"), "training had not started: \(result.standardOutput)")
         if interruption.previousModel {
             #expect(try FileIO.readAll(modelPath) == previous)

@@ -58,23 +58,29 @@ struct RequestHeadTests {
     }
 
     @Test func aHeadOverItsByteLimitIs431WhileStillArriving() {
-        let refusal = Self.refusal { _ = try Self.frame("GET / HTTP/1.1\r\nX: " + String(repeating: "v", count: 60), piece: 10) }
+        let refusal = Self.refusal {
+            _ = try Self.frame("GET / HTTP/1.1\r\nX: " + String(repeating: "v", count: 60), piece: 10)
+        }
         #expect(refusal == HTTPRefusal(.headerFieldsTooLarge, "the request head is longer than 64 bytes"))
     }
 
     @Test func moreHeaderLinesThanTheLimitIs431() throws {
         #expect(try Self.frame("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", piece: 4) == 36)
-        let refusal = Self.refusal { _ = try Self.frame("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n", piece: 4) }
+        let refusal = Self.refusal {
+            _ = try Self.frame("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n", piece: 4)
+        }
         #expect(refusal == HTTPRefusal(.headerFieldsTooLarge, "the request has more than 3 header lines"))
     }
 
     @Test func aRequestIsParsedIntoMethodPathVersionAndTrimmedFields() throws {
-        let head = try Self.parse("POST /api/predict?x=1 HTTP/1.1\r\nHost: localhost\r\nContent-Type:  image/png \r\n"
-                                  + "content-length: 12\r\n\r\n")
+        let head = try Self.parse(
+            "POST /api/predict?x=1 HTTP/1.1\r\nHost: localhost\r\nContent-Type:  image/png \r\n"
+                + "content-length: 12\r\n\r\n")
         #expect(head.method == "POST" && head.target == "/api/predict?x=1" && head.path == "/api/predict")
         #expect(head.minorVersion == 1 && head.framing == .length(12))
         #expect(head.field("CONTENT-TYPE") == "image/png")
-        #expect(try Self.parse("GET http://localhost:8080/api/model?a HTTP/1.1\r\nHost: x\r\n\r\n").path == "/api/model")
+        #expect(
+            try Self.parse("GET http://localhost:8080/api/model?a HTTP/1.1\r\nHost: x\r\n\r\n").path == "/api/model")
         #expect(try Self.parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n").framing == .chunked)
         #expect(try Self.parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n").framing == .length(0))
     }
@@ -87,12 +93,20 @@ struct RequestHeadTests {
     }
 
     @Test func aContentLengthTooLongForAnIntIsKeptAsOverAnyLimit() throws {
-        #expect(try Self.parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n").framing == .length(Int.max))
+        #expect(
+            try Self.parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n").framing
+                == .length(Int.max))
     }
 
     static let refused: [(String, HTTPStatus, String)] = [
-        ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest, "both Content-Length"),
-        ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", .badRequest, "one decimal number"),
+        (
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest,
+            "both Content-Length"
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", .badRequest,
+            "one decimal number"
+        ),
         ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", .badRequest, "one decimal number"),
         ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n", .badRequest, "one decimal number"),
         ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", .notImplemented, "gzip is not supported"),

@@ -18,27 +18,35 @@ struct CheckpointTests {
         var saved: [TrainingCheckpoint] = []
         var firstLeg = configuration
         firstLeg.epochs = 2
-        _ = try SoftmaxTrainer(configuration: firstLeg).run(on: Self.blocks, checkpoints: CheckpointPolicy(every: 2) { saved.append($0) })
+        _ = try SoftmaxTrainer(configuration: firstLeg).run(
+            on: Self.blocks, checkpoints: CheckpointPolicy(every: 2) { saved.append($0) })
         let checkpoint = try #require(saved.first)
         #expect(saved.count == 1 && checkpoint.epochsCompleted == 2)
         #expect(checkpoint.velocity.weights.contains { $0 != 0 }, "momentum has a velocity to restore")
 
         var epochs: [Int] = []
-        let resumed = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks, resumingFrom: checkpoint) { epochs.append($0.epochOrIteration) }
+        let resumed = try SoftmaxTrainer(configuration: configuration).run(on: Self.blocks, resumingFrom: checkpoint) {
+            epochs.append($0.epochOrIteration)
+        }
         #expect(epochs == [3, 4, 5])
-        #expect(resumed.model == uninterrupted, "\(zip(resumed.model.weights, uninterrupted.weights).filter { $0 != $1 }.count) weights differ")
+        #expect(
+            resumed.model == uninterrupted,
+            "\(zip(resumed.model.weights, uninterrupted.weights).filter { $0 != $1 }.count) weights differ")
     }
 
     @Test func checkpointFileRoundTripsAndIsNotMistakenForAModel() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/run.checkpoint"
-            let checkpoint = TrainingCheckpoint(epochsCompleted: 3, model: randomModel(scale: 0.5, seed: 1),
-                                                velocity: randomModel(scale: 0.01, seed: 2), settings: ["seed": "42"])
+            let checkpoint = TrainingCheckpoint(
+                epochsCompleted: 3, model: randomModel(scale: 0.5, seed: 1),
+                velocity: randomModel(scale: 0.01, seed: 2), settings: ["seed": "42"])
             try checkpoint.write(to: path)
             #expect(try TrainingCheckpoint.read(path) == checkpoint)
 
             let asModel = thrownError(ModelFileError.self) { try SafeTensorsFile.read(path) }
-            #expect(asModel?.description.contains("HINT: this is a training checkpoint, not a model") == true, "\(asModel.map(String.init(describing:)) ?? "")")
+            #expect(
+                asModel?.description.contains("HINT: this is a training checkpoint, not a model") == true,
+                "\(asModel.map(String.init(describing:)) ?? "")")
 
             let modelPath = directory + "/m.safetensors"
             try SafeTensorsFile.write(StoredModel(model: SoftmaxModel()), to: modelPath)
@@ -49,10 +57,13 @@ struct CheckpointTests {
     }
 
     @Test func settingsThatDifferAreNamed() {
-        let checkpoint = TrainingCheckpoint(epochsCompleted: 1, model: SoftmaxModel(), velocity: SoftmaxModel(),
-                                            settings: ["seed": "42", "threads": "2"])
+        let checkpoint = TrainingCheckpoint(
+            epochsCompleted: 1, model: SoftmaxModel(), velocity: SoftmaxModel(),
+            settings: ["seed": "42", "threads": "2"])
         #expect(throws: Never.self) { try checkpoint.requireSettings(["seed": "42", "threads": "2"], path: "c") }
-        let error = thrownError(CheckpointMismatchError.self) { try checkpoint.requireSettings(["seed": "7", "threads": "2"], path: "c") }
+        let error = thrownError(CheckpointMismatchError.self) {
+            try checkpoint.requireSettings(["seed": "7", "threads": "2"], path: "c")
+        }
         #expect(error?.key == "seed" && error?.stored == "42" && error?.current == "7")
         #expect(error?.description.hasPrefix("c: the checkpoint was taken with seed = 42, this run has 7") == true)
     }

@@ -23,28 +23,35 @@ struct ClassificationTests {
     @Test func aPNGFromMemoryAboveTheCallersPixelCapIsRefusedFromItsHeader() throws {
         // The header of a 3000 × 2000 image and an empty IDAT: 45 bytes declaring 6 million pixels.
         let declared = headerOnlyPNG(width: 3000, height: 2000)
-        let error = try #require(thrownError(PNGError.self) {
-            try PNGFile.readGrayAndAlpha(pngBytes: declared, name: "request body", maximumPixelCount: 2048 * 2048)
-        })
-        #expect(error.description == "request body: cannot read PNG: image is 3000×2000 = 6000000 pixels, above the limit of 4194304")
+        let error = try #require(
+            thrownError(PNGError.self) {
+                try PNGFile.readGrayAndAlpha(pngBytes: declared, name: "request body", maximumPixelCount: 2048 * 2048)
+            })
+        #expect(
+            error.description
+                == "request body: cannot read PNG: image is 3000×2000 = 6000000 pixels, above the limit of 4194304")
     }
 
     @Test func bytesThatAreNotAPNGNameTheSourceAndSayWhy() throws {
-        let error = try #require(thrownError(PNGError.self) {
-            try PNGFile.readGrayAndAlpha(pngBytes: Array("GIF89a, the start of a GIF".utf8), name: "request body")
-        })
+        let error = try #require(
+            thrownError(PNGError.self) {
+                try PNGFile.readGrayAndAlpha(pngBytes: Array("GIF89a, the start of a GIF".utf8), name: "request body")
+            })
         #expect(error.description == "request body: cannot read PNG: Not a PNG file")
     }
 
     @Test func logitsAreWxPlusBAndTheirSoftmaxIsTheKernelsProbabilities() throws {
         let model = randomModel(scale: 0.05, seed: 11)
         let stored = StoredModel(model: model)
-        let (_, classification) = try stored.classify(gray: Self.picture, alpha: PredictionTests.opaque(Self.picture), name: "bar")
+        let (_, classification) = try stored.classify(
+            gray: Self.picture, alpha: PredictionTests.opaque(Self.picture), name: "bar")
         let x = classification.modelInput.pixels.map { Double($0) / 255 }
-        let reference = ReferenceMath.logits(weights: model.weights.map(Double.init), bias: model.bias.map(Double.init), inputs: x)[0]
+        let reference = ReferenceMath.logits(
+            weights: model.weights.map(Double.init), bias: model.bias.map(Double.init), inputs: x)[0]
         let logitError = maxRelativeError(classification.logits.map(Double.init), reference)
         #expect(logitError < 1e-6, "largest relative difference \(logitError)")
-        let probabilityError = maxRelativeError(classification.probabilities.map(Double.init), ReferenceMath.softmax(reference))
+        let probabilityError = maxRelativeError(
+            classification.probabilities.map(Double.init), ReferenceMath.softmax(reference))
         #expect(probabilityError < 1e-5, "largest relative difference \(probabilityError)")
     }
 
@@ -54,9 +61,14 @@ struct ClassificationTests {
         for y in 5 ..< 35 {
             for x in 0 ..< 5 { slanted[x: 20 + (40 - y) / 2 + x, y: y] = 20 }
         }
-        let stored = StoredModel(model: randomModel(scale: 0.05, seed: 12), metadata: [StoredModel.preprocessingKey: "deskew"])
-        let (digit, classification) = try stored.classify(gray: slanted, alpha: PredictionTests.opaque(slanted), name: "slant")
-        #expect(digit == (try DigitPreprocessor.preprocess(gray: slanted, alpha: PredictionTests.opaque(slanted), path: "slant")))
+        let stored = StoredModel(
+            model: randomModel(scale: 0.05, seed: 12), metadata: [StoredModel.preprocessingKey: "deskew"])
+        let (digit, classification) = try stored.classify(
+            gray: slanted, alpha: PredictionTests.opaque(slanted), name: "slant")
+        #expect(
+            digit
+                == (try DigitPreprocessor.preprocess(
+                    gray: slanted, alpha: PredictionTests.opaque(slanted), path: "slant")))
         let deskewed = Preprocessing.deskew.apply(toImage: digit.input.pixels, rows: 28, columns: 28)
         #expect(classification.modelInput.pixels == deskewed)
         #expect(classification.modelInput != digit.input, "deskewing should have straightened the stroke")

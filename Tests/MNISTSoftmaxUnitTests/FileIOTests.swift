@@ -18,8 +18,12 @@ struct FileIOTests {
         let root = try makeScratchDirectory()
         defer { removeScratchDirectory(root) }
         try FileIO.writeAtomically([1, 2, 3], to: root + "/plain")
-        #expect(throws: FileAccessError(path: root + "/plain/sub/dir", problem: .writeFailed(
-            reason: "cannot create directory \(root)/plain: a file of that name is in the way"))) {
+        #expect(
+            throws: FileAccessError(
+                path: root + "/plain/sub/dir",
+                problem: .writeFailed(
+                    reason: "cannot create directory \(root)/plain: a file of that name is in the way"))
+        ) {
             try FileIO.createDirectory(root + "/plain/sub/dir")
         }
     }

@@ -11,10 +11,12 @@ private let checkModel = randomModel(scale: 0.01, seed: 16)
 @Test(arguments: LossFunction.allCases)
 func theExplicitChainRuleEqualsTheFusedFormInDouble(lossFunction: LossFunction) {
     let problem = TinyProblem<Double>(seed: 151, l2: 0.01, lossFunction: lossFunction)
-    let explicit = ReferenceMath.explicitChainRuleGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                          labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
-    let fused = ReferenceMath.fusedGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                            labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
+    let explicit = ReferenceMath.explicitChainRuleGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
+    let fused = ReferenceMath.fusedGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
     let difference = GradientCheck.relativeDifference(explicit, fused)
     #expect(difference < 1e-14, "largest relative difference \(difference)")
 }
@@ -23,10 +25,12 @@ func theExplicitChainRuleEqualsTheFusedFormInDouble(lossFunction: LossFunction) 
 func centralDifferencesByMovedLogitsMatchDifferencesOfTheWholeLoss(lossFunction: LossFunction) {
     // The shortcut (only z_nk moves) against the textbook: perturb one parameter, recompute L.
     let problem = TinyProblem<Double>(seed: 152, l2: 0.01, lossFunction: lossFunction)
-    let shortcut = ReferenceMath.centralDifferenceGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                          labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
+    let shortcut = ReferenceMath.centralDifferenceGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
     let whole = problem.finiteDifferenceGradient()
-    let difference = GradientCheck.relativeDifference(shortcut, ParameterGradient(weights: whole.weights, bias: whole.bias))
+    let difference = GradientCheck.relativeDifference(
+        shortcut, ParameterGradient(weights: whole.weights, bias: whole.bias))
     #expect(difference < 1e-8, "largest relative difference \(difference)")
 }
 
@@ -45,10 +49,14 @@ func centralDifferencesByMovedLogitsMatchDifferencesOfTheWholeLoss(lossFunction:
     let comparisons = GradientCheck.compare(model: checkModel, batch: checkBatch, l2: 1e-3)
     #expect(comparisons.count == 9)
     for comparison in comparisons {
-        #expect(comparison.passes, "\(comparison.lossFunction) \(comparison.first) vs \(comparison.second): \(comparison.relativeDifference)")
+        #expect(
+            comparison.passes,
+            "\(comparison.lossFunction) \(comparison.first) vs \(comparison.second): \(comparison.relativeDifference)")
     }
     let double = comparisons.filter { $0.first == .chainRule && $0.second == .finiteDifferences }
-    #expect(double.allSatisfy { $0.tolerance == 1e-6 && $0.relativeDifference < 1e-8 }, "\(double.map(\.relativeDifference))")
+    #expect(
+        double.allSatisfy { $0.tolerance == 1e-6 && $0.relativeDifference < 1e-8 },
+        "\(double.map(\.relativeDifference))")
     let float = comparisons.filter { $0.first == .fusedKernel }
     #expect(float.allSatisfy { $0.tolerance == 1e-4 }, "the Float kernel's pairs use the Float tolerance")
 }
@@ -56,7 +64,9 @@ func centralDifferencesByMovedLogitsMatchDifferencesOfTheWholeLoss(lossFunction:
 @Test func aKernelThatDropsTheQuadraticCostsJacobianFailsTheCheck() {
     // A plausible bug: the mse kernel using the cross-entropy's p − y, as if the Jacobian cancelled.
     let buggy = GradientMethods { method, problem in
-        guard method == .fusedKernel, problem.lossFunction == .softmaxQuadratic else { return GradientMethods.standard.gradient(method, problem) }
+        guard method == .fusedKernel, problem.lossFunction == .softmaxQuadratic else {
+            return GradientMethods.standard.gradient(method, problem)
+        }
         var wrong = problem
         wrong.lossFunction = .softmaxCrossEntropy
         return GradientMethods.standard.gradient(method, wrong)
@@ -78,9 +88,11 @@ func centralDifferencesByMovedLogitsMatchDifferencesOfTheWholeLoss(lossFunction:
         }
         return gradient
     }
-    let comparisons = GradientCheck.compare(model: checkModel, batch: checkBatch, l2: 0, lossFunctions: [.softmaxCrossEntropy],
-                                            methods: corrupted)
-    let byPair = Dictionary(uniqueKeysWithValues: comparisons.map { ("\($0.first.rawValue)/\($0.second.rawValue)", $0) })
+    let comparisons = GradientCheck.compare(
+        model: checkModel, batch: checkBatch, l2: 0, lossFunctions: [.softmaxCrossEntropy],
+        methods: corrupted)
+    let byPair = Dictionary(
+        uniqueKeysWithValues: comparisons.map { ("\($0.first.rawValue)/\($0.second.rawValue)", $0) })
     #expect(byPair["chain-rule/finite-differences"]!.passes == false)
     #expect(abs(byPair["chain-rule/finite-differences"]!.relativeDifference - 1e-5) < 1e-7)
     #expect(byPair["fused-kernel/finite-differences"]!.passes, "the Float tolerance lets a 1e-5 error through")
@@ -105,12 +117,14 @@ func centralDifferencesByMovedLogitsMatchDifferencesOfTheWholeLoss(lossFunction:
 @Test func theMostConfidentErrorIsTheWrongAnswerWithTheHighestProbability() throws {
     // Two images: blank (label 3) and blank (label 5), with a model whose bias favours 5 strongly:
     // image 0 is wrong with p_5 high, image 1 right.
-    let images = try LabeledImages(pixels: [UInt8](repeating: 0, count: 2 * 784), labels: [3, 5], rows: 28, columns: 28)
+    let images = try LabeledImages(
+        pixels: [UInt8](repeating: 0, count: 2 * 784), labels: [3, 5], rows: 28, columns: 28)
     var bias = [Float](repeating: 0, count: 10)
     bias[5] = 6
     let model = SoftmaxModel(weights: [Float](repeating: 0, count: 7840), bias: bias)
     let row = try #require(LearningSlowdown.mostConfidentError(of: model, in: images))
     #expect(row.sample == "batch image 0" && row.label == 3 && row.predicted == 5)
     #expect(abs(row.predictedProbability - exp(6) / (exp(6) + 9)) < 1e-12)
-    #expect(LearningSlowdown.mostConfidentError(of: SoftmaxModel(), in: images) == nil, "the zero model is not confident")
+    #expect(
+        LearningSlowdown.mostConfidentError(of: SoftmaxModel(), in: images) == nil, "the zero model is not confident")
 }

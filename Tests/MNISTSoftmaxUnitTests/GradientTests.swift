@@ -30,7 +30,8 @@ struct TinyProblem<T: Real & BinaryFloatingPoint> where T.RawSignificand: FixedW
     }
 
     func loss(weights: [T], bias: [T]) -> T {
-        ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: l2, lossFunction: lossFunction)
+        ReferenceMath.loss(
+            weights: weights, bias: bias, inputs: inputs, labels: labels, l2: l2, lossFunction: lossFunction)
     }
 
     /// ∂L/∂θ_i ≈ (L(θ + h e_i) − L(θ − h e_i)) / 2h for every weight and bias element, with
@@ -73,16 +74,19 @@ struct GradientAgreement {
     }
 }
 
-func checkFusedGradient<T: Real & BinaryFloatingPoint>(_: T.Type, seed: UInt64, tolerance: Double,
-                                                        sourceLocation: SourceLocation = #_sourceLocation) -> GradientAgreement
-    where T.RawSignificand: FixedWidthInteger
-{
+func checkFusedGradient<T: Real & BinaryFloatingPoint>(
+    _: T.Type, seed: UInt64, tolerance: Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> GradientAgreement
+where T.RawSignificand: FixedWidthInteger {
     let typeName = String(describing: T.self)
     let problem = TinyProblem<T>(seed: seed, l2: 0.1)
-    let fused = ReferenceMath.fusedGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                            labels: problem.labels, l2: problem.l2)
-    let chain = ReferenceMath.chainRuleGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                labels: problem.labels, l2: problem.l2)
+    let fused = ReferenceMath.fusedGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: problem.l2)
+    let chain = ReferenceMath.chainRuleGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: problem.l2)
     let numeric = problem.finiteDifferenceGradient()
 
     #expect(fused.weights.count == 70 && fused.bias.count == 10, sourceLocation: sourceLocation)
@@ -92,7 +96,8 @@ func checkFusedGradient<T: Real & BinaryFloatingPoint>(_: T.Type, seed: UInt64, 
         fusedVsChainBias: maxRelativeError(fused.bias, chain.bias),
         fusedVsFiniteDifferenceWeights: maxRelativeError(fused.weights, numeric.weights),
         fusedVsFiniteDifferenceBias: maxRelativeError(fused.bias, numeric.bias))
-    let report = "\(typeName): fused vs chain rule W \(agreement.fusedVsChainWeights), b \(agreement.fusedVsChainBias); "
+    let report =
+        "\(typeName): fused vs chain rule W \(agreement.fusedVsChainWeights), b \(agreement.fusedVsChainBias); "
         + "fused vs finite differences W \(agreement.fusedVsFiniteDifferenceWeights), b \(agreement.fusedVsFiniteDifferenceBias)"
     print("[gradient check seed \(seed)] \(report)")
     #expect(agreement.largest <= tolerance, "\(report) (tolerance \(tolerance))", sourceLocation: sourceLocation)
@@ -100,29 +105,35 @@ func checkFusedGradient<T: Real & BinaryFloatingPoint>(_: T.Type, seed: UInt64, 
     // Not vacuous: the gradient is far from zero, and the L2 term visibly changes it.
     let largestWeightGradient = fused.weights.map { Double(abs($0)) }.max() ?? 0
     let largestBiasGradient = fused.bias.map { Double(abs($0)) }.max() ?? 0
-    #expect(largestWeightGradient > 0.05 && largestBiasGradient > 0.05,
-            "gradient too small to test: \(largestWeightGradient), \(largestBiasGradient)", sourceLocation: sourceLocation)
-    let withoutL2 = ReferenceMath.fusedGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                labels: problem.labels, l2: 0)
+    #expect(
+        largestWeightGradient > 0.05 && largestBiasGradient > 0.05,
+        "gradient too small to test: \(largestWeightGradient), \(largestBiasGradient)", sourceLocation: sourceLocation)
+    let withoutL2 = ReferenceMath.fusedGradient(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: 0)
     #expect(maxRelativeError(fused.weights, withoutL2.weights) > 10 * tolerance, sourceLocation: sourceLocation)
     #expect(fused.bias == withoutL2.bias, "the bias is not regularised", sourceLocation: sourceLocation)
     return agreement
 }
 
 /// The L2 term is exactly (λ/2)‖W‖², computed here independently of the library.
-func checkL2Term<T: Real & BinaryFloatingPoint>(_: T.Type, tolerance: Double,
-                                                 sourceLocation: SourceLocation = #_sourceLocation)
-    where T.RawSignificand: FixedWidthInteger
-{
+func checkL2Term<T: Real & BinaryFloatingPoint>(
+    _: T.Type, tolerance: Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+)
+where T.RawSignificand: FixedWidthInteger {
     let typeName = String(describing: T.self)
     let problem = TinyProblem<T>(seed: 3, l2: 0.1)
     let withL2 = problem.loss(weights: problem.weights, bias: problem.bias)
-    let withoutL2 = ReferenceMath.loss(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                       labels: problem.labels, l2: 0)
+    let withoutL2 = ReferenceMath.loss(
+        weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+        labels: problem.labels, l2: 0)
     let expected = problem.weights.reduce(0.0) { $0 + Double($1) * Double($1) } * 0.05
     let error = relativeError(Double(withL2 - withoutL2), expected)
-    #expect(error <= tolerance, "\(typeName): L2 term \(withL2 - withoutL2) vs (λ/2)‖W‖² = \(expected), relative error \(error)",
-            sourceLocation: sourceLocation)
+    #expect(
+        error <= tolerance,
+        "\(typeName): L2 term \(withL2 - withoutL2) vs (λ/2)‖W‖² = \(expected), relative error \(error)",
+        sourceLocation: sourceLocation)
 }
 
 @Suite("Reference gradient")
@@ -150,11 +161,13 @@ struct ReferenceGradientTests {
     /// dW = (p − y) x = (−½, ½), db = (−½, ½).
     @Test func referenceMatchesAHandComputedExample() {
         func check<T: Real & BinaryFloatingPoint>(_: T.Type) {
-    let typeName = String(describing: T.self)
-            let loss = ReferenceMath.loss(weights: [T](repeating: 0, count: 2), bias: [0, 0], inputs: [1], labels: [0], l2: 1)
+            let typeName = String(describing: T.self)
+            let loss = ReferenceMath.loss(
+                weights: [T](repeating: 0, count: 2), bias: [0, 0], inputs: [1], labels: [0], l2: 1)
             #expect(abs(Double(loss) - Double.log(2)) <= 1e-6, "\(typeName) loss \(loss)")
-            let gradient = ReferenceMath.fusedGradient(weights: [T](repeating: 0, count: 2), bias: [0, 0], inputs: [1],
-                                                       labels: [0], l2: 1)
+            let gradient = ReferenceMath.fusedGradient(
+                weights: [T](repeating: 0, count: 2), bias: [0, 0], inputs: [1],
+                labels: [0], l2: 1)
             #expect(gradient.weights == [-0.5, 0.5])
             #expect(gradient.bias == [-0.5, 0.5])
             // W = (1, 0), x = 2, λ = 1: z = (2, 0), p0 = e²/(e² + 1);
@@ -187,30 +200,48 @@ func checkExtremeLogits<T: Real & BinaryFloatingPoint>(_: T.Type, sourceLocation
     let maxClassLoss = ReferenceMath.crossEntropy(logits: logits, label: 0)
     let minClassLoss = ReferenceMath.crossEntropy(logits: logits, label: 1)
     let zeroClassLoss = ReferenceMath.crossEntropy(logits: logits, label: 5)
-    #expect(maxClassLoss.isFinite && abs(Double(maxClassLoss)) <= 1e-6, "\(typeName) \(maxClassLoss)", sourceLocation: sourceLocation)
-    #expect(relativeError(Double(minClassLoss), 2000) <= 1e-6, "\(typeName) \(minClassLoss)", sourceLocation: sourceLocation)
-    #expect(relativeError(Double(zeroClassLoss), 1000) <= 1e-6, "\(typeName) \(zeroClassLoss)", sourceLocation: sourceLocation)
+    #expect(
+        maxClassLoss.isFinite && abs(Double(maxClassLoss)) <= 1e-6, "\(typeName) \(maxClassLoss)",
+        sourceLocation: sourceLocation)
+    #expect(
+        relativeError(Double(minClassLoss), 2000) <= 1e-6, "\(typeName) \(minClassLoss)", sourceLocation: sourceLocation
+    )
+    #expect(
+        relativeError(Double(zeroClassLoss), 1000) <= 1e-6, "\(typeName) \(zeroClassLoss)",
+        sourceLocation: sourceLocation)
 
     // The same through the whole reference: a bias of ±1000 with W = 0.
     let bias = logits
     let weights = [T](repeating: 0, count: 10 * 3)
-    let loss = ReferenceMath.loss(weights: weights, bias: bias, inputs: [0.5, 0.25, 1, 0, 0, 1], labels: [1, 0], l2: 0)
-    #expect(relativeError(Double(loss), 1000) <= 1e-6, "\(typeName) mean of 2000 and 0: \(loss)", sourceLocation: sourceLocation)
-    let gradient = ReferenceMath.fusedGradient(weights: weights, bias: bias, inputs: [0.5, 0.25, 1, 0, 0, 1], labels: [1, 0], l2: 0)
-    #expect(gradient.weights.allSatisfy { $0.isFinite } && gradient.bias.allSatisfy { $0.isFinite }, sourceLocation: sourceLocation)
+    let loss = ReferenceMath.loss(
+        weights: weights, bias: bias, inputs: [0.5, 0.25, 1, 0, 0, 1], labels: [1, 0], l2: 0)
+    #expect(
+        relativeError(Double(loss), 1000) <= 1e-6, "\(typeName) mean of 2000 and 0: \(loss)",
+        sourceLocation: sourceLocation)
+    let gradient = ReferenceMath.fusedGradient(
+        weights: weights, bias: bias, inputs: [0.5, 0.25, 1, 0, 0, 1], labels: [1, 0], l2: 0)
+    #expect(
+        gradient.weights.allSatisfy { $0.isFinite } && gradient.bias.allSatisfy { $0.isFinite },
+        sourceLocation: sourceLocation)
     // Sample 1 (label 1): δ = (1, −1, 0…); sample 2 (label 0): δ = 0. Mean: (½, −½, 0…).
-    #expect(gradient.bias == [0.5, -0.5] + [T](repeating: 0, count: 8), "\(gradient.bias)", sourceLocation: sourceLocation)
+    #expect(
+        gradient.bias == [0.5, -0.5] + [T](repeating: 0, count: 8), "\(gradient.bias)", sourceLocation: sourceLocation)
 }
 
-func checkEqualLogits<T: Real & BinaryFloatingPoint>(_: T.Type, value: T, sourceLocation: SourceLocation = #_sourceLocation) {
+func checkEqualLogits<T: Real & BinaryFloatingPoint>(
+    _: T.Type, value: T, sourceLocation: SourceLocation = #_sourceLocation
+) {
     let typeName = String(describing: T.self)
     let logits = [T](repeating: value, count: 10)
     let p = ReferenceMath.softmax(logits)
-    #expect(maxRelativeError(p.map { Double($0) }, [Double](repeating: 0.1, count: 10)) <= 1e-6, "\(typeName) \(p)",
-            sourceLocation: sourceLocation)
+    #expect(
+        maxRelativeError(p.map { Double($0) }, [Double](repeating: 0.1, count: 10)) <= 1e-6, "\(typeName) \(p)",
+        sourceLocation: sourceLocation)
     for label in [0, 9] {
         let loss = ReferenceMath.crossEntropy(logits: logits, label: label)
-        #expect(relativeError(Double(loss), Double.log(10)) <= 1e-6, "\(typeName) logits \(value): \(loss)", sourceLocation: sourceLocation)
+        #expect(
+            relativeError(Double(loss), Double.log(10)) <= 1e-6, "\(typeName) logits \(value): \(loss)",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -280,15 +311,17 @@ enum SampleOrder: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .repeatingAndSkipping:
             var generator = SeededGenerator(seed: seed)
             var indices = (0 ..< count).map { _ in Int32(2 * generator.next(below: (dataCount + 1) / 2)) }
-            if count > 1 { indices[count - 1] = indices[0] } // at least one repeat, whatever the draw
+            if count > 1 { indices[count - 1] = indices[0] }  // at least one repeat, whatever the draw
             return indices
         }
     }
 }
 
 /// `ReferenceMath` in Double for `model` on `samples` of `data`, with x = pixel / 255.
-func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples: [Int32], l2: Float,
-                              lossFunction: LossFunction = .softmaxCrossEntropy)
+func referenceLossAndGradient(
+    model: SoftmaxModel, data: LabeledImages, samples: [Int32], l2: Float,
+    lossFunction: LossFunction = .softmaxCrossEntropy
+)
     -> (loss: Double, gradient: ParameterGradient<Double>)
 {
     let weights = model.weights.map { Double($0) }, bias = model.bias.map { Double($0) }
@@ -299,9 +332,13 @@ func referenceLossAndGradient(model: SoftmaxModel, data: LabeledImages, samples:
         inputs += data.pixels[start ..< start + 784].map { Double($0) / 255 }
     }
     let labels = samples.map { Int(data.labels[Int($0)]) }
-    return (ReferenceMath.loss(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2), lossFunction: lossFunction),
-            ReferenceMath.fusedGradient(weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2),
-                                        lossFunction: lossFunction))
+    return (
+        ReferenceMath.loss(
+            weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2), lossFunction: lossFunction),
+        ReferenceMath.fusedGradient(
+            weights: weights, bias: bias, inputs: inputs, labels: labels, l2: Double(l2),
+            lossFunction: lossFunction)
+    )
 }
 
 @Suite("Fast kernel vs reference")
@@ -315,22 +352,23 @@ struct KernelTests {
     func fastLossAndGradientMatchReferenceInDouble(batchSize: Int, l2: Float) {
         let model = randomModel(scale: 0.01, seed: UInt64(batchSize))
         for order in SampleOrder.allCases {
-          for threads in [1, 2] {
-            let samples = order.indices(count: batchSize, within: Self.data.count, seed: UInt64(1000 + batchSize))
-            let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: l2, threads: threads)
-            let reference = referenceLossAndGradient(model: model, data: Self.data, samples: samples, l2: l2)
-            let lossError = relativeError(fast.loss, reference.loss)
-            let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
-            let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
-            let report = "B = \(batchSize), λ = \(l2), \(order), \(threads) threads: loss \(fast.loss) vs \(reference.loss) (rel \(lossError)), "
-                + "∇W rel \(weightError), ∇b rel \(biasError)"
-            print("[kernel vs reference] \(report)")
-            #expect(lossError <= 1e-5, "\(report)")
-            #expect(weightError <= 1e-5, "\(report)")
-            #expect(biasError <= 1e-5, "\(report)")
-            // Not vacuous: a real loss and a real gradient.
-            #expect(fast.loss > 1 && reference.gradient.bias.map(abs).max()! > 1e-3, "\(report)")
-          }
+            for threads in [1, 2] {
+                let samples = order.indices(count: batchSize, within: Self.data.count, seed: UInt64(1000 + batchSize))
+                let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: l2, threads: threads)
+                let reference = referenceLossAndGradient(model: model, data: Self.data, samples: samples, l2: l2)
+                let lossError = relativeError(fast.loss, reference.loss)
+                let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
+                let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
+                let report =
+                    "B = \(batchSize), λ = \(l2), \(order), \(threads) threads: loss \(fast.loss) vs \(reference.loss) (rel \(lossError)), "
+                    + "∇W rel \(weightError), ∇b rel \(biasError)"
+                print("[kernel vs reference] \(report)")
+                #expect(lossError <= 1e-5, "\(report)")
+                #expect(weightError <= 1e-5, "\(report)")
+                #expect(biasError <= 1e-5, "\(report)")
+                // Not vacuous: a real loss and a real gradient.
+                #expect(fast.loss > 1 && reference.gradient.bias.map(abs).max()! > 1e-3, "\(report)")
+            }
         }
     }
 
@@ -358,8 +396,9 @@ struct KernelTests {
         for n in [0, 1, 149] {
             let pixels = Array(Self.data.pixels[n * 784 ..< (n + 1) * 784])
             let fast = model.probabilities(forPixels: pixels)
-            let z = ReferenceMath.logits(weights: model.weights.map { Double($0) }, bias: model.bias.map { Double($0) },
-                                         inputs: pixels.map { Double($0) / 255 })[0]
+            let z = ReferenceMath.logits(
+                weights: model.weights.map { Double($0) }, bias: model.bias.map { Double($0) },
+                inputs: pixels.map { Double($0) / 255 })[0]
             let reference = ReferenceMath.softmax(z)
             let error = maxRelativeError(fast.map { Double($0) }, reference)
             #expect(error <= 1e-5, "image \(n): relative error \(error)")
@@ -393,14 +432,16 @@ struct SparseKernelTests {
     @Test(arguments: [1, 7, 100, 129])
     func sparseImagesMatchReferenceInDouble(batchSize: Int) {
         let model = randomModel(scale: 0.01, seed: UInt64(40 + batchSize))
-        let samples = SampleOrder.repeatingAndSkipping.indices(count: batchSize, within: Self.data.count, seed: UInt64(batchSize))
+        let samples = SampleOrder.repeatingAndSkipping.indices(
+            count: batchSize, within: Self.data.count, seed: UInt64(batchSize))
         let reference = referenceLossAndGradient(model: model, data: Self.data, samples: samples, l2: 0.5)
         for threads in [1, 2] {
             let fast = model.lossAndGradient(on: Self.data, samples: samples, l2: 0.5, threads: threads)
             let lossError = relativeError(fast.loss, reference.loss)
             let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
             let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
-            let report = "B = \(batchSize), \(threads) threads: loss rel \(lossError), ∇W rel \(weightError), ∇b rel \(biasError)"
+            let report =
+                "B = \(batchSize), \(threads) threads: loss rel \(lossError), ∇W rel \(weightError), ∇b rel \(biasError)"
             print("[sparse kernel vs reference] \(report)")
             #expect(lossError <= 1e-5 && weightError <= 1e-5 && biasError <= 1e-5, "\(report)")
         }
@@ -533,7 +574,8 @@ struct EvaluationTests {
     }
 
     @Test func emptyConfusionMatrixGivesZeroesNotNaN() {
-        let evaluation = Evaluation(confusion: [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10), lossSum: 0)
+        let evaluation = Evaluation(
+            confusion: [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10), lossSum: 0)
         #expect(evaluation.count == 0 && evaluation.accuracy == 0 && evaluation.meanLoss == 0)
         #expect(evaluation.perClass.allSatisfy { $0.precision == 0 && $0.recall == 0 && $0.f1 == 0 })
     }
@@ -549,7 +591,8 @@ struct EvaluationTests {
         #expect(error <= 1e-5, "mean loss \(evaluation.meanLoss) vs reference \(reference.loss): \(error)")
 
         let inputs = data.pixels.map { Double($0) / 255 }
-        let logits = ReferenceMath.logits(weights: model.weights.map { Double($0) }, bias: model.bias.map { Double($0) }, inputs: inputs)
+        let logits = ReferenceMath.logits(
+            weights: model.weights.map { Double($0) }, bias: model.bias.map { Double($0) }, inputs: inputs)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
         for (n, z) in logits.enumerated() {
             confusion[Int(data.labels[n])][z.indices.max { z[$0] < z[$1] }!] += 1

@@ -17,20 +17,41 @@ struct IDXFixture: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let all: [IDXFixture] = [
-        IDXFixture(name: "u8 1-D extremes", array: IDXArray(dimensions: [6], elements: .uint8([0, 1, 127, 128, 254, 255]))),
-        IDXFixture(name: "u8 3-D 2×3×4", array: IDXArray(dimensions: [2, 3, 4], elements: .uint8((0 ..< 24).map { UInt8($0 * 11 % 256) }))),
-        IDXFixture(name: "u8 4-D 2×1×3×2", array: IDXArray(dimensions: [2, 1, 3, 2], elements: .uint8((0 ..< 12).map { UInt8(255 - $0 * 7) }))),
-        IDXFixture(name: "i8 2-D negatives", array: IDXArray(dimensions: [2, 3], elements: .int8([-128, -1, 0, 1, 126, 127]))),
-        IDXFixture(name: "i16 3-D extremes", array: IDXArray(dimensions: [2, 2, 2],
-                                                            elements: .int16([.min, -1, 0, 1, 255, 256, -256, .max]))),
-        IDXFixture(name: "i32 4-D extremes", array: IDXArray(dimensions: [1, 2, 2, 2],
-                                                            elements: .int32([.min, -1, 0, 1, 0x0102_0304, -0x0102_0304, 65536, .max]))),
-        IDXFixture(name: "f32 2-D specials", array: IDXArray(dimensions: [2, 4], elements: .float32([
-            -0.0, 1, -1.5, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, .infinity, 0.1,
-        ]))),
-        IDXFixture(name: "f64 1-D specials", array: IDXArray(dimensions: [7], elements: .float64([
-            .pi, -.ulpOfOne, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, -.infinity, -0.0, 1e-300,
-        ]))),
+        IDXFixture(
+            name: "u8 1-D extremes", array: IDXArray(dimensions: [6], elements: .uint8([0, 1, 127, 128, 254, 255]))),
+        IDXFixture(
+            name: "u8 3-D 2×3×4",
+            array: IDXArray(dimensions: [2, 3, 4], elements: .uint8((0 ..< 24).map { UInt8($0 * 11 % 256) }))),
+        IDXFixture(
+            name: "u8 4-D 2×1×3×2",
+            array: IDXArray(dimensions: [2, 1, 3, 2], elements: .uint8((0 ..< 12).map { UInt8(255 - $0 * 7) }))),
+        IDXFixture(
+            name: "i8 2-D negatives", array: IDXArray(dimensions: [2, 3], elements: .int8([-128, -1, 0, 1, 126, 127]))),
+        IDXFixture(
+            name: "i16 3-D extremes",
+            array: IDXArray(
+                dimensions: [2, 2, 2],
+                elements: .int16([.min, -1, 0, 1, 255, 256, -256, .max]))),
+        IDXFixture(
+            name: "i32 4-D extremes",
+            array: IDXArray(
+                dimensions: [1, 2, 2, 2],
+                elements: .int32([.min, -1, 0, 1, 0x0102_0304, -0x0102_0304, 65536, .max]))),
+        IDXFixture(
+            name: "f32 2-D specials",
+            array: IDXArray(
+                dimensions: [2, 4],
+                elements: .float32([
+                    -0.0, 1, -1.5, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                    .infinity, 0.1,
+                ]))),
+        IDXFixture(
+            name: "f64 1-D specials",
+            array: IDXArray(
+                dimensions: [7],
+                elements: .float64([
+                    .pi, -.ulpOfOne, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, -.infinity, -0.0, 1e-300,
+                ]))),
         IDXFixture(name: "f64 4-D 1×1×1×1", array: IDXArray(dimensions: [1, 1, 1, 1], elements: .float64([-2.5e100]))),
         IDXFixture(name: "i16 with a zero dimension", array: IDXArray(dimensions: [2, 0, 5], elements: .int16([]))),
     ]
@@ -55,15 +76,17 @@ func bitPatterns(_ elements: IDXElements) -> [UInt64] {
 }
 
 /// The IDX error that decoding `bytes` throws (recording an issue if it throws anything else).
-func idxFailure(_ bytes: [UInt8], path: String = "fixtures/bad-idx3-ubyte",
-                sourceLocation: SourceLocation = #_sourceLocation) -> IDXError?
-{
+func idxFailure(
+    _ bytes: [UInt8], path: String = "fixtures/bad-idx3-ubyte",
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> IDXError? {
     thrownError(IDXError.self, sourceLocation: sourceLocation) { try IDXArray.decode(bytes, path: path) }
 }
 
-func gzipFailure(_ bytes: [UInt8], path: String = "fixtures/bad-idx3-ubyte.gz",
-                 sourceLocation: SourceLocation = #_sourceLocation) -> GzipError?
-{
+func gzipFailure(
+    _ bytes: [UInt8], path: String = "fixtures/bad-idx3-ubyte.gz",
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> GzipError? {
     thrownError(GzipError.self, sourceLocation: sourceLocation) { try IDXArray.decode(bytes, path: path) }
 }
 
@@ -86,7 +109,8 @@ struct IDXRoundTripTests {
         case .fileRaw, .fileGzipWithGzSuffix, .fileGzipWithoutGzSuffix, .fileRawWithGzSuffix:
             decoded = try withTemporaryDirectory { directory in
                 let compressed = storage == .fileGzipWithGzSuffix || storage == .fileGzipWithoutGzSuffix
-                let name = storage == .fileGzipWithGzSuffix || storage == .fileRawWithGzSuffix ? "array-idx.gz" : "array-idx"
+                let name =
+                    storage == .fileGzipWithGzSuffix || storage == .fileRawWithGzSuffix ? "array-idx.gz" : "array-idx"
                 let path = (directory as NSString).appendingPathComponent(name)
                 let bytes = compressed ? Gzip.compress(encoded) : encoded
                 #expect(Gzip.isGzip(bytes) == compressed)
@@ -104,20 +128,26 @@ struct IDXRoundTripTests {
     /// Round trips alone cannot catch a symmetric mistake (say, little-endian on both sides),
     /// so pin the exact bytes of the format.
     @Test func encodedBytesAreBigEndianWithTheDocumentedHeader() {
-        #expect(IDXArray(dimensions: [2], elements: .int16([0x0102, -2])).encoded()
-            == [0, 0, 0x0B, 1, 0, 0, 0, 2, 0x01, 0x02, 0xFF, 0xFE])
-        #expect(IDXArray(dimensions: [1, 1], elements: .float32([1])).encoded()
-            == [0, 0, 0x0D, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x3F, 0x80, 0x00, 0x00])
-        #expect(IDXArray(dimensions: [1], elements: .int32([0x0A0B_0C0D])).encoded()
-            == [0, 0, 0x0C, 1, 0, 0, 0, 1, 0x0A, 0x0B, 0x0C, 0x0D])
-        #expect(IDXArray(dimensions: [1], elements: .float64([-2])).encoded()
-            == [0, 0, 0x0E, 1, 0, 0, 0, 1, 0xC0, 0, 0, 0, 0, 0, 0, 0])
-        #expect(IDXArray(dimensions: [300], elements: .uint8([UInt8](repeating: 7, count: 300))).encoded().prefix(8)
-            == [0, 0, 0x08, 1, 0, 0, 0x01, 0x2C])
+        #expect(
+            IDXArray(dimensions: [2], elements: .int16([0x0102, -2])).encoded()
+                == [0, 0, 0x0B, 1, 0, 0, 0, 2, 0x01, 0x02, 0xFF, 0xFE])
+        #expect(
+            IDXArray(dimensions: [1, 1], elements: .float32([1])).encoded()
+                == [0, 0, 0x0D, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x3F, 0x80, 0x00, 0x00])
+        #expect(
+            IDXArray(dimensions: [1], elements: .int32([0x0A0B_0C0D])).encoded()
+                == [0, 0, 0x0C, 1, 0, 0, 0, 1, 0x0A, 0x0B, 0x0C, 0x0D])
+        #expect(
+            IDXArray(dimensions: [1], elements: .float64([-2])).encoded()
+                == [0, 0, 0x0E, 1, 0, 0, 0, 1, 0xC0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(
+            IDXArray(dimensions: [300], elements: .uint8([UInt8](repeating: 7, count: 300))).encoded().prefix(8)
+                == [0, 0, 0x08, 1, 0, 0, 0x01, 0x2C])
     }
 
     @Test func handWrittenBytesDecodeToTheExpectedValues() throws {
-        let array = try IDXArray.decode(idxHeader(type: 0x0B, dimensions: [3]) + [0x80, 0x00, 0xFF, 0xFF, 0x01, 0x00], path: "x")
+        let array = try IDXArray.decode(
+            idxHeader(type: 0x0B, dimensions: [3]) + [0x80, 0x00, 0xFF, 0xFF, 0x01, 0x00], path: "x")
         #expect(array.dimensions == [3])
         #expect(array.elements == .int16([-32768, -1, 256]))
     }
@@ -146,42 +176,60 @@ struct IDXMalformationTests {
 
     static let malformations: [Malformation] = [
         Malformation(name: "empty file", bytes: [], problem: .truncatedHeader(needed: 4, available: 0), byteOffset: 0),
-        Malformation(name: "three bytes of magic", bytes: [0, 0, 8],
-                     problem: .truncatedHeader(needed: 4, available: 3), byteOffset: 3),
-        Malformation(name: "magic only", bytes: [0, 0, 8, 3],
-                     problem: .truncatedHeader(needed: 16, available: 4), byteOffset: 4),
-        Malformation(name: "partial dimensions", bytes: [0, 0, 8, 3, 0, 0, 0, 2, 0, 0],
-                     problem: .truncatedHeader(needed: 16, available: 10), byteOffset: 10),
-        Malformation(name: "bad magic", bytes: [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 9],
-                     problem: .badMagic(found: [0x12, 0x34, 0x56, 0x78]), byteOffset: 0),
-        Malformation(name: "second magic byte not zero", bytes: [0, 1, 8, 1, 0, 0, 0, 1, 9],
-                     problem: .badMagic(found: [0, 1, 8, 1]), byteOffset: 0),
-        Malformation(name: "one non-zero byte", bytes: [0x41],
-                     problem: .badMagic(found: [0x41]), byteOffset: 0),
-        Malformation(name: "unknown type 0x0A", bytes: [0, 0, 0x0A, 1, 0, 0, 0, 1, 9],
-                     problem: .unknownElementType(code: 0x0A), byteOffset: 2),
-        Malformation(name: "unknown type 0x07", bytes: [0, 0, 0x07, 1, 0, 0, 0, 1, 9],
-                     problem: .unknownElementType(code: 0x07), byteOffset: 2),
-        Malformation(name: "ndims 0", bytes: [0, 0, 8, 0, 9],
-                     problem: .unsupportedRank(0), byteOffset: 3),
-        Malformation(name: "ndims 5", bytes: idxHeader(type: 8, dimensions: [1, 1, 1, 1, 1]) + [9],
-                     problem: .unsupportedRank(5), byteOffset: 3),
-        Malformation(name: "f64 dimensions overflow", bytes: idxHeader(type: 0x0E, dimensions: [.max, .max, .max, .max]),
-                     problem: .sizeOverflow(dimensions: [4_294_967_295, 4_294_967_295, 4_294_967_295, 4_294_967_295]), byteOffset: 4),
-        Malformation(name: "u8 dimensions overflow", bytes: idxHeader(type: 0x08, dimensions: [.max, .max, 3]) + [1, 2, 3],
-                     problem: .sizeOverflow(dimensions: [4_294_967_295, 4_294_967_295, 3]), byteOffset: 4),
-        Malformation(name: "4 billion items in 100 bytes",
-                     bytes: idxHeader(type: 0x08, dimensions: [fourBillion]) + [UInt8](repeating: 1, count: 92),
-                     problem: .truncatedPayload(expected: 4_000_000_000, available: 92), byteOffset: 100),
-        Malformation(name: "2^62 bytes promised in 100 bytes",
-                     bytes: idxHeader(type: 0x08, dimensions: [1 << 31, 1 << 31]) + [UInt8](repeating: 1, count: 88),
-                     problem: .truncatedPayload(expected: 1 << 62, available: 88), byteOffset: 100),
-        Malformation(name: "truncated payload", bytes: Array(smallValidIDX.dropLast()),
-                     problem: .truncatedPayload(expected: 6, available: 5), byteOffset: 17),
-        Malformation(name: "i32 payload cut mid-element", bytes: idxHeader(type: 0x0C, dimensions: [2]) + [0, 0, 0, 1, 0, 0],
-                     problem: .truncatedPayload(expected: 8, available: 6), byteOffset: 14),
-        Malformation(name: "trailing byte", bytes: smallValidIDX + [0],
-                     problem: .trailingBytes, byteOffset: 18),
+        Malformation(
+            name: "three bytes of magic", bytes: [0, 0, 8],
+            problem: .truncatedHeader(needed: 4, available: 3), byteOffset: 3),
+        Malformation(
+            name: "magic only", bytes: [0, 0, 8, 3],
+            problem: .truncatedHeader(needed: 16, available: 4), byteOffset: 4),
+        Malformation(
+            name: "partial dimensions", bytes: [0, 0, 8, 3, 0, 0, 0, 2, 0, 0],
+            problem: .truncatedHeader(needed: 16, available: 10), byteOffset: 10),
+        Malformation(
+            name: "bad magic", bytes: [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 9],
+            problem: .badMagic(found: [0x12, 0x34, 0x56, 0x78]), byteOffset: 0),
+        Malformation(
+            name: "second magic byte not zero", bytes: [0, 1, 8, 1, 0, 0, 0, 1, 9],
+            problem: .badMagic(found: [0, 1, 8, 1]), byteOffset: 0),
+        Malformation(
+            name: "one non-zero byte", bytes: [0x41],
+            problem: .badMagic(found: [0x41]), byteOffset: 0),
+        Malformation(
+            name: "unknown type 0x0A", bytes: [0, 0, 0x0A, 1, 0, 0, 0, 1, 9],
+            problem: .unknownElementType(code: 0x0A), byteOffset: 2),
+        Malformation(
+            name: "unknown type 0x07", bytes: [0, 0, 0x07, 1, 0, 0, 0, 1, 9],
+            problem: .unknownElementType(code: 0x07), byteOffset: 2),
+        Malformation(
+            name: "ndims 0", bytes: [0, 0, 8, 0, 9],
+            problem: .unsupportedRank(0), byteOffset: 3),
+        Malformation(
+            name: "ndims 5", bytes: idxHeader(type: 8, dimensions: [1, 1, 1, 1, 1]) + [9],
+            problem: .unsupportedRank(5), byteOffset: 3),
+        Malformation(
+            name: "f64 dimensions overflow", bytes: idxHeader(type: 0x0E, dimensions: [.max, .max, .max, .max]),
+            problem: .sizeOverflow(dimensions: [4_294_967_295, 4_294_967_295, 4_294_967_295, 4_294_967_295]),
+            byteOffset: 4),
+        Malformation(
+            name: "u8 dimensions overflow", bytes: idxHeader(type: 0x08, dimensions: [.max, .max, 3]) + [1, 2, 3],
+            problem: .sizeOverflow(dimensions: [4_294_967_295, 4_294_967_295, 3]), byteOffset: 4),
+        Malformation(
+            name: "4 billion items in 100 bytes",
+            bytes: idxHeader(type: 0x08, dimensions: [fourBillion]) + [UInt8](repeating: 1, count: 92),
+            problem: .truncatedPayload(expected: 4_000_000_000, available: 92), byteOffset: 100),
+        Malformation(
+            name: "2^62 bytes promised in 100 bytes",
+            bytes: idxHeader(type: 0x08, dimensions: [1 << 31, 1 << 31]) + [UInt8](repeating: 1, count: 88),
+            problem: .truncatedPayload(expected: 1 << 62, available: 88), byteOffset: 100),
+        Malformation(
+            name: "truncated payload", bytes: Array(smallValidIDX.dropLast()),
+            problem: .truncatedPayload(expected: 6, available: 5), byteOffset: 17),
+        Malformation(
+            name: "i32 payload cut mid-element", bytes: idxHeader(type: 0x0C, dimensions: [2]) + [0, 0, 0, 1, 0, 0],
+            problem: .truncatedPayload(expected: 8, available: 6), byteOffset: 14),
+        Malformation(
+            name: "trailing byte", bytes: smallValidIDX + [0],
+            problem: .trailingBytes, byteOffset: 18),
     ]
 
     @Test(arguments: malformations)
@@ -206,7 +254,8 @@ struct IDXMalformationTests {
     }
 
     @Test func htmlPageIsReportedAsBadMagicWithAnHTMLHint() throws {
-        let html = Array("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>Not Found</body></html>\n".utf8)
+        let html = Array(
+            "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>Not Found</body></html>\n".utf8)
         for bytes in [html, Gzip.compress(html)] {
             let error = try #require(idxFailure(bytes, path: "data/train-images-idx3-ubyte"))
             #expect(error.problem == .badMagic(found: Array("<!DO".utf8)))
@@ -223,14 +272,16 @@ struct IDXMalformationTests {
     @Test(arguments: [IDXMalformationTests.fourBillion, 1 << 31])
     func hugeClaimInASmallGzipIsImpossibleRatherThanAllocated(_ firstDimension: UInt32) throws {
         // 4e9 items, or 2^62 bytes (2^31 × 2^31): neither could ever be allocated.
-        let dimensions: [UInt32] = firstDimension == Self.fourBillion ? [firstDimension] : [firstDimension, firstDimension]
+        let dimensions: [UInt32] =
+            firstDimension == Self.fourBillion ? [firstDimension] : [firstDimension, firstDimension]
         let header = idxHeader(type: 0x08, dimensions: dimensions)
         let raw = header + [UInt8](repeating: 1, count: 100 - header.count)
         let compressed = Gzip.compress(raw)
         let expected = dimensions.reduce(1) { $0 * Int($1) }
         let error = try #require(idxFailure(compressed, path: "huge.gz"))
-        #expect(error.problem == .impossiblePayload(expected: expected, maximum: compressed.count * 1032 - header.count),
-                "compressed \(compressed.count) bytes: \(error)")
+        #expect(
+            error.problem == .impossiblePayload(expected: expected, maximum: compressed.count * 1032 - header.count),
+            "compressed \(compressed.count) bytes: \(error)")
         #expect(error.byteOffset == header.count)
         #expect(error.description.contains("\(expected)"))
     }
@@ -239,7 +290,9 @@ struct IDXMalformationTests {
     /// (0) fits easily, so `sizeOverflow` ("does not fit in memory addresses") does not apply.
     @Test(arguments: [[0, UInt32.max, UInt32.max, UInt32.max], [UInt32.max, UInt32.max, UInt32.max, 0]])
     func zeroDimensionGivesAnEmptyArrayWhateverItsPosition(_ dimensions: [UInt32]) {
-        let decoded = thrownNothing { try IDXArray.decode(idxHeader(type: 0x08, dimensions: dimensions), path: "empty-idx") }
+        let decoded = thrownNothing {
+            try IDXArray.decode(idxHeader(type: 0x08, dimensions: dimensions), path: "empty-idx")
+        }
         #expect(decoded?.dimensions == dimensions.map { Int($0) })
         #expect(decoded?.elements == .uint8([]))
     }
@@ -263,7 +316,8 @@ struct IDXMalformationTests {
 
     @Test func gzipCutInsideLargeDeflateDataIsAGzipTruncation() throws {
         var generator = SeededGenerator(seed: 5)
-        let array = IDXArray(dimensions: [4000], elements: .uint8((0 ..< 4000).map { _ in UInt8(generator.next(below: 16)) }))
+        let array = IDXArray(
+            dimensions: [4000], elements: .uint8((0 ..< 4000).map { _ in UInt8(generator.next(below: 16)) }))
         let compressed = Gzip.compress(array.encoded())
         let cut = Array(compressed.prefix(compressed.count / 2))
         let error = try #require(gzipFailure(cut))
@@ -279,7 +333,7 @@ struct IDXMalformationTests {
 
     @Test func flippedCRCByteIsCorruptDataCheck() throws {
         var compressed = Gzip.compress(smallValidIDX)
-        compressed[compressed.count - 8] ^= 0xFF // first byte of the CRC-32 trailer
+        compressed[compressed.count - 8] ^= 0xFF  // first byte of the CRC-32 trailer
         let error = try #require(gzipFailure(compressed, path: "crc.gz"))
         #expect(error.problem == .corrupt(zlibMessage: "incorrect data check"), "\(error)")
         #expect((1 ... compressed.count).contains(error.compressedOffset), "offset \(error.compressedOffset)")
@@ -288,7 +342,7 @@ struct IDXMalformationTests {
 
     @Test func flippedLengthByteIsCorruptLengthCheck() throws {
         var compressed = Gzip.compress(smallValidIDX)
-        compressed[compressed.count - 1] ^= 0x01 // last byte of ISIZE
+        compressed[compressed.count - 1] ^= 0x01  // last byte of ISIZE
         let error = try #require(gzipFailure(compressed))
         #expect(error.problem == .corrupt(zlibMessage: "incorrect length check"), "\(error)")
     }
@@ -332,9 +386,10 @@ struct DatasetTests {
             labels[42] = 11
             let imagesPath = try writeIDX(imageArray(count: 50, rows: 2, columns: 2), named: "images", in: directory)
             let labelsPath = try writeIDX(labelArray(labels), named: "labels", in: directory)
-            let error = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: imagesPath, labelsAt: labelsPath)
-            })
+            let error = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: imagesPath, labelsAt: labelsPath)
+                })
             #expect(error.problem == .labelOutOfRange(label: 11, index: 42))
             #expect(error.path == labelsPath)
             #expect(error.description == "\(labelsPath): label 11 at index 42 is outside 0…9")
@@ -342,9 +397,10 @@ struct DatasetTests {
     }
 
     @Test func firstOutOfRangeLabelIsReported() throws {
-        let error = try #require(thrownError(DatasetError.self) {
-            try LabeledImages(pixels: [0, 0, 0], labels: [10, 255, 3], rows: 1, columns: 1, source: "s")
-        })
+        let error = try #require(
+            thrownError(DatasetError.self) {
+                try LabeledImages(pixels: [0, 0, 0], labels: [10, 255, 3], rows: 1, columns: 1, source: "s")
+            })
         #expect(error.problem == .labelOutOfRange(label: 10, index: 0))
     }
 
@@ -352,21 +408,25 @@ struct DatasetTests {
         try withTemporaryDirectory { directory in
             let imagesPath = try writeIDX(imageArray(count: 5, rows: 2, columns: 2), named: "images", in: directory)
             let labelsPath = try writeIDX(labelArray([1, 2, 3, 4]), named: "labels", in: directory)
-            let error = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: imagesPath, labelsAt: labelsPath)
-            })
+            let error = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: imagesPath, labelsAt: labelsPath)
+                })
             #expect(error.problem == .countMismatch(images: 5, labels: 4, imagesPath: imagesPath))
             #expect(error.path == labelsPath)
-            #expect(error.description.contains("4 labels") && error.description.contains("5 images"), "\(error.description)")
+            #expect(
+                error.description.contains("4 labels") && error.description.contains("5 images"), "\(error.description)"
+            )
         }
     }
 
     @Test func imageFileGivenAsLabelsIsNotALabelFile() throws {
         try withTemporaryDirectory { directory in
             let imagesPath = try writeIDX(imageArray(count: 5, rows: 2, columns: 2), named: "images", in: directory)
-            let error = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: imagesPath, labelsAt: imagesPath)
-            })
+            let error = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: imagesPath, labelsAt: imagesPath)
+                })
             #expect(error.problem == .notALabelFile(dimensions: [5, 2, 2]))
             #expect(error.path == imagesPath)
         }
@@ -375,9 +435,10 @@ struct DatasetTests {
     @Test func labelFileGivenAsImagesIsNotAnImageFile() throws {
         try withTemporaryDirectory { directory in
             let labelsPath = try writeIDX(labelArray([1, 2, 3]), named: "labels", in: directory)
-            let error = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: labelsPath, labelsAt: labelsPath)
-            })
+            let error = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: labelsPath, labelsAt: labelsPath)
+                })
             #expect(error.problem == .notAnImageFile(dimensions: [3]))
             #expect(error.path == labelsPath)
         }
@@ -387,28 +448,36 @@ struct DatasetTests {
         try withTemporaryDirectory { directory in
             let goodImages = try writeIDX(imageArray(count: 2, rows: 2, columns: 2), named: "images", in: directory)
             let goodLabels = try writeIDX(labelArray([1, 2]), named: "labels", in: directory)
-            let int8Images = try writeIDX(IDXArray(dimensions: [2, 2, 2], elements: .int8([Int8](repeating: -1, count: 8))),
-                                          named: "int8-images", in: directory)
-            let floatLabels = try writeIDX(IDXArray(dimensions: [2], elements: .float32([1, 2])), named: "float-labels", in: directory)
+            let int8Images = try writeIDX(
+                IDXArray(dimensions: [2, 2, 2], elements: .int8([Int8](repeating: -1, count: 8))),
+                named: "int8-images", in: directory)
+            let floatLabels = try writeIDX(
+                IDXArray(dimensions: [2], elements: .float32([1, 2])), named: "float-labels", in: directory)
 
-            let imageError = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: int8Images, labelsAt: goodLabels)
-            })
+            let imageError = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: int8Images, labelsAt: goodLabels)
+                })
             #expect(imageError.problem == .wrongElementType(found: .int8, expected: .uint8))
             #expect(imageError.path == int8Images)
 
-            let labelError = try #require(thrownError(DatasetError.self) {
-                try LabeledImages.load(imagesAt: goodImages, labelsAt: floatLabels)
-            })
+            let labelError = try #require(
+                thrownError(DatasetError.self) {
+                    try LabeledImages.load(imagesAt: goodImages, labelsAt: floatLabels)
+                })
             #expect(labelError.problem == .wrongElementType(found: .float32, expected: .uint8))
             #expect(labelError.path == floatLabels)
-            #expect(labelError.description.contains("float32") && labelError.description.contains("0x08"), "\(labelError.description)")
+            #expect(
+                labelError.description.contains("float32") && labelError.description.contains("0x08"),
+                "\(labelError.description)")
         }
     }
 
     @Test func requireModelInputSizeRejects32By32() throws {
-        let data = try LabeledImages(pixels: [UInt8](repeating: 0, count: 2 * 32 * 32), labels: [0, 1], rows: 32, columns: 32)
-        let error = try #require(thrownError(DatasetError.self) { try data.requireModelInputSize(source: "big-images") })
+        let data = try LabeledImages(
+            pixels: [UInt8](repeating: 0, count: 2 * 32 * 32), labels: [0, 1], rows: 32, columns: 32)
+        let error = try #require(
+            thrownError(DatasetError.self) { try data.requireModelInputSize(source: "big-images") })
         #expect(error.problem == .wrongImageSize(rows: 32, columns: 32))
         #expect(error.path == "big-images")
         #expect(error.description.contains("32×32") && error.description.contains("28×28"), "\(error.description)")
@@ -431,9 +500,11 @@ struct DatasetTests {
     }
 
     @Test func labeledImagesRejectsPixelCountThatDoesNotMatchTheLabels() throws {
-        let error = try #require(thrownError(DatasetError.self) {
-            try LabeledImages(pixels: [UInt8](repeating: 0, count: 10), labels: [0, 1, 2], rows: 2, columns: 2, source: "s")
-        })
+        let error = try #require(
+            thrownError(DatasetError.self) {
+                try LabeledImages(
+                    pixels: [UInt8](repeating: 0, count: 10), labels: [0, 1, 2], rows: 2, columns: 2, source: "s")
+            })
         #expect(error.problem == .countMismatch(images: 2, labels: 3, imagesPath: "s"))
     }
 
@@ -462,9 +533,10 @@ struct DataDirectoryTests {
     /// (checked in HostileInputTests, "train without data").
     @Test func missingFileNamesTheDirectoryAndHintsAtFetch() throws {
         try withTemporaryDirectory { directory in
-            let error = try #require(thrownError(DatasetError.self) {
-                try DataDirectory(path: directory).location(of: .testLabels)
-            })
+            let error = try #require(
+                thrownError(DatasetError.self) {
+                    try DataDirectory(path: directory).location(of: .testLabels)
+                })
             #expect(error.problem == .missingFile(name: "t10k-labels-idx1-ubyte", directory: directory))
             #expect(error.description.hasPrefix("\(directory): no t10k-labels-idx1-ubyte or "), "\(error.description)")
             #expect(error.hint == "download and verify MNIST into this directory", "\(error.description)")
@@ -484,7 +556,9 @@ struct DataDirectoryTests {
 
     @Test func loadReadsASplitFromMixedRawAndGzipFiles() throws {
         try withTemporaryDirectory { directory in
-            try writeIDX(imageArray(count: 3, rows: 28, columns: 28), named: "t10k-images-idx3-ubyte.gz", in: directory, gzip: true)
+            try writeIDX(
+                imageArray(count: 3, rows: 28, columns: 28), named: "t10k-images-idx3-ubyte.gz", in: directory,
+                gzip: true)
             try writeIDX(labelArray([7, 2, 1]), named: "t10k-labels-idx1-ubyte", in: directory)
             let data = try DataDirectory(path: directory).load(.test)
             #expect(data.count == 3)
@@ -495,7 +569,8 @@ struct DataDirectoryTests {
 
     @Test func loadRejects32By32ImagesNamingTheImageFile() throws {
         try withTemporaryDirectory { directory in
-            let imagesPath = try writeIDX(imageArray(count: 2, rows: 32, columns: 32), named: "train-images-idx3-ubyte", in: directory)
+            let imagesPath = try writeIDX(
+                imageArray(count: 2, rows: 32, columns: 32), named: "train-images-idx3-ubyte", in: directory)
             try writeIDX(labelArray([0, 1]), named: "train-labels-idx1-ubyte", in: directory)
             let error = try #require(thrownError(DatasetError.self) { try DataDirectory(path: directory).load(.train) })
             #expect(error.problem == .wrongImageSize(rows: 32, columns: 32))
@@ -526,7 +601,8 @@ struct FileAccessTests {
             try #require(mkfifo(fifo, 0o600) == 0, "mkfifo failed: errno \(errno)")
             // No writer ever opens the FIFO: a blocking open or read would hang the thread.
             let finished = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var outcomes: (direct: Result<IDXArray, any Error>?, viaDataset: Result<LabeledImages, any Error>?)
+            nonisolated(unsafe) var outcomes:
+                (direct: Result<IDXArray, any Error>?, viaDataset: Result<LabeledImages, any Error>?)
             Thread {
                 outcomes.direct = Result { try IDXArray.read(contentsOf: fifo) }
                 outcomes.viaDataset = Result { try LabeledImages.load(imagesAt: fifo, labelsAt: fifo) }
@@ -561,7 +637,8 @@ struct FileAccessTests {
             try FileIO.writeAtomically([4, 5], to: path)
             #expect(try FileIO.readAll(path) == [4, 5])
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.bin"])
-            let error = try #require(thrownError(FileAccessError.self) { try FileIO.writeAtomically([1], to: directory) })
+            let error = try #require(
+                thrownError(FileAccessError.self) { try FileIO.writeAtomically([1], to: directory) })
             #expect(error.problem == .targetIsDirectory)
         }
     }

@@ -10,8 +10,9 @@ struct LossFunctionTests {
     @Test(arguments: LossFunction.allCases, [UInt64(1), 2])
     func gradientMatchesFiniteDifferencesInDouble(lossFunction: LossFunction, seed: UInt64) {
         let problem = TinyProblem<Double>(seed: seed, l2: 0.1, lossFunction: lossFunction)
-        let analytic = ReferenceMath.fusedGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                   labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
+        let analytic = ReferenceMath.fusedGradient(
+            weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+            labels: problem.labels, l2: problem.l2, lossFunction: lossFunction)
         let numeric = problem.finiteDifferenceGradient()
         let weightError = maxRelativeError(analytic.weights, numeric.weights)
         let biasError = maxRelativeError(analytic.bias, numeric.bias)
@@ -29,12 +30,15 @@ struct LossFunctionTests {
         for batchSize in [7, 129] {
             for threads in [1, 2] {
                 let samples = (0 ..< Int32(batchSize)).map { $0 }
-                let fast = model.lossAndGradient(on: data, samples: samples, l2: 0.5, threads: threads, lossFunction: lossFunction)
-                let reference = referenceLossAndGradient(model: model, data: data, samples: samples, l2: 0.5, lossFunction: lossFunction)
+                let fast = model.lossAndGradient(
+                    on: data, samples: samples, l2: 0.5, threads: threads, lossFunction: lossFunction)
+                let reference = referenceLossAndGradient(
+                    model: model, data: data, samples: samples, l2: 0.5, lossFunction: lossFunction)
                 let lossError = relativeError(fast.loss, reference.loss)
                 let weightError = maxRelativeError(fast.gradient.weights.map { Double($0) }, reference.gradient.weights)
                 let biasError = maxRelativeError(fast.gradient.bias.map { Double($0) }, reference.gradient.bias)
-                let report = "\(lossFunction), B = \(batchSize), \(threads) threads: loss rel \(lossError), ∇W rel \(weightError), ∇b rel \(biasError)"
+                let report =
+                    "\(lossFunction), B = \(batchSize), \(threads) threads: loss rel \(lossError), ∇W rel \(weightError), ∇b rel \(biasError)"
                 print("[kernel vs reference] \(report)")
                 #expect(max(lossError, weightError, biasError) <= 1e-5, "\(report)")
             }
@@ -65,16 +69,21 @@ struct LossFunctionTests {
     @Test(arguments: [LossFunction.softmaxCrossEntropy, .sigmoidBinaryCrossEntropy])
     func confidentlyRightSamplesKeepTheirTinyCostAccurate(lossFunction: LossFunction) throws {
         let images = try randomImageBatch(count: 20, seed: 31)
-        let data = try LabeledImages(pixels: images.pixels, labels: [UInt8](repeating: 0, count: 20), rows: 28, columns: 28)
-        let model = SoftmaxModel(weights: [Float](repeating: 0, count: 7840),
-                                 bias: [8, -8, -8.5, -9, -9.5, -10, -10.5, -11, -11.5, -12])
-        let reference = referenceLossAndGradient(model: model, data: data, samples: (0 ..< 20).map { $0 }, l2: 0,
-                                                 lossFunction: lossFunction).loss
+        let data = try LabeledImages(
+            pixels: images.pixels, labels: [UInt8](repeating: 0, count: 20), rows: 28, columns: 28)
+        let model = SoftmaxModel(
+            weights: [Float](repeating: 0, count: 7840),
+            bias: [8, -8, -8.5, -9, -9.5, -10, -10.5, -11, -11.5, -12])
+        let reference = referenceLossAndGradient(
+            model: model, data: data, samples: (0 ..< 20).map { $0 }, l2: 0,
+            lossFunction: lossFunction
+        ).loss
         #expect(reference > 0 && reference < 1e-2, "the cost is not tiny: \(reference)")
         for threads in [1, 2] {
             let trained = model.lossAndGradient(on: data, threads: threads, lossFunction: lossFunction).loss
             let error = relativeError(trained, reference)
-            print("[tiny cost] \(lossFunction), \(threads) threads: \(trained) vs \(reference), relative error \(error)")
+            print(
+                "[tiny cost] \(lossFunction), \(threads) threads: \(trained) vs \(reference), relative error \(error)")
             #expect(error <= 1e-5, "\(lossFunction), \(threads) threads: \(trained) vs \(reference)")
         }
         let evaluated = Evaluation(of: model, on: data, lossFunction: lossFunction).meanLoss
@@ -87,13 +96,15 @@ struct LossFunctionTests {
     @Test(arguments: LossFunction.allCases)
     func extremeLogitsStayFinite(lossFunction: LossFunction) throws {
         let data = try randomImageBatch(count: 8, seed: 5)
-        let model = SoftmaxModel(weights: [Float](repeating: 0, count: 7840),
-                                 bias: [1000, -1000, 0, 1000, -1000, 0, 500, -500, 0, 0])
+        let model = SoftmaxModel(
+            weights: [Float](repeating: 0, count: 7840),
+            bias: [1000, -1000, 0, 1000, -1000, 0, 500, -500, 0, 0])
         let result = model.lossAndGradient(on: data, lossFunction: lossFunction)
         #expect(result.loss.isFinite, "\(lossFunction): loss \(result.loss)")
         #expect(result.gradient.weights.allSatisfy(\.isFinite) && result.gradient.bias.allSatisfy(\.isFinite))
-        let reference = referenceLossAndGradient(model: model, data: data, samples: (0 ..< 8).map { $0 }, l2: 0,
-                                                 lossFunction: lossFunction)
+        let reference = referenceLossAndGradient(
+            model: model, data: data, samples: (0 ..< 8).map { $0 }, l2: 0,
+            lossFunction: lossFunction)
         #expect(relativeError(result.loss, reference.loss) <= 1e-5, "\(result.loss) vs \(reference.loss)")
     }
 }

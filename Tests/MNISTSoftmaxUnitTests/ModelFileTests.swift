@@ -34,8 +34,10 @@ struct ModelFileTests {
     @Test func fileFromAnotherToolWithBiasFirstAndNoMetadataLoads() throws {
         let model = Self.sampleModel()
         let bytes = safetensorsBytes(
-            header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]],
-                     "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [40, 31400]]],
+            header: [
+                "bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]],
+                "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [40, 31400]],
+            ],
             data: littleEndianBytes(model.bias + model.weights))
         let decoded = try SafeTensorsFile.decode(bytes, path: "other.safetensors")
         #expect(decoded.model == model)
@@ -56,7 +58,8 @@ struct ModelFileTests {
         let bytes = SafeTensorsFile.encode(StoredModel(model: Self.sampleModel()))
         Self.expectProblem(Array(bytes.prefix(5)), .truncated(size: 5))
         Self.expectProblem(Array(bytes.dropLast(4)), .dataLengthMismatch(expected: 31400, actual: 31396))
-        Self.expectProblem(Array(bytes.prefix(40)), .headerPastEnd(length: UInt64(bytes.count - 8 - 31400), fileSize: 40))
+        Self.expectProblem(
+            Array(bytes.prefix(40)), .headerPastEnd(length: UInt64(bytes.count - 8 - 31400), fileSize: 40))
     }
 
     @Test func trailingBytesAreRejected() {
@@ -75,43 +78,59 @@ struct ModelFileTests {
         let data = littleEndianBytes(model.weights + model.bias)
         let bias: [String: Any] = ["dtype": "F32", "shape": [10], "data_offsets": [31360, 31400]]
         Self.expectProblem(
-            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [784, 10], "data_offsets": [0, 31360]], "bias": bias], data: data),
+            safetensorsBytes(
+                header: ["weight": ["dtype": "F32", "shape": [784, 10], "data_offsets": [0, 31360]], "bias": bias],
+                data: data),
             .wrongShape(name: "weight", found: [784, 10], expected: [10, 784]))
         Self.expectProblem(
-            safetensorsBytes(header: ["weight": ["dtype": "F16", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias], data: data),
+            safetensorsBytes(
+                header: ["weight": ["dtype": "F16", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias],
+                data: data),
             .wrongDtype(name: "weight", found: "F16"))
-        Self.expectProblem(safetensorsBytes(header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]]],
-                                     data: littleEndianBytes(model.bias)),
-                           .missingTensor(name: "weight"))
         Self.expectProblem(
-            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias,
-                               "extra": ["dtype": "F32", "shape": [1], "data_offsets": [31400, 31404]]],
-                      data: data + [0, 0, 0, 0]),
+            safetensorsBytes(
+                header: ["bias": ["dtype": "F32", "shape": [10], "data_offsets": [0, 40]]],
+                data: littleEndianBytes(model.bias)),
+            .missingTensor(name: "weight"))
+        Self.expectProblem(
+            safetensorsBytes(
+                header: [
+                    "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]], "bias": bias,
+                    "extra": ["dtype": "F32", "shape": [1], "data_offsets": [31400, 31404]],
+                ],
+                data: data + [0, 0, 0, 0]),
             .unexpectedTensor(name: "extra"))
     }
 
     @Test func gapsAndOverlapsInDataOffsetsAreRejected() {
         let model = Self.sampleModel()
         Self.expectProblem(
-            safetensorsBytes(header: ["weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
-                               "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31364, 31404]]],
-                      data: littleEndianBytes(model.weights + [0] + model.bias)),
+            safetensorsBytes(
+                header: [
+                    "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
+                    "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31364, 31404]],
+                ],
+                data: littleEndianBytes(model.weights + [0] + model.bias)),
             .nonContiguousOffsets(name: "bias", begin: 31364, expected: 31360))
     }
 
     @Test func invalidJSONNonFiniteValuesAndNewerFormatsAreRejected() {
         let junk: [UInt8] = Array("{not json".utf8)
-        Self.expectProblem(withUnsafeBytes(of: UInt64(junk.count).littleEndian) { [UInt8]($0) } + junk,
-                           .invalidJSON(reason: "not valid JSON: invalid value around character 1"))
+        Self.expectProblem(
+            withUnsafeBytes(of: UInt64(junk.count).littleEndian) { [UInt8]($0) } + junk,
+            .invalidJSON(reason: "not valid JSON: invalid value around character 1"))
 
         var model = Self.sampleModel()
         model.weights[123] = .nan
-        Self.expectProblem(SafeTensorsFile.encode(StoredModel(model: model)), .nonFiniteValue(name: "weight", index: 123))
+        Self.expectProblem(
+            SafeTensorsFile.encode(StoredModel(model: model)), .nonFiniteValue(name: "weight", index: 123))
 
         let newer = safetensorsBytes(
-            header: ["__metadata__": ["format_version": "2"],
-                     "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
-                     "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31360, 31400]]],
+            header: [
+                "__metadata__": ["format_version": "2"],
+                "weight": ["dtype": "F32", "shape": [10, 784], "data_offsets": [0, 31360]],
+                "bias": ["dtype": "F32", "shape": [10], "data_offsets": [31360, 31400]],
+            ],
             data: littleEndianBytes(Self.sampleModel().weights + Self.sampleModel().bias))
         Self.expectProblem(newer, .newerFormat(version: "2", supported: SafeTensorsFile.formatVersion))
     }

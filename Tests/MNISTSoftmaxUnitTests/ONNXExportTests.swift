@@ -12,9 +12,10 @@ import Testing
     #expect(writer.bytes == [0x08, 0x96, 0x01])
 
     // One-byte, two-byte and 64-bit boundaries.
-    for (value, expected) in [(Int64(0), [UInt8(0x00)]), (127, [0x7F]), (128, [0x80, 0x01]), (784, [0x90, 0x06]),
-                              (Int64.max, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])]
-    {
+    for (value, expected) in [
+        (Int64(0), [UInt8(0x00)]), (127, [0x7F]), (128, [0x80, 0x01]), (784, [0x90, 0x06]),
+        (Int64.max, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
+    ] {
         var one = ProtobufWriter()
         one.writeInteger(2, value)
         #expect(one.bytes == [0x10] + expected, "value \(value)")
@@ -57,7 +58,10 @@ import Testing
     // AttributeProto { name: "axis" (1), i: -1 (3), type: INT = 2 (20) }
     var writer = ProtobufWriter()
     ONNX.Attribute(name: "axis", integer: -1).encode(into: &writer)
-    #expect(writer.bytes == [0x0A, 0x04] + Array("axis".utf8) + [0x18] + [UInt8](repeating: 0xFF, count: 9) + [0x01, 0xA0, 0x01, 0x02])
+    #expect(
+        writer.bytes == [0x0A, 0x04] + Array("axis".utf8) + [0x18] + [UInt8](repeating: 0xFF, count: 9) + [
+            0x01, 0xA0, 0x01, 0x02,
+        ])
 }
 
 @Test func aValueInfoEncodesADynamicAndAFixedDimension() {
@@ -75,8 +79,11 @@ import Testing
     // TensorProto { dims: 2 (1), data_type: FLOAT (2), name: "b" (8), raw_data (9) }
     var writer = ProtobufWriter()
     ONNX.Tensor(name: "b", dimensions: [2], values: [1, -2.5]).encode(into: &writer)
-    #expect(writer.bytes == [0x08, 0x02, 0x10, 0x01, 0x42, 0x01, 0x62, 0x4A, 0x08,
-                             0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x20, 0xC0])
+    #expect(
+        writer.bytes == [
+            0x08, 0x02, 0x10, 0x01, 0x42, 0x01, 0x62, 0x4A, 0x08,
+            0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x20, 0xC0,
+        ])
 }
 
 @Test func aNodeListsInputsOutputsNameTypeAndAttributes() {
@@ -90,11 +97,15 @@ import Testing
 /// A model with distinct recognisable parameters: W_kd = k + d/1000, b_k = −k.
 private func labelledModel(metadata: [String: String]) -> StoredModel {
     let weights = (0 ..< 10 * 784).map { (index: Int) -> Float in Float(index / 784) + Float(index % 784) / 1000 }
-    return StoredModel(model: SoftmaxModel(weights: weights, bias: (0 ..< 10).map { (k: Int) -> Float in -Float(k) }), metadata: metadata)
+    return StoredModel(
+        model: SoftmaxModel(weights: weights, bias: (0 ..< 10).map { (k: Int) -> Float in -Float(k) }),
+        metadata: metadata)
 }
 
 @Test func theGraphIsGemmWithTransposedWeightsThenSoftmaxAtOpset13() {
-    let stored = labelledModel(metadata: ["loss": "softmax-ce", "l2": "0.0001", "format": "mnist-softmax", "format_version": "1"])
+    let stored = labelledModel(metadata: [
+        "loss": "softmax-ce", "l2": "0.0001", "format": "mnist-softmax", "format_version": "1",
+    ])
     let onnx = ONNXExport.model(for: stored)
     #expect(onnx.irVersion == 7 && onnx.operatorSets == [ONNX.OperatorSet(domain: "", version: 13)])
     #expect(onnx.graph.nodes.map(\.opType) == ["Gemm", "Softmax"])
@@ -102,8 +113,11 @@ private func labelledModel(metadata: [String: String]) -> StoredModel {
     #expect(onnx.graph.nodes[0].attributes == [ONNX.Attribute(name: "transB", integer: 1)])
     #expect(onnx.graph.nodes[1].inputs == ["logits"] && onnx.graph.nodes[1].outputs == ["probabilities"])
     #expect(onnx.graph.nodes[1].attributes == [ONNX.Attribute(name: "axis", integer: -1)])
-    #expect(onnx.graph.initializers == [ONNX.Tensor(name: "weight", dimensions: [10, 784], values: stored.model.weights),
-                                        ONNX.Tensor(name: "bias", dimensions: [10], values: stored.model.bias)])
+    #expect(
+        onnx.graph.initializers == [
+            ONNX.Tensor(name: "weight", dimensions: [10, 784], values: stored.model.weights),
+            ONNX.Tensor(name: "bias", dimensions: [10], values: stored.model.bias),
+        ])
     #expect(onnx.graph.inputs == [ONNX.ValueInfo(name: "pixels", shape: [.symbol("N"), .size(784)])])
     #expect(onnx.graph.outputs.map(\.name) == ["logits", "probabilities"])
     #expect(onnx.graph.outputs.allSatisfy { $0.shape == [.symbol("N"), .size(10)] })
@@ -111,8 +125,11 @@ private func labelledModel(metadata: [String: String]) -> StoredModel {
     let metadata = Dictionary(uniqueKeysWithValues: onnx.metadata.map { ($0.key, $0.value) })
     #expect(metadata["producer"] == "mnist-softmax" && metadata["l2"] == "0.0001" && metadata["loss"] == "softmax-ce")
     #expect(metadata["preprocessing"] == "none" && metadata["input"]!.contains("x = pixel / 255"))
-    #expect(metadata["format"] == nil && metadata["format_version"] == nil, "the safetensors format keys describe the other file")
-    #expect(onnx.metadata.map(\.key) == onnx.metadata.map(\.key).sorted(), "sorted: the bytes depend on the model alone")
+    #expect(
+        metadata["format"] == nil && metadata["format_version"] == nil,
+        "the safetensors format keys describe the other file")
+    #expect(
+        onnx.metadata.map(\.key) == onnx.metadata.map(\.key).sorted(), "sorted: the bytes depend on the model alone")
 }
 
 @Test func aDeskewModelSaysItsInputMustBeDeskewed() {
@@ -134,7 +151,9 @@ private func labelledModel(metadata: [String: String]) -> StoredModel {
     let stored = labelledModel(metadata: [:])
     let bytes = ONNXExport.model(for: stored).serialized()
     // raw_data (field 9) of 31,360 bytes: key 4A, length varint 80 F5 01, then W row-major.
-    let weightBytes = stored.model.weights.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+    let weightBytes = stored.model.weights.flatMap { value in
+        withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init)
+    }
     let header: [UInt8] = [0x4A, 0x80, 0xF5, 0x01]
     let starts = (0 ... bytes.count - header.count).filter { Array(bytes[$0 ..< $0 + header.count]) == header }
     #expect(starts.count == 1)

@@ -26,7 +26,7 @@ struct PNGExportTests {
     }
 
     @Test func colorMapIsSymmetricAroundZero() {
-        for step in 0...100 {
+        for step in 0 ... 100 {
             let t = Float(step) / 100
             let positive = DivergingColorMap.color(for: t)
             let negative = DivergingColorMap.color(for: -t)
@@ -84,7 +84,9 @@ struct PNGExportTests {
             var shortBuffer = RGBImage(width: 4, height: 4)
             shortBuffer.pixels.removeLast()
             #expect(throws: PNGError.self) { try PNGFile.write(shortBuffer, to: directory + "/short.png") }
-            #expect(throws: PNGError.self) { try PNGFile.write(RGBImage(width: 0, height: 5), to: directory + "/empty.png") }
+            #expect(throws: PNGError.self) {
+                try PNGFile.write(RGBImage(width: 0, height: 5), to: directory + "/empty.png")
+            }
             let created = try FileManager.default.contentsOfDirectory(atPath: directory)
             #expect(created.isEmpty)
         }
@@ -157,7 +159,9 @@ struct PNGExportTests {
             let path = directory + "/tall.png"
             try Data(headerOnlyPNG(width: 8192, height: 8193)).write(to: URL(fileURLWithPath: path))
             let error = #expect(throws: PNGError.self) { try PNGFile.read(path) }
-            #expect(error?.message == "image is 8192×8193 = 67117056 pixels, above the limit of \(PNGFile.maximumPixelCount)")
+            #expect(
+                error?.message
+                    == "image is 8192×8193 = 67117056 pixels, above the limit of \(PNGFile.maximumPixelCount)")
             #expect(PNGFile.maximumPixelCount == 8192 * 8192)
         }
     }
@@ -172,7 +176,9 @@ struct PNGExportTests {
             control.width = 3
             control.height = 1
             control.format = png_uint_32(PNG_FORMAT_GA)
-            let written = greyAlpha.withUnsafeBytes { png_image_write_to_file(&control, path, 0, $0.baseAddress, 6, nil) }
+            let written = greyAlpha.withUnsafeBytes {
+                png_image_write_to_file(&control, path, 0, $0.baseAddress, 6, nil)
+            }
             #expect(written != 0)
 
             let image = try PNGFile.read(path)
@@ -200,12 +206,12 @@ struct PNGExportTests {
         try Self.withTemporaryDirectory { directory in
             let outputDirectory = directory + "/nested/templates"
             let paths = try WeightTemplates.write(model, toDirectory: outputDirectory, scaling: .max)
-            let names = (0..<10).map { "class-\($0).png" } + ["templates.png"]
+            let names = (0 ..< 10).map { "class-\($0).png" } + ["templates.png"]
             #expect(paths == names.map { outputDirectory + "/" + $0 })
             #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory).sorted() == names.sorted())
 
             let rendered = try WeightTemplates.render(model, scaling: .max)
-            for k in 0..<10 {
+            for k in 0 ..< 10 {
                 let image = try PNGFile.read(paths[k])
                 #expect(image.width == 224 && image.height == 224)
                 #expect(image == rendered.classes[k])
@@ -215,7 +221,7 @@ struct PNGExportTests {
                 #expect(image[x: 23, y: 0] == .white)
                 #expect(image[x: 24, y: 0] == RGBColor(red: 255, green: 128, blue: 128))
                 #expect(image[x: 39, y: 7] == RGBColor(red: 128, green: 128, blue: 255))
-                for p in 0..<784 {
+                for p in 0 ..< 784 {
                     let expected = DivergingColorMap.color(for: model.weights[k * 784 + p] / maximum)
                     #expect(image[x: (p % 28) * 8 + 3, y: (p / 28) * 8 + 5] == expected)
                 }
@@ -272,8 +278,8 @@ struct PNGExportTests {
         let model = Self.model { k, p in Float((p + k) % 5) - 2 }
         let template = try WeightTemplates.render(model, scale: scale).classes[4]
         #expect(template.width == 28 * scale && template.height == 28 * scale)
-        for y in 0..<template.height {
-            for x in 0..<template.width {
+        for y in 0 ..< template.height {
+            for x in 0 ..< template.width {
                 let weight = model.weights[4 * 784 + (y / scale) * 28 + x / scale]
                 #expect(template[x: x, y: y] == DivergingColorMap.color(for: weight / 2))
             }
@@ -286,11 +292,11 @@ struct PNGExportTests {
         let rendered = try WeightTemplates.render(model, scale: scale)
         let (classes, montage) = (rendered.classes, rendered.montage)
         let side = 28 * scale
-        for k in 0..<10 {
+        for k in 0 ..< 10 {
             let (left, top) = WeightTemplates.tileOrigin(of: k, scale: scale)
             #expect(left == scale + (k % 5) * (side + scale))
-            for y in 0..<side {
-                for x in 0..<side {
+            for y in 0 ..< side {
+                for x in 0 ..< side {
                     #expect(montage[x: left + x, y: top + y] == classes[k][x: x, y: y])
                 }
             }
@@ -302,15 +308,18 @@ struct PNGExportTests {
             }
         }
         // The second row lies below the first, with its own label band between them.
-        let first = WeightTemplates.tileOrigin(of: 0, scale: scale), sixth = WeightTemplates.tileOrigin(of: 5, scale: scale)
-        #expect(sixth.x == first.x && sixth.y > first.y + side + BitmapFont.height(scale: WeightTemplates.textScale(forScale: scale)))
+        let first = WeightTemplates.tileOrigin(of: 0, scale: scale),
+            sixth = WeightTemplates.tileOrigin(of: 5, scale: scale)
+        #expect(
+            sixth.x == first.x
+                && sixth.y > first.y + side + BitmapFont.height(scale: WeightTemplates.textScale(forScale: scale)))
         #expect(montage.width >= 5 * side + 6 * scale)
     }
 
     @Test func percentileInterpolatesBetweenOrderStatisticsAsNumpyDoes() {
         // np.percentile([4, 1, 3, 2], 50) == 2.5; np.percentile(range(101), 99.5) == 99.5
         #expect(WeightTemplates.percentile(50, of: [4, 1, 3, 2]) == 2.5)
-        #expect(WeightTemplates.percentile(99.5, of: (0...100).map(Float.init)) == 99.5)
+        #expect(WeightTemplates.percentile(99.5, of: (0 ... 100).map(Float.init)) == 99.5)
         // np.percentile([0, 0, 0, 10], 99.5) == 9.85 (rank 2.985)
         let interpolated = WeightTemplates.percentile(99.5, of: [0, 0, 0, 10])
         #expect(abs(interpolated - 9.85) < 1e-5, "\(interpolated)")
@@ -348,8 +357,12 @@ struct PNGExportTests {
         #expect(ninety.limits[0] == 0.1 && ninety.clippedCount == 1)
         let hundred = TemplateColorScale(weights: model.weights, scaling: .percentile, percentile: 100)
         #expect(hundred.limits[0] == 100 && hundred.clippedCount == 0)
-        #expect(throws: WeightTemplateError.percentileOutOfRange(0)) { try WeightTemplates.render(model, percentile: 0) }
-        #expect(throws: WeightTemplateError.percentileOutOfRange(100.5)) { try WeightTemplates.render(model, percentile: 100.5) }
+        #expect(throws: WeightTemplateError.percentileOutOfRange(0)) {
+            try WeightTemplates.render(model, percentile: 0)
+        }
+        #expect(throws: WeightTemplateError.percentileOutOfRange(100.5)) {
+            try WeightTemplates.render(model, percentile: 100.5)
+        }
     }
 
     /// Each template's digit stands above it, and the colour bar's ticks and caption state the
@@ -361,11 +374,16 @@ struct PNGExportTests {
         let montage = rendered.montage
         let text = WeightTemplates.textScale(forScale: scale)
         let side = 28 * scale
-        for k in 0..<10 {
+        for k in 0 ..< 10 {
             let (left, top) = WeightTemplates.tileOrigin(of: k, scale: scale)
-            let band = (x: left, y: top - 2 * BitmapFont.height(scale: text), width: side, height: 2 * BitmapFont.height(scale: text))
-            #expect(Self.find(String(k), scale: text, in: montage, region: band).count == 1, "no label \(k) above its template")
-            for other in (0..<10) where other != k {
+            let band = (
+                x: left, y: top - 2 * BitmapFont.height(scale: text), width: side,
+                height: 2 * BitmapFont.height(scale: text)
+            )
+            #expect(
+                Self.find(String(k), scale: text, in: montage, region: band).count == 1,
+                "no label \(k) above its template")
+            for other in (0 ..< 10) where other != k {
                 #expect(Self.find(String(other), scale: text, in: montage, region: band).isEmpty, "\(other) above \(k)")
             }
         }
@@ -392,20 +410,26 @@ struct PNGExportTests {
         // The bar, three templates wide, runs from blue through white to red: column x shows
         // t = −1 + 2·(x + ½)/width. Nothing else in the montage has its colours.
         let barWidth = 3 * side + 2 * scale
-        let expectedBar = (0 ..< barWidth).map { DivergingColorMap.color(for: -1 + 2 * (Float($0) + 0.5) / Float(barWidth)) }
-        let barRow = try #require((gridBottom ..< montage.height).first { y in
-            (0 ..< montage.width).contains { montage[x: $0, y: y] == expectedBar[0] }
-        })
+        let expectedBar = (0 ..< barWidth).map {
+            DivergingColorMap.color(for: -1 + 2 * (Float($0) + 0.5) / Float(barWidth))
+        }
+        let barRow = try #require(
+            (gridBottom ..< montage.height).first { y in
+                (0 ..< montage.width).contains { montage[x: $0, y: y] == expectedBar[0] }
+            })
         let bar = (0 ..< montage.width).map { montage[x: $0, y: barRow] }.filter { $0 != WeightTemplates.gutterColor }
         #expect(bar == expectedBar)
     }
 
     /// The top-left corners where `text`, drawn in `BitmapFont` at `scale` in the montage's text
     /// colour on its background, appears exactly within `region` of `image`.
-    static func find(_ text: String, scale: Int, in image: RGBImage,
-                     region: (x: Int, y: Int, width: Int, height: Int)) -> [(x: Int, y: Int)] {
-        var stamp = RGBImage(width: BitmapFont.width(of: text, scale: scale), height: BitmapFont.height(scale: scale),
-                             filledWith: WeightTemplates.gutterColor)
+    static func find(
+        _ text: String, scale: Int, in image: RGBImage,
+        region: (x: Int, y: Int, width: Int, height: Int)
+    ) -> [(x: Int, y: Int)] {
+        var stamp = RGBImage(
+            width: BitmapFont.width(of: text, scale: scale), height: BitmapFont.height(scale: scale),
+            filledWith: WeightTemplates.gutterColor)
         stamp.draw(text, x: 0, y: 0, scale: scale, color: WeightTemplates.textColor)
         let ink = (0 ..< stamp.height).flatMap { y in (0 ..< stamp.width).map { (x: $0, y: y) } }
             .filter { stamp[x: $0.x, y: $0.y] == WeightTemplates.textColor }
@@ -432,14 +456,14 @@ struct PNGExportTests {
 
     /// A model whose weight for class k at pixel p is `weight(k, p)`; bias zero.
     private static func model(_ weight: (Int, Int) -> Float) -> SoftmaxModel {
-        let weights = (0..<10).flatMap { k in (0..<784).map { p in weight(k, p) } }
+        let weights = (0 ..< 10).flatMap { k in (0 ..< 784).map { p in weight(k, p) } }
         return SoftmaxModel(weights: weights, bias: [Float](repeating: 0, count: 10))
     }
 
     /// Deterministic, poorly compressible pixels.
     private static func noiseImage(width: Int, height: Int) -> RGBImage {
         var state: UInt32 = 0x1234_5678
-        let pixels = (0..<width * height * 3).map { _ -> UInt8 in
+        let pixels = (0 ..< width * height * 3).map { _ -> UInt8 in
             state = state &* 1_664_525 &+ 1_013_904_223
             return UInt8(truncatingIfNeeded: state >> 24)
         }

@@ -51,7 +51,9 @@ struct PictureTests {
         let image = ConfusionHeatmap.render(confusion)
         let (w, h) = (ConfusionHeatmap.cellWidth, ConfusionHeatmap.cellHeight)
         // Three columns are narrower than the caption, which sets the width.
-        #expect(image.width == ConfusionHeatmap.gridLeft + BitmapFont.width(of: "SHADE: SQUARE ROOT OF THE ROW RATE", scale: 2) + 24)
+        #expect(
+            image.width == ConfusionHeatmap.gridLeft
+                + BitmapFont.width(of: "SHADE: SQUARE ROOT OF THE ROW RATE", scale: 2) + 24)
         func corner(_ row: Int, _ column: Int) -> RGBColor {
             image[x: ConfusionHeatmap.gridLeft + column * w + 3, y: ConfusionHeatmap.gridTop + row * h + 3]
         }
@@ -62,7 +64,9 @@ struct PictureTests {
         // The count is written in the cell: white ink on the dark diagonal cell of row 1.
         var cellColours = Set<RGBColor>()
         for y in ConfusionHeatmap.gridTop + h + 1 ..< ConfusionHeatmap.gridTop + 2 * h {
-            for x in ConfusionHeatmap.gridLeft + w + 1 ..< ConfusionHeatmap.gridLeft + 2 * w { cellColours.insert(image[x: x, y: y]) }
+            for x in ConfusionHeatmap.gridLeft + w + 1 ..< ConfusionHeatmap.gridLeft + 2 * w {
+                cellColours.insert(image[x: x, y: y])
+            }
         }
         #expect(cellColours == [ConfusionHeatmap.correctColor, .white])
     }
@@ -73,10 +77,12 @@ struct PictureTests {
         bias[3] = 2
         let model = SoftmaxModel(weights: [Float](repeating: 0, count: 7840), bias: bias)
         let labels: [UInt8] = [3, 5, 3, 0, 9, 1, 2, 3]
-        let data = try LabeledImages(pixels: [UInt8](repeating: 0, count: labels.count * 784), labels: labels, rows: 28, columns: 28)
+        let data = try LabeledImages(
+            pixels: [UInt8](repeating: 0, count: labels.count * 784), labels: labels, rows: 28, columns: 28)
         let mistakes = Misclassification.mostConfident(of: model, on: data, limit: 4)
         #expect(mistakes.map(\.index) == [1, 3, 4, 5], "equal probabilities keep index order")
-        #expect(mistakes.allSatisfy { $0.predicted == 3 && abs(Double($0.probability) - exp(2.0) / (exp(2.0) + 9)) < 1e-6 })
+        #expect(
+            mistakes.allSatisfy { $0.predicted == 3 && abs(Double($0.probability) - exp(2.0) / (exp(2.0) + 9)) < 1e-6 })
         #expect(mistakes.map(\.label) == [5, 0, 9, 1])
         #expect(Misclassification.mostConfident(of: model, on: data, limit: 50).count == 5)
 

@@ -5,7 +5,9 @@ import Testing
 
 struct PredictionTests {
     /// A `width` × `height` grey image of `paper` with the rectangle at (x, y, w, h) in `ink`.
-    static func rectangle(width: Int, height: Int, box: (x: Int, y: Int, w: Int, h: Int), ink: UInt8, paper: UInt8) -> GrayImage {
+    static func rectangle(width: Int, height: Int, box: (x: Int, y: Int, w: Int, h: Int), ink: UInt8, paper: UInt8)
+        -> GrayImage
+    {
         var image = GrayImage(width: width, height: height, filledWith: paper)
         for y in box.y ..< box.y + box.h {
             for x in box.x ..< box.x + box.w { image[x: x, y: y] = ink }
@@ -64,8 +66,10 @@ struct PredictionTests {
         let box = (x: 20, y: 10, w: 12, h: 30)
         let darkOnLight = Self.rectangle(width: 64, height: 48, box: box, ink: 10, paper: 250)
         let lightOnDark = Self.rectangle(width: 64, height: 48, box: box, ink: 245, paper: 5)
-        let reference = try DigitPreprocessor.preprocess(gray: darkOnLight, alpha: Self.opaque(darkOnLight), path: "a.png")
-        let inverted = try DigitPreprocessor.preprocess(gray: lightOnDark, alpha: Self.opaque(lightOnDark), path: "b.png")
+        let reference = try DigitPreprocessor.preprocess(
+            gray: darkOnLight, alpha: Self.opaque(darkOnLight), path: "a.png")
+        let inverted = try DigitPreprocessor.preprocess(
+            gray: lightOnDark, alpha: Self.opaque(lightOnDark), path: "b.png")
         #expect(inverted.input == reference.input && !inverted.wasInverted && reference.wasInverted)
         // The same strokes, dark or light, on a fully transparent background.
         let alpha = Self.rectangle(width: 64, height: 48, box: box, ink: 255, paper: 0)
@@ -79,16 +83,17 @@ struct PredictionTests {
     @Test func blankAndTransparentImagesAreRefusedByName() {
         let grey = GrayImage(width: 30, height: 30, filledWith: 128)
         var faint = grey
-        faint[x: 15, y: 15] = 106 // 22 levels darker than the background: below the minimum contrast of 32
+        faint[x: 15, y: 15] = 106  // 22 levels darker than the background: below the minimum contrast of 32
         let error = thrownError(DigitImageError.self) {
             try DigitPreprocessor.preprocess(gray: faint, alpha: Self.opaque(faint), path: "faint.png")
         }
         #expect(error == DigitImageError(path: "faint.png", problem: .blank(contrast: 22)))
         #expect(error?.description.hasPrefix("faint.png: the image is blank") == true)
         let transparent = GrayImage(width: 30, height: 30, filledWith: 0)
-        #expect(thrownError(DigitImageError.self) {
-            try DigitPreprocessor.preprocess(gray: grey, alpha: transparent, path: "clear.png")
-        } == DigitImageError(path: "clear.png", problem: .fullyTransparent))
+        #expect(
+            thrownError(DigitImageError.self) {
+                try DigitPreprocessor.preprocess(gray: grey, alpha: transparent, path: "clear.png")
+            } == DigitImageError(path: "clear.png", problem: .fullyTransparent))
     }
 
     @Test func mostProbableClassesAreSortedAndTiesKeepLabelOrder() {
@@ -111,6 +116,8 @@ struct PredictionTests {
         #expect(error?.problem == .imageIndexOutOfRange(index: 2, count: 2))
         #expect(error?.description == "f: has no image 2; its images are numbered 0…1")
         let labels = IDXArray(dimensions: [3], elements: .uint8([1, 2, 3]))
-        #expect(thrownError(DatasetError.self) { try labels.image(at: 0, path: "l") }?.problem == .notAnImageFile(dimensions: [3]))
+        #expect(
+            thrownError(DatasetError.self) { try labels.image(at: 0, path: "l") }?.problem
+                == .notAnImageFile(dimensions: [3]))
     }
 }

@@ -49,15 +49,19 @@ struct PreprocessingTests {
     @Test func preprocessingAndLossAreReadBackFromTheModelFileAndUnknownValuesRefused() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/m.safetensors"
-            try SafeTensorsFile.write(StoredModel(model: SoftmaxModel(), metadata: ["preprocessing": "deskew", "loss": "mse"]), to: path)
+            try SafeTensorsFile.write(
+                StoredModel(model: SoftmaxModel(), metadata: ["preprocessing": "deskew", "loss": "mse"]), to: path)
             let stored = try SafeTensorsFile.read(path)
             #expect(stored.preprocessing == .deskew && stored.lossFunction == .softmaxQuadratic)
             let plain = StoredModel(model: SoftmaxModel())
             #expect(plain.preprocessing == .none && plain.lossFunction == .softmaxCrossEntropy)
 
-            try SafeTensorsFile.write(StoredModel(model: SoftmaxModel(), metadata: ["preprocessing": "unskew"]), to: path)
+            try SafeTensorsFile.write(
+                StoredModel(model: SoftmaxModel(), metadata: ["preprocessing": "unskew"]), to: path)
             let error = thrownError(ModelFileError.self) { try SafeTensorsFile.read(path) }
-            #expect(error?.problem == .unknownMetadataValue(key: "preprocessing", value: "unskew", expected: ["none", "deskew"]))
+            #expect(
+                error?.problem
+                    == .unknownMetadataValue(key: "preprocessing", value: "unskew", expected: ["none", "deskew"]))
             #expect(error?.description.contains(path) == true)
         }
     }

@@ -28,7 +28,8 @@ struct ReadmeExampleTests {
     @Test func theReadmeLibraryExampleTrainsSavesAndDraws() throws {
         let data = try makeScratchDirectory("readme-example")
         defer { removeScratchDirectory(data) }
-        try writeDataDirectory(train: blockDataset(count: 600, seed: 1), test: blockDataset(count: 100, seed: 2), to: data)
+        try writeDataDirectory(
+            train: blockDataset(count: 600, seed: 1), test: blockDataset(count: 100, seed: 2), to: data)
         let accuracy = try trainAndDraw(dataDirectory: data, outputDirectory: data)
         #expect(accuracy > 0.9, "\(accuracy)")
         let stored = try SafeTensorsFile.read(data + "/model.safetensors")
@@ -36,9 +37,13 @@ struct ReadmeExampleTests {
         #expect(FileManager.default.fileExists(atPath: data + "/templates/templates.png"))
         // The library's save path records the provenance, as `train` does.
         let digests = try DataDirectory(path: data).load(.train).contentDigests()
-        let expected = ["optimizer": "sgd", "loss": "softmax-ce", "seed": "42", "epochs": "5", "epochs_run": "5", "batch_size": "100",
-                        "learning_rate": "0.4", "learning_rate_decay": "0.6", "training_samples": "600", "validation_samples": "0",
-                        "test_accuracy": String(accuracy), "train_images_sha256": digests.images, "train_labels_sha256": digests.labels]
+        let expected = [
+            "optimizer": "sgd", "loss": "softmax-ce", "seed": "42", "epochs": "5", "epochs_run": "5",
+            "batch_size": "100",
+            "learning_rate": "0.4", "learning_rate_decay": "0.6", "training_samples": "600", "validation_samples": "0",
+            "test_accuracy": String(accuracy), "train_images_sha256": digests.images,
+            "train_labels_sha256": digests.labels,
+        ]
         for (key, value) in expected {
             #expect(stored.metadata[key] == value, "\(key): \(stored.metadata[key] ?? "missing"), expected \(value)")
         }
@@ -51,6 +56,8 @@ struct ReadmeExampleTests {
         let end = try #require(source.range(of: "// README example ends"))
         let example = source[begin.upperBound ..< end.lowerBound]
         let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
-        #expect(readme.contains("```swift\n" + example + "```\n"), "README.md does not show the example of \(#filePath) verbatim")
+        #expect(
+            readme.contains("```swift\n" + example + "```\n"),
+            "README.md does not show the example of \(#filePath) verbatim")
     }
 }

@@ -51,7 +51,8 @@ struct ReportTests {
     /// The values of `attribute` on every `element` tag of `markup`.
     func attributeValues(_ attribute: String, of element: String, in markup: String) -> [String] {
         markup.components(separatedBy: "<\(element) ").dropFirst().compactMap { tag in
-            (" " + tag).components(separatedBy: " \(attribute)=\"").dropFirst().first?.components(separatedBy: "\"").first
+            (" " + tag).components(separatedBy: " \(attribute)=\"").dropFirst().first?.components(separatedBy: "\"")
+                .first
         }
     }
 
@@ -63,8 +64,9 @@ struct ReportTests {
     }
 
     @Test func chartDrawsOnePointPerEntryAtItsPlace() {
-        let chart = LineChart(title: "Loss", xTitle: "epoch", yTitle: "loss", x: [1, 2, 3],
-                              series: [.init(name: "training", color: "#2166ac", values: [0, 0.5, 1])])
+        let chart = LineChart(
+            title: "Loss", xTitle: "epoch", yTitle: "loss", x: [1, 2, 3],
+            series: [.init(name: "training", color: "#2166ac", values: [0, 0.5, 1])])
         let svg = chart.svg
         // x 1…3 → plot left 72 … right 560 − 20 = 540; y 0…1 → plot bottom 330 − 54 = 276 … top 40.
         #expect(attributeValues("points", of: "polyline", in: svg) == ["72,276 306,158 540,40"])
@@ -78,10 +80,12 @@ struct ReportTests {
 
     @Test func everySeriesGetsOnePolylineWithAllItsPointsAndALegendEntry() {
         let x = Array(1 ... 7)
-        let chart = LineChart(title: "Accuracy per epoch", xTitle: "epoch", yTitle: "accuracy", x: x, series: [
-            .init(name: "training", color: "#2166ac", values: x.map { 80 + Double($0) }),
-            .init(name: "validation", color: "#d6604d", values: x.map { 79 + Double($0) }),
-        ], yUnit: "%")
+        let chart = LineChart(
+            title: "Accuracy per epoch", xTitle: "epoch", yTitle: "accuracy", x: x,
+            series: [
+                .init(name: "training", color: "#2166ac", values: x.map { 80 + Double($0) }),
+                .init(name: "validation", color: "#d6604d", values: x.map { 79 + Double($0) }),
+            ], yUnit: "%")
         let svg = chart.svg
         let polylines = attributeValues("points", of: "polyline", in: svg)
         #expect(polylines.count == 2)
@@ -96,45 +100,55 @@ struct ReportTests {
 
     @Test func longSeriesHaveNoMarkersButEveryPoint() {
         let x = Array(1 ... 273)
-        let chart = LineChart(title: "Loss per L-BFGS iteration", xTitle: "L-BFGS iteration", yTitle: "loss", x: x,
-                              series: [.init(name: "training", color: "#2166ac", values: x.map { 1 / Double($0) })])
+        let chart = LineChart(
+            title: "Loss per L-BFGS iteration", xTitle: "L-BFGS iteration", yTitle: "loss", x: x,
+            series: [.init(name: "training", color: "#2166ac", values: x.map { 1 / Double($0) })])
         let svg = chart.svg
         #expect(!svg.contains("<circle"))
         #expect(attributeValues("points", of: "polyline", in: svg).first?.split(separator: " ").count == 273)
     }
 
     @Test func chartTextIsEscaped() {
-        let chart = LineChart(title: "a < b & \"c\"", xTitle: "x", yTitle: "y", x: [1],
-                              series: [.init(name: "<script>", color: "red", values: [1])])
+        let chart = LineChart(
+            title: "a < b & \"c\"", xTitle: "x", yTitle: "y", x: [1],
+            series: [.init(name: "<script>", color: "red", values: [1])])
         let svg = chart.svg
         #expect(!svg.contains("<script>") && svg.contains("&lt;script&gt;"))
         #expect(svg.contains("a &lt; b &amp; &quot;c&quot;"))
     }
 
     @Test func htmlEscapingReplacesTheFiveSpecialCharacters() {
-        #expect(HTMLText.escape(#"<a href="x">Tom & Jerry's</a>"#) == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;")
+        #expect(
+            HTMLText.escape(#"<a href="x">Tom & Jerry's</a>"#)
+                == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;")
         #expect(HTMLText.escape("plain → ünïcode") == "plain → ünïcode")
         #expect(HTMLText.escape("") == "")
     }
 
     // MARK: Training history
 
-    static let history = TrainingHistory(unit: .epoch, loss: [0.5, 0.375, 0.3125],
-                                         trainingAccuracy: [0.8, 0.85, 0.875], validationAccuracy: [0.75, 0.8, 0.8125])
+    static let history = TrainingHistory(
+        unit: .epoch, loss: [0.5, 0.375, 0.3125],
+        trainingAccuracy: [0.8, 0.85, 0.875], validationAccuracy: [0.75, 0.8, 0.8125])
 
     @Test func historySurvivesTheModelFile() throws {
         let metadata = [TrainingHistory.metadataKey: Self.history.metadataValue]
         let bytes = SafeTensorsFile.encode(StoredModel(model: SoftmaxModel(), metadata: metadata))
         let read = try SafeTensorsFile.decode(bytes, path: "m.safetensors")
         #expect(try read.trainingHistory() == Self.history)
-        #expect(Self.history.metadataValue
-            == #"{"loss":[0.5,0.375,0.3125],"start":1,"train_accuracy":[0.8,0.85,0.875],"unit":"epoch","validation_accuracy":[0.75,0.8,0.8125]}"#)
+        #expect(
+            Self.history.metadataValue
+                == #"{"loss":[0.5,0.375,0.3125],"start":1,"train_accuracy":[0.8,0.85,0.875],"unit":"epoch","validation_accuracy":[0.75,0.8,0.8125]}"#
+        )
         // A model without the key has no history, and that is not an error.
         #expect(try StoredModel(model: SoftmaxModel()).trainingHistory() == nil)
     }
 
     @Test(arguments: [
-        (#"{"loss":[0.5],"start":1,"train_accuracy":[0.8,0.9],"unit":"epoch"}"#, "train_accuracy has 2 entries; loss has 1"),
+        (
+            #"{"loss":[0.5],"start":1,"train_accuracy":[0.8,0.9],"unit":"epoch"}"#,
+            "train_accuracy has 2 entries; loss has 1"
+        ),
         (#"{"loss":[0.5],"start":1,"train_accuracy":[1.5],"unit":"epoch"}"#, "train_accuracy entry 0 is 1.5"),
         (#"{"loss":[0.5],"start":0,"train_accuracy":[0.5],"unit":"epoch"}"#, "start is 0"),
         (#"{"loss":[0.5],"start":1,"train_accuracy":[0.5],"unit":"week"}"#, "bad value at unit"),
@@ -153,17 +167,21 @@ struct ReportTests {
         let images = try randomImageBatch(count: 3, seed: 5)
         let model = randomModel(scale: 0.01, seed: 6)
         let evaluation = Evaluation(of: model, on: images)
-        return ModelReport(modelPath: "runs/<model>.safetensors", stored: StoredModel(model: model, metadata: metadata),
-                           evaluation: evaluation, evaluatedImages: images,
-                           mistakes: Misclassification.mostConfident(of: model, on: images, limit: 24),
-                           dataFiles: DataFileDigest.rows(metadata: ["train_images_sha256": MNISTFile.trainImages.sha256],
-                                                          testImages: ("t/images", String(repeating: "ab", count: 32)),
-                                                          testLabels: ("t/labels", MNISTFile.testLabels.sha256)))
+        return ModelReport(
+            modelPath: "runs/<model>.safetensors", stored: StoredModel(model: model, metadata: metadata),
+            evaluation: evaluation, evaluatedImages: images,
+            mistakes: Misclassification.mostConfident(of: model, on: images, limit: 24),
+            dataFiles: DataFileDigest.rows(
+                metadata: ["train_images_sha256": MNISTFile.trainImages.sha256],
+                testImages: ("t/images", String(repeating: "ab", count: 32)),
+                testLabels: ("t/labels", MNISTFile.testLabels.sha256)))
     }
 
     @Test func pageShowsTheCurvesTheSettingsAndTheDigestsEscaped() throws {
-        let report = try tinyReport(metadata: [TrainingHistory.metadataKey: Self.history.metadataValue,
-                                               "optimizer": "sgd", "note": "<b>bold</b> & more", "best_epoch": "2"])
+        let report = try tinyReport(metadata: [
+            TrainingHistory.metadataKey: Self.history.metadataValue,
+            "optimizer": "sgd", "note": "<b>bold</b> & more", "best_epoch": "2",
+        ])
         let html = report.html
         #expect(html.contains("Early stopping kept the weights of epoch 2"))
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
@@ -189,7 +207,8 @@ struct ReportTests {
     @Test func writtenReportHoldsEveryPictureThePageNames() throws {
         try withTemporaryDirectory { directory in
             let output = directory + "/report/nested"
-            let page = try tinyReport(metadata: [TrainingHistory.metadataKey: Self.history.metadataValue]).write(toDirectory: output)
+            let page = try tinyReport(metadata: [TrainingHistory.metadataKey: Self.history.metadataValue]).write(
+                toDirectory: output)
             #expect(page == output + "/index.html")
             let html = try String(contentsOfFile: page, encoding: .utf8)
             let sources = attributeValues("src", of: "img", in: html)

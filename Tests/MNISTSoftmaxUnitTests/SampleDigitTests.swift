@@ -10,14 +10,17 @@ struct SampleDigitTests {
     /// new picture, commit it, and run the tests again without the variable.
     @Test func committedSampleImagesAreExactlyWhatTheStrokeDrawerMakes() throws {
         let redraw = ProcessInfo.processInfo.environment["MNIST_SOFTMAX_REDRAW_SAMPLES"] == "1"
-        if redraw { try FileManager.default.createDirectory(atPath: SampleDigit.directory, withIntermediateDirectories: true) }
+        if redraw {
+            try FileManager.default.createDirectory(atPath: SampleDigit.directory, withIntermediateDirectories: true)
+        }
         for sample in SampleDigit.all {
             let path = SampleDigit.directory + "/" + sample.fileName
             let drawn = sample.draw()
             let difference = Self.difference(between: sample.read(from: path), and: drawn)
             if redraw && difference != nil { try sample.write(drawn, to: path) }
             let redrawn = redraw ? "; drawn again: review and commit it" : ""
-            #expect(difference == nil, "\(path) differs from what SampleDigits.swift draws: \(difference ?? "")\(redrawn)")
+            #expect(
+                difference == nil, "\(path) differs from what SampleDigits.swift draws: \(difference ?? "")\(redrawn)")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: SampleDigit.directory).sorted()
         #expect(files == SampleDigit.all.map(\.fileName).sorted())

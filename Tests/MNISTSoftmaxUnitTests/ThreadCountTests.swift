@@ -29,10 +29,13 @@ struct ThreadCountTests {
         let one = try SoftmaxTrainer(configuration: configuration).train(on: data)
         configuration.threads = 2
         var summaries: [EpochSummary] = []
-        let held = try SoftmaxTrainer(configuration: configuration).train(on: data, afterEpoch: { summaries.append($0) },
-                                                                        afterBatch: { _ in usleep(5_000) })
+        let held = try SoftmaxTrainer(configuration: configuration).train(
+            on: data, afterEpoch: { summaries.append($0) },
+            afterBatch: { _ in usleep(5_000) })
         let takenOver = summaries.reduce(0) { $0 + $1.tasksTakenOver }
-        print("[thread count] thread 0 held back 5 ms per batch: \(takenOver) tasks taken over in \(summaries.count) epochs")
+        print(
+            "[thread count] thread 0 held back 5 ms per batch: \(takenOver) tasks taken over in \(summaries.count) epochs"
+        )
         #expect(summaries.map(\.threads) == [2, 2])
         #expect(takenOver > 0, "thread 1 took over none of thread 0's tasks")
         #expect(one.weights.contains { $0 != 0 })
@@ -51,7 +54,8 @@ struct ThreadCountTests {
         configuration.threads = 2
         let two = try SoftmaxTrainer(configuration: configuration).train(on: data)
         #expect(one.weights.contains { $0 != 0 })
-        #expect(differingBits(one, two) == 0, "\(optimizer), \(lossFunction): \(differingBits(one, two)) parameters differ")
+        #expect(
+            differingBits(one, two) == 0, "\(optimizer), \(lossFunction): \(differingBits(one, two)) parameters differ")
     }
 
     /// The fused gradient sums, over a batch of several blocks, on both paths (1 thread, and 2
@@ -59,9 +63,12 @@ struct ThreadCountTests {
     @Test func gradientSumsDoNotDependOnTheThreadCount() throws {
         let data = try inkedImages(count: 600, seed: 31)
         let model = randomModel(scale: 0.05, seed: 32)
-        let (one, two) = (model.lossAndGradient(on: data, l2: 1e-3, threads: 1), model.lossAndGradient(on: data, l2: 1e-3, threads: 2))
+        let (one, two) = (
+            model.lossAndGradient(on: data, l2: 1e-3, threads: 1), model.lossAndGradient(on: data, l2: 1e-3, threads: 2)
+        )
         #expect(two.loss.bitPattern == one.loss.bitPattern, "2 threads: loss \(two.loss) vs \(one.loss)")
-        let differing = differingBits(two.gradient.weights + two.gradient.bias, one.gradient.weights + one.gradient.bias)
+        let differing = differingBits(
+            two.gradient.weights + two.gradient.bias, one.gradient.weights + one.gradient.bias)
         #expect(differing == 0, "2 threads: \(differing) gradient entries differ")
     }
 }

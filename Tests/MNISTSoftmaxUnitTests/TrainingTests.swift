@@ -6,7 +6,7 @@ import Testing
 func blockTaskConfiguration(seed: UInt64) -> TrainingConfiguration {
     var configuration = TrainingConfiguration()
     configuration.epochs = 5
-    configuration.batchSize = 32 // 300 = 9 × 32 + 12: the last batch is partial
+    configuration.batchSize = 32  // 300 = 9 × 32 + 12: the last batch is partial
     // Small enough that the loss still falls clearly in every epoch (measured: ≈1.7, 0.29, 0.049,
     // 0.021, 0.015). At η = 0.1 the task is solved within one epoch and the objective then
     // wanders at the 0.003 level, where the L2 term and momentum noise dominate.
@@ -29,11 +29,15 @@ struct TrainingTests {
 
         // Not vacuous: training moved the weights away from the zero model.
         #expect(first.weights.contains { $0 != 0 } && first.bias.contains { $0 != 0 })
-        #expect(first.weights == second.weights, "same seed: \(zip(first.weights, second.weights).filter { $0 != $1 }.count) weights differ")
+        #expect(
+            first.weights == second.weights,
+            "same seed: \(zip(first.weights, second.weights).filter { $0 != $1 }.count) weights differ")
         #expect(first.bias == second.bias)
         let differing = zip(first.weights, other.weights).filter { $0 != $1 }.count
         #expect(differing > 1000, "a different seed changed only \(differing) of 7840 weights")
-        print("[determinism] seed 7 vs 8: \(differing) of 7840 weights differ, max relative difference \(maxRelativeError(first.weights, other.weights))")
+        print(
+            "[determinism] seed 7 vs 8: \(differing) of 7840 weights differ, max relative difference \(maxRelativeError(first.weights, other.weights))"
+        )
     }
 
     /// Every sum has a fixed shape (column shards, samples in order), so the result is the same
@@ -47,14 +51,17 @@ struct TrainingTests {
         let runs = try (0 ..< 3).map { _ in try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks) }
         #expect(runs[0].weights.contains { $0 != 0 })
         for run in runs.dropFirst() {
-            #expect(run.weights == runs[0].weights && run.bias == runs[0].bias,
-                    "\(threads) threads: \(zip(run.weights, runs[0].weights).filter { $0 != $1 }.count) weights differ")
+            #expect(
+                run.weights == runs[0].weights && run.bias == runs[0].bias,
+                "\(threads) threads: \(zip(run.weights, runs[0].weights).filter { $0 != $1 }.count) weights differ")
         }
         var single = configuration
         single.threads = 1
         let reference = try SoftmaxTrainer(configuration: single).train(on: Self.blocks)
-        #expect(runs[0].weights == reference.weights && runs[0].bias == reference.bias,
-                "\(threads) threads against 1: \(zip(runs[0].weights, reference.weights).filter { $0 != $1 }.count) weights differ")
+        #expect(
+            runs[0].weights == reference.weights && runs[0].bias == reference.bias,
+            "\(threads) threads against 1: \(zip(runs[0].weights, reference.weights).filter { $0 != $1 }.count) weights differ"
+        )
     }
 
     @Test func trainingLearnsTheSeparableBlockTask() throws {
@@ -65,7 +72,9 @@ struct TrainingTests {
 
         #expect(summaries.map(\.epochOrIteration) == [1, 2, 3, 4, 5])
         let losses = summaries.map(\.trainingLoss)
-        print("[training] losses \(losses), accuracies \(summaries.map(\.trainingAccuracy)), validation \(summaries.map { $0.validation?.accuracy ?? -1 })")
+        print(
+            "[training] losses \(losses), accuracies \(summaries.map(\.trainingAccuracy)), validation \(summaries.map { $0.validation?.accuracy ?? -1 })"
+        )
         // The first batch sees the zero model, whose loss is log 10; everything after is lower.
         #expect(losses[0] < Double.log(10) && losses[0] > 0.1, "epoch 1 loss \(losses[0])")
         for e in 1 ..< losses.count {
@@ -122,9 +131,10 @@ struct TrainingTests {
         var configuration = blockTaskConfiguration(seed: 1)
         configuration.learningRate = 1e30
         configuration.batchSize = 10
-        let error = try #require(thrownError(DivergenceError.self) {
-            try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks)
-        })
+        let error = try #require(
+            thrownError(DivergenceError.self) {
+                try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks)
+            })
         // Batch 1 is scored at the zero model (loss log 10); its 1e30-sized step makes batch 2's
         // ‖W‖² overflow, so the run stops there.
         #expect(error.epoch == 1)
@@ -139,14 +149,16 @@ struct TrainingTests {
     @Test func absurdStepOnTheLastBatchIsNotReturnedAsATrainedModel() throws {
         var configuration = blockTaskConfiguration(seed: 1)
         configuration.epochs = 1
-        configuration.batchSize = Self.blocks.count // a single batch
+        configuration.batchSize = Self.blocks.count  // a single batch
         configuration.learningRate = .greatestFiniteMagnitude
         do {
             let model = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks)
             let evaluation = Evaluation(of: model, on: Self.blocks)
             let largestWeight = model.weights.map { abs($0) }.max() ?? 0
-            #expect(evaluation.meanLoss.isFinite,
-                    "train returned without DivergenceError, but the model's loss is \(evaluation.meanLoss) (largest |w| \(largestWeight))")
+            #expect(
+                evaluation.meanLoss.isFinite,
+                "train returned without DivergenceError, but the model's loss is \(evaluation.meanLoss) (largest |w| \(largestWeight))"
+            )
         } catch let error as DivergenceError {
             #expect(error.epoch == 1 && error.batch == 1, "\(error)")
         }
@@ -176,7 +188,9 @@ struct TrainingTests {
         var configuration = blockTaskConfiguration(seed: 2)
         configuration.epochs = 3
         var rates: [Float] = []
-        _ = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks.slice(0 ..< 40)) { rates.append($0.stepSize) }
+        _ = try SoftmaxTrainer(configuration: configuration).train(on: Self.blocks.slice(0 ..< 40)) {
+            rates.append($0.stepSize)
+        }
         #expect(rates == (1 ... 3).map { configuration.learningRate(atEpoch: $0) })
         #expect(rates[0] == 0.02 && rates[2] < rates[1] && rates[1] < rates[0])
     }
@@ -217,7 +231,8 @@ struct TrainingTests {
         configuration.nesterov = true
         let model = try SoftmaxTrainer(configuration: configuration).train(on: data)
         let gradient = SoftmaxModel().lossAndGradient(on: data, l2: configuration.l2).gradient
-        let expectedWeights = gradient.weights.map { -1.5 * 0.2 * $0 }, expectedBias = gradient.bias.map { -1.5 * 0.2 * $0 }
+        let expectedWeights = gradient.weights.map { -1.5 * 0.2 * $0 },
+            expectedBias = gradient.bias.map { -1.5 * 0.2 * $0 }
         let error = max(maxRelativeError(model.weights, expectedWeights), maxRelativeError(model.bias, expectedBias))
         #expect(error <= 1e-5, "Nesterov step 1 relative error \(error)")
     }
@@ -235,12 +250,15 @@ struct TrainingTests {
         let atMinimum = outcome.model.lossAndGradient(on: Self.blocks, l2: 0.01)
         let atSGD = sgd.lossAndGradient(on: Self.blocks, l2: 0.01)
         let largestGradient = (atMinimum.gradient.weights + atMinimum.gradient.bias).map { abs(Double($0)) }.max()!
-        print("[lbfgs] \(outcome.epochsRun) iterations, stopped: \(outcome.stoppedBecause ?? "limit"), objective \(atMinimum.loss) "
-            + "(SGD \(atSGD.loss)), max |∇| \(largestGradient)")
+        print(
+            "[lbfgs] \(outcome.epochsRun) iterations, stopped: \(outcome.stoppedBecause ?? "limit"), objective \(atMinimum.loss) "
+                + "(SGD \(atSGD.loss)), max |∇| \(largestGradient)")
         #expect(outcome.stoppedBecause != nil && outcome.epochsRun < configuration.maxIterations)
         #expect(largestGradient <= 1e-4)
         #expect(atMinimum.loss < atSGD.loss)
-        #expect(summaries.count == outcome.epochsRun && abs(summaries.last!.trainingLoss - atMinimum.loss) <= 1e-6 * atMinimum.loss)
+        #expect(
+            summaries.count == outcome.epochsRun
+                && abs(summaries.last!.trainingLoss - atMinimum.loss) <= 1e-6 * atMinimum.loss)
         // The objective never rises from one iteration to the next (the Wolfe decrease condition).
         #expect(zip(summaries, summaries.dropFirst()).allSatisfy { $1.trainingLoss <= $0.trainingLoss })
     }
@@ -250,12 +268,16 @@ struct TrainingTests {
     @Test func lbfgsMinimisesTheRosenbrockFunction() {
         let minimizer = LBFGS(historySize: 10, maxIterations: 200, gradientTolerance: 1e-10, relativeTolerance: 0)
         var evaluations = 0
-        let (x, value, stop) = minimizer.minimize(from: [-1.2, 1], objective: { p in
-            evaluations += 1
-            let (a, b) = (p[0], p[1])
-            return ((1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a),
-                    [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
-        }, afterIteration: { _, _, _, _ in true })
+        let (x, value, stop) = minimizer.minimize(
+            from: [-1.2, 1],
+            objective: { p in
+                evaluations += 1
+                let (a, b) = (p[0], p[1])
+                return (
+                    (1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a),
+                    [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)]
+                )
+            }, afterIteration: { _, _, _, _ in true })
         print("[rosenbrock] \(x), f = \(value), \(evaluations) evaluations, stopped: \(stop.rawValue)")
         #expect(abs(x[0] - 1) < 1e-6 && abs(x[1] - 1) < 1e-6, "\(x)")
         #expect(evaluations < 100)
@@ -266,7 +288,8 @@ struct TrainingTests {
     @Test func earlyStoppingStopsAfterPatienceAndKeepsTheBestWeights() throws {
         let training = Self.blocks.slice(0 ..< 200)
         let shifted = Self.blocks.slice(200 ..< 300)
-        let validation = try LabeledImages(pixels: shifted.pixels, labels: shifted.labels.map { ($0 + 1) % 10 }, rows: 28, columns: 28)
+        let validation = try LabeledImages(
+            pixels: shifted.pixels, labels: shifted.labels.map { ($0 + 1) % 10 }, rows: 28, columns: 28)
         var configuration = blockTaskConfiguration(seed: 4)
         configuration.patience = 2
         var losses: [Double] = []
@@ -276,7 +299,9 @@ struct TrainingTests {
         configuration.epochs = 1
         configuration.patience = nil
         let afterOneEpoch = try SoftmaxTrainer(configuration: configuration).train(on: training)
-        print("[early stopping] validation losses \(losses), stopped after \(outcome.epochsRun), best \(outcome.bestEpoch ?? 0)")
+        print(
+            "[early stopping] validation losses \(losses), stopped after \(outcome.epochsRun), best \(outcome.bestEpoch ?? 0)"
+        )
         #expect(losses.count == 3 && losses[1] > losses[0] && losses[2] > losses[0])
         #expect(outcome.epochsRun == 3 && outcome.bestEpoch == 1 && outcome.stoppedBecause != nil)
         #expect(outcome.model == afterOneEpoch)
@@ -304,8 +329,9 @@ struct SeededGeneratorTests {
         #expect(first == (0 ..< 3).map { _ in again.next() })
         // Computed independently from the published algorithms (SplitMix64 state expansion of seed 0:
         // 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F, 0xF88BB8A8724C81EC).
-        #expect(first == [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0],
-                "\(first.map { String($0, radix: 16) })")
+        #expect(
+            first == [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0],
+            "\(first.map { String($0, radix: 16) })")
     }
 
     @Test func shuffleIsAPermutationFixedByTheSeed() {

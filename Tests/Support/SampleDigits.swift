@@ -15,7 +15,9 @@ struct PenPoint {
 /// Pen strokes of each digit 0…9, in a box 1 unit high and about 0.7 wide: polylines, with
 /// curves as arcs of ellipses (angles in degrees, 0 to the right, 90 downwards).
 enum DigitStrokes {
-    static func arc(_ cx: Double, _ cy: Double, _ rx: Double, _ ry: Double, from start: Double, to end: Double) -> [PenPoint] {
+    static func arc(_ cx: Double, _ cy: Double, _ rx: Double, _ ry: Double, from start: Double, to end: Double)
+        -> [PenPoint]
+    {
         let steps = max(8, Int(abs(end - start) / 6))
         return (0 ... steps).map { step in
             let angle = (start + (end - start) * Double(step) / Double(steps)) * .pi / 180
@@ -32,7 +34,8 @@ enum DigitStrokes {
         case 0: return [arc(0.35, 0.5, 0.29, 0.48, from: -90, to: 275)]
         case 1: return [line((0.42, 0.0), (0.3, 1.0))]
         case 2: return [arc(0.35, 0.27, 0.27, 0.25, from: 195, to: 385) + line((0.05, 0.98), (0.7, 0.97))]
-        case 3: return [arc(0.33, 0.25, 0.26, 0.23, from: 205, to: 445) + arc(0.33, 0.73, 0.3, 0.25, from: 270, to: 505)]
+        case 3:
+            return [arc(0.33, 0.25, 0.26, 0.23, from: 205, to: 445) + arc(0.33, 0.73, 0.3, 0.25, from: 270, to: 505)]
         case 4: return [line((0.12, 0.0), (0.06, 0.6), (0.7, 0.6)), line((0.56, 0.05), (0.53, 1.0))]
         case 5: return [line((0.66, 0.02), (0.16, 0.03), (0.12, 0.45)) + arc(0.36, 0.7, 0.3, 0.28, from: 235, to: 495)]
         case 6: return [line((0.58, 0.0), (0.34, 0.22), (0.14, 0.5)) + arc(0.38, 0.73, 0.26, 0.25, from: 190, to: 550)]
@@ -81,26 +84,36 @@ public struct SampleDigit: Sendable {
 
     /// Each variant the issue asks for, and every digit once.
     public static let all: [SampleDigit] = [
-        SampleDigit(name: "dark-on-light", digit: 3, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .gray, ink: [20], paper: [245]),
-        SampleDigit(name: "light-on-dark", digit: 7, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .gray, ink: [240], paper: [25]),
-        SampleDigit(name: "off-centre", digit: 2, width: 320, height: 180, origin: (225, 95), digitHeight: 70,
-                    penWidth: 0.12, format: .gray, ink: [30], paper: [230]),
-        SampleDigit(name: "large", digit: 5, width: 900, height: 900, origin: (200, 60), digitHeight: 780,
-                    penWidth: 0.11, format: .gray, ink: [0], paper: [255]),
-        SampleDigit(name: "small", digit: 4, width: 18, height: 18, origin: (4, 2), digitHeight: 14,
-                    penWidth: 0.13, format: .gray, ink: [0], paper: [255]),
-        SampleDigit(name: "blue-ink-on-cream", digit: 0, width: 160, height: 220, origin: (35, 30), digitHeight: 160,
-                    penWidth: 0.11, format: .rgb, ink: [30, 50, 150], paper: [250, 240, 210]),
-        SampleDigit(name: "chalk-on-green", digit: 1, width: 200, height: 200, origin: (65, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .rgb, ink: [235, 235, 225], paper: [40, 70, 50]),
-        SampleDigit(name: "dark-on-transparent", digit: 6, width: 200, height: 200, origin: (60, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .grayAlpha, ink: [10, 255], paper: [0, 0]),
-        SampleDigit(name: "light-on-transparent", digit: 9, width: 200, height: 200, origin: (60, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .grayAlpha, ink: [255, 255], paper: [255, 0]),
-        SampleDigit(name: "grey-paper", digit: 8, width: 240, height: 200, origin: (85, 25), digitHeight: 150,
-                    penWidth: 0.11, format: .rgb, ink: [60, 60, 60], paper: [190, 190, 190]),
+        SampleDigit(
+            name: "dark-on-light", digit: 3, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
+            penWidth: 0.11, format: .gray, ink: [20], paper: [245]),
+        SampleDigit(
+            name: "light-on-dark", digit: 7, width: 200, height: 200, origin: (62, 25), digitHeight: 150,
+            penWidth: 0.11, format: .gray, ink: [240], paper: [25]),
+        SampleDigit(
+            name: "off-centre", digit: 2, width: 320, height: 180, origin: (225, 95), digitHeight: 70,
+            penWidth: 0.12, format: .gray, ink: [30], paper: [230]),
+        SampleDigit(
+            name: "large", digit: 5, width: 900, height: 900, origin: (200, 60), digitHeight: 780,
+            penWidth: 0.11, format: .gray, ink: [0], paper: [255]),
+        SampleDigit(
+            name: "small", digit: 4, width: 18, height: 18, origin: (4, 2), digitHeight: 14,
+            penWidth: 0.13, format: .gray, ink: [0], paper: [255]),
+        SampleDigit(
+            name: "blue-ink-on-cream", digit: 0, width: 160, height: 220, origin: (35, 30), digitHeight: 160,
+            penWidth: 0.11, format: .rgb, ink: [30, 50, 150], paper: [250, 240, 210]),
+        SampleDigit(
+            name: "chalk-on-green", digit: 1, width: 200, height: 200, origin: (65, 25), digitHeight: 150,
+            penWidth: 0.11, format: .rgb, ink: [235, 235, 225], paper: [40, 70, 50]),
+        SampleDigit(
+            name: "dark-on-transparent", digit: 6, width: 200, height: 200, origin: (60, 25), digitHeight: 150,
+            penWidth: 0.11, format: .grayAlpha, ink: [10, 255], paper: [0, 0]),
+        SampleDigit(
+            name: "light-on-transparent", digit: 9, width: 200, height: 200, origin: (60, 25), digitHeight: 150,
+            penWidth: 0.11, format: .grayAlpha, ink: [255, 255], paper: [255, 0]),
+        SampleDigit(
+            name: "grey-paper", digit: 8, width: 240, height: 200, origin: (85, 25), digitHeight: 150,
+            penWidth: 0.11, format: .rgb, ink: [60, 60, 60], paper: [190, 190, 190]),
     ]
 
     /// (height, width, channels) row-major: ink blended over paper by the pen's coverage of each
@@ -108,8 +121,10 @@ public struct SampleDigit: Sendable {
     public func draw() -> [UInt8] {
         let segments = DigitStrokes.strokes(of: digit).flatMap { stroke in
             zip(stroke, stroke.dropFirst()).map { (a, b) in
-                (PenPoint(x: origin.x + a.x * digitHeight, y: origin.y + a.y * digitHeight),
-                 PenPoint(x: origin.x + b.x * digitHeight, y: origin.y + b.y * digitHeight))
+                (
+                    PenPoint(x: origin.x + a.x * digitHeight, y: origin.y + a.y * digitHeight),
+                    PenPoint(x: origin.x + b.x * digitHeight, y: origin.y + b.y * digitHeight)
+                )
             }
         }
         let radius = penWidth * digitHeight / 2
@@ -148,8 +163,12 @@ public struct SampleDigit: Sendable {
         control.width = png_uint_32(width)
         control.height = png_uint_32(height)
         control.format = format.pngFormat
-        let written = pixels.withUnsafeBytes { png_image_write_to_file(&control, path, 0, $0.baseAddress, png_int_32(width * format.channels), nil) }
-        guard written != 0 else { throw PNGError(path: path, operation: .write, message: "libpng could not write the sample") }
+        let written = pixels.withUnsafeBytes {
+            png_image_write_to_file(&control, path, 0, $0.baseAddress, png_int_32(width * format.channels), nil)
+        }
+        guard written != 0 else {
+            throw PNGError(path: path, operation: .write, message: "libpng could not write the sample")
+        }
     }
 
     /// The PNG at `path` decoded in this sample's format, or nil when libpng cannot read it.

@@ -49,9 +49,10 @@ public func relativeError(_ a: Double, _ b: Double) -> Double {
 }
 
 /// `count` uniformly random values in `range`, drawn from `generator`.
-public func randomValues<T: BinaryFloatingPoint>(_ count: Int, in range: ClosedRange<T>, using generator: inout SeededGenerator) -> [T]
-    where T.RawSignificand: FixedWidthInteger
-{
+public func randomValues<T: BinaryFloatingPoint>(
+    _ count: Int, in range: ClosedRange<T>, using generator: inout SeededGenerator
+) -> [T]
+where T.RawSignificand: FixedWidthInteger {
     (0 ..< count).map { _ in T.random(in: range, using: &generator) }
 }
 
@@ -67,7 +68,8 @@ public func randomImageBatch(count: Int, seed: UInt64) throws -> LabeledImages {
 public func randomModel(scale: Float, seed: UInt64) -> SoftmaxModel {
     var generator = SeededGenerator(seed: seed)
     return SoftmaxModel(
-        weights: randomValues(SoftmaxModel.classCount * SoftmaxModel.featureCount, in: -scale ... scale, using: &generator),
+        weights: randomValues(
+            SoftmaxModel.classCount * SoftmaxModel.featureCount, in: -scale ... scale, using: &generator),
         bias: randomValues(SoftmaxModel.classCount, in: -scale ... scale, using: &generator))
 }
 
@@ -84,7 +86,8 @@ public func blockDataset(count: Int, seed: UInt64) throws -> LabeledImages {
         for row in 0 ..< 28 {
             for column in 0 ..< 28 {
                 let bright = row / 7 == blockRow && column / 7 == blockColumn
-                pixels[n * 784 + row * 28 + column] = bright
+                pixels[n * 784 + row * 28 + column] =
+                    bright
                     ? UInt8(200 + generator.next(below: 56))
                     : UInt8(generator.next(below: 60))
             }
@@ -94,9 +97,10 @@ public func blockDataset(count: Int, seed: UInt64) throws -> LabeledImages {
 }
 
 /// The error `body` throws, if it is an `E`; records an issue when it throws nothing or something else.
-public func thrownError<E: Error, R>(_: E.Type, sourceLocation: SourceLocation = #_sourceLocation,
-                              _ body: () throws -> R) -> E?
-{
+public func thrownError<E: Error, R>(
+    _: E.Type, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> R
+) -> E? {
     do {
         _ = try body()
         Issue.record("expected \(E.self) to be thrown, but nothing was thrown", sourceLocation: sourceLocation)
@@ -137,7 +141,8 @@ public func inkedImages(count: Int, seed: UInt64) throws -> LabeledImages {
     for vector in 0 ..< pixels.count / 16 where generator.next(below: 10) < 4 {
         pixels.replaceSubrange(vector * 16 ..< vector * 16 + 16, with: repeatElement(0, count: 16))
     }
-    return try LabeledImages(pixels: pixels, labels: random.labels, rows: 28, columns: 28, source: "inked batch \(seed)")
+    return try LabeledImages(
+        pixels: pixels, labels: random.labels, rows: 28, columns: 28, source: "inked batch \(seed)")
 }
 
 /// How many parameters (weights, then bias) of two models differ in their bits.
@@ -158,8 +163,9 @@ public func writeIDX(_ array: IDXArray, named name: String, in directory: String
 }
 
 public func imageArray(count: Int, rows: Int, columns: Int) -> IDXArray {
-    IDXArray(dimensions: [count, rows, columns],
-             elements: .uint8((0 ..< count * rows * columns).map { UInt8(truncatingIfNeeded: $0 &* 37) }))
+    IDXArray(
+        dimensions: [count, rows, columns],
+        elements: .uint8((0 ..< count * rows * columns).map { UInt8(truncatingIfNeeded: $0 &* 37) }))
 }
 
 public func labelArray(_ labels: [UInt8]) -> IDXArray {

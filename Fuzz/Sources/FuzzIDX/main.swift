@@ -2,7 +2,9 @@ import FuzzSupport
 import MNISTFormats
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() + Seeds.gzipIDX() } }
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt {
+    writeSeedsIfAsked { Seeds.rawIDX() + Seeds.gzipIDX() }
+}
 
 /// Any bytes either decode or throw; what decodes must describe the input exactly: raw input
 /// re-encodes to itself, and gzip input to an IDX that decodes to the same array.

@@ -2,7 +2,9 @@ import FuzzSupport
 import MNISTFormats
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt { writeSeedsIfAsked { Seeds.rawIDX() } }
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzerArgumentVector) -> CInt {
+    writeSeedsIfAsked { Seeds.rawIDX() }
+}
 
 /// The input is treated as decompressed IDX content: it is gzip-compressed (level 1) and decoded,
 /// which drives the streaming reader and its size bounds. It must decode exactly as the raw bytes

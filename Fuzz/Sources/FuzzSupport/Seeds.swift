@@ -12,7 +12,8 @@ public enum Seeds {
     public static func idxArrays() -> [IDXArray] {
         [
             IDXArray(dimensions: [3], elements: .uint8([0, 7, 9])),
-            IDXArray(dimensions: [2, 28, 28], elements: .uint8((0 ..< 2 * 784).map { UInt8(truncatingIfNeeded: $0 &* 37) })),
+            IDXArray(
+                dimensions: [2, 28, 28], elements: .uint8((0 ..< 2 * 784).map { UInt8(truncatingIfNeeded: $0 &* 37) })),
             IDXArray(dimensions: [2, 3], elements: .int8([-128, -1, 0, 1, 2, 127])),
             IDXArray(dimensions: [2, 2, 2], elements: .int16([-32768, -1, 0, 1, 2, 3, 4, 32767])),
             IDXArray(dimensions: [1, 1, 2, 2], elements: .int32([.min, -1, 0, .max])),
@@ -50,10 +51,14 @@ public enum Seeds {
             weights: (0 ..< SoftmaxModel.classCount * SoftmaxModel.featureCount).map { Float($0 % 17) / 16 - 0.5 },
             bias: (0 ..< SoftmaxModel.classCount).map { Float($0) })
         let valid = SafeTensorsFile.encode(StoredModel(model: model, metadata: ["note": "fuzz seed"]))
-        let biasFirstHeader = Array(#"{"bias":{"dtype":"F32","shape":[10],"data_offsets":[0,40]},"weight":{"dtype":"F32","shape":[10,784],"data_offsets":[40,31400]}}"#.utf8)
-        let biasFirst = littleEndianLength(biasFirstHeader.count) + biasFirstHeader
+        let biasFirstHeader = Array(
+            #"{"bias":{"dtype":"F32","shape":[10],"data_offsets":[0,40]},"weight":{"dtype":"F32","shape":[10,784],"data_offsets":[40,31400]}}"#
+                .utf8)
+        let biasFirst =
+            littleEndianLength(biasFirstHeader.count) + biasFirstHeader
             + [UInt8](repeating: 0, count: 40 + 31360)
-        let smallHeader = Array(#"{"__metadata__":{"format_version":"2"},"bias":{"dtype":"F16","shape":[10],"data_offsets":[0,20]}}"#.utf8)
+        let smallHeader = Array(
+            #"{"__metadata__":{"format_version":"2"},"bias":{"dtype":"F16","shape":[10],"data_offsets":[0,20]}}"#.utf8)
         return [
             valid,
             biasFirst,
@@ -90,7 +95,10 @@ public enum Seeds {
     public static func pickles() -> [[UInt8]] {
         func splits(images: Int, label: Int64) -> [(images: [Float], labels: [Int64])] {
             (0 ..< 3).map { split in
-                ((0 ..< images * 784).map { Float(($0 * 7 + split * 50) % 256) / 256 }, [Int64](repeating: label, count: images))
+                (
+                    (0 ..< images * 784).map { Float(($0 * 7 + split * 50) % 256) / 256 },
+                    [Int64](repeating: label, count: images)
+                )
             }
         }
         let valid = mnistPickle(splits(images: 1, label: 3))
@@ -100,8 +108,11 @@ public enum Seeds {
         disallowed.tuple(1)
         disallowed.opcode("R")
         disallowed.opcode(".")
-        return [valid, mnistPickle(splits(images: 2, label: 9)), Array(valid.dropLast(50)), mnistPickle(splits(images: 1, label: 10)),
-                disallowed.bytes]
+        return [
+            valid, mnistPickle(splits(images: 2, label: 9)), Array(valid.dropLast(50)),
+            mnistPickle(splits(images: 1, label: 10)),
+            disallowed.bytes,
+        ]
     }
 
     /// Writes `seeds` as files 0, 1, … into `directory`, which must exist.

@@ -134,7 +134,8 @@ public enum FileIO {
         try requireNotDirectory(path)
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let temporaryPath = (directory.isEmpty ? "" : directory + "/")
+        let temporaryPath =
+            (directory.isEmpty ? "" : directory + "/")
             + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {
             try produce(temporaryPath)
@@ -187,9 +188,13 @@ public enum FileIO {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
             var info = stat()
             if stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { continue }
-            guard mkdir(prefix, 0o755) == 0 || errno == EEXIST && stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
+            guard
+                mkdir(prefix, 0o755) == 0
+                    || errno == EEXIST && stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            else {
                 let reason = errno == EEXIST ? "a file of that name is in the way" : systemErrorMessage()
-                throw FileAccessError(path: path, problem: .writeFailed(reason: "cannot create directory \(prefix): \(reason)"))
+                throw FileAccessError(
+                    path: path, problem: .writeFailed(reason: "cannot create directory \(prefix): \(reason)"))
             }
         }
     }

@@ -79,8 +79,9 @@ public enum Gzip {
     /// Compresses `bytes` into a single gzip member (zlib level 6 unless told otherwise).
     public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
         var stream = z_stream()
-        let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let status = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "deflateInit2 failed with \(status): out of memory")
         defer { deflateEnd(&stream) }
         // gzip adds 18 bytes of framing to deflate's bound.
@@ -159,7 +160,9 @@ package final class Inflater {
     package static let filePieceSize = 1 << 20
 
     /// Compressed bytes held from the current offset on, without reading more.
-    private var heldInput: Int { min(range.upperBound, compressedStart + compressed.count) - (range.lowerBound + consumed) }
+    private var heldInput: Int {
+        min(range.upperBound, compressedStart + compressed.count) - (range.lowerBound + consumed)
+    }
 
     /// Reads the file's next piece when fewer than `count` bytes are held; keeps the 8 bytes
     /// before the current offset. A file that ends before its `fstat` size ends the stream there.
@@ -194,7 +197,8 @@ package final class Inflater {
             let outputRoom = min(buffer.count - produced, 1 << 30)
             let inputLeft = min(heldInput, 1 << 30)
             let status: Int32 = compressed.withUnsafeBufferPointer { source in
-                state.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress.map { $0 + range.lowerBound + consumed - compressedStart })
+                state.pointee.next_in = UnsafeMutablePointer(
+                    mutating: source.baseAddress.map { $0 + range.lowerBound + consumed - compressedStart })
                 state.pointee.avail_in = UInt32(inputLeft)
                 state.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
                 state.pointee.avail_out = UInt32(outputRoom)

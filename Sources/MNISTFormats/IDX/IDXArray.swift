@@ -77,7 +77,9 @@ public struct IDXArray: Equatable, Sendable {
     public init(dimensions: [Int], elements: IDXElements) {
         precondition((1 ... Self.maximumRank).contains(dimensions.count), "IDX arrays have 1 to 4 dimensions")
         precondition(dimensions.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDX dimensions are UInt32")
-        precondition(Self.elementCount(of: dimensions) == elements.count, "dimensions \(dimensions) do not match \(elements.count) elements")
+        precondition(
+            Self.elementCount(of: dimensions) == elements.count,
+            "dimensions \(dimensions) do not match \(elements.count) elements")
         self.dimensions = dimensions
         self.elements = elements
     }

@@ -37,7 +37,8 @@ extension IDXArray {
         guard Gzip.isGzip(magic) else { return try decode(FileIO.readAll(path), path: path, digest: digest) }
         let inflater = Inflater(gzipFile: file, firstPiece: magic)
         let maximumSize = Gzip.maximumExpansion(ofCompressedByteCount: file.size)
-        return try parse(from: CompressedSource(inflater: inflater, maximumSize: maximumSize), path: path, digest: digest)
+        return try parse(
+            from: CompressedSource(inflater: inflater, maximumSize: maximumSize), path: path, digest: digest)
     }
 
     /// Parses IDX content held in memory (raw or gzip); `path` names it in errors.
@@ -50,9 +51,11 @@ extension IDXArray {
     private static func decode(_ bytes: [UInt8], path: String, digest: BackgroundSHA256?) throws -> IDXArray {
         if Gzip.isGzip(bytes) {
             let inflater = Inflater(compressed: bytes, path: path)
-            return try parse(from: CompressedSource(inflater: inflater,
-                                                    maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
-                             path: path, digest: digest)
+            return try parse(
+                from: CompressedSource(
+                    inflater: inflater,
+                    maximumSize: Gzip.maximumExpansion(ofCompressedByteCount: bytes.count)),
+                path: path, digest: digest)
         }
         return try parse(from: RawSource(bytes: bytes), path: path, digest: digest)
     }
@@ -64,7 +67,8 @@ extension IDXArray {
             throw IDXError(path: path, problem: .badMagic(found: magic), byteOffset: 0)
         }
         guard magic.count == 4 else {
-            throw IDXError(path: path, problem: .truncatedHeader(needed: 4, available: magic.count), byteOffset: magic.count)
+            throw IDXError(
+                path: path, problem: .truncatedHeader(needed: 4, available: magic.count), byteOffset: magic.count)
         }
         guard let elementType = IDXElementType(rawValue: magic[2]) else {
             throw IDXError(path: path, problem: .unknownElementType(code: magic[2]), byteOffset: 2)
@@ -78,8 +82,9 @@ extension IDXArray {
         let headerSize = 4 + 4 * rank
         let dimensionBytes = try source.read(count: 4 * rank)
         guard dimensionBytes.count == 4 * rank else {
-            throw IDXError(path: path, problem: .truncatedHeader(needed: headerSize, available: 4 + dimensionBytes.count),
-                           byteOffset: 4 + dimensionBytes.count)
+            throw IDXError(
+                path: path, problem: .truncatedHeader(needed: headerSize, available: 4 + dimensionBytes.count),
+                byteOffset: 4 + dimensionBytes.count)
         }
         let dimensions = (0 ..< rank).map { axis in
             dimensionBytes[4 * axis ..< 4 * axis + 4].reduce(0) { $0 << 8 | Int($1) }
@@ -87,29 +92,32 @@ extension IDXArray {
 
         // Payload size, with every multiplication checked.
         guard let elementCount = elementCount(of: dimensions),
-              case let (payloadSize, false) = elementCount.multipliedReportingOverflow(by: elementType.byteWidth)
+            case (let payloadSize, false) = elementCount.multipliedReportingOverflow(by: elementType.byteWidth)
         else {
             throw IDXError(path: path, problem: .sizeOverflow(dimensions: dimensions), byteOffset: 4)
         }
         if let available = source.exactRemaining {
             if available < payloadSize {
-                throw IDXError(path: path, problem: .truncatedPayload(expected: payloadSize, available: available),
-                               byteOffset: headerSize + available)
+                throw IDXError(
+                    path: path, problem: .truncatedPayload(expected: payloadSize, available: available),
+                    byteOffset: headerSize + available)
             }
             if available > payloadSize {
                 throw IDXError(path: path, problem: .trailingBytes, byteOffset: headerSize + payloadSize)
             }
         } else if payloadSize > source.maximumRemaining {
-            throw IDXError(path: path, problem: .impossiblePayload(expected: payloadSize, maximum: source.maximumRemaining),
-                           byteOffset: headerSize)
+            throw IDXError(
+                path: path, problem: .impossiblePayload(expected: payloadSize, maximum: source.maximumRemaining),
+                byteOffset: headerSize)
         }
 
         // Payload: read straight into the array that keeps it, a chunk at a time when hashed.
         digest?.update(copying: magic + dimensionBytes)
         let payload = try source.read(count: payloadSize, handingChunksTo: digest)
         guard payload.count == payloadSize else {
-            throw IDXError(path: path, problem: .truncatedPayload(expected: payloadSize, available: payload.count),
-                           byteOffset: headerSize + payload.count)
+            throw IDXError(
+                path: path, problem: .truncatedPayload(expected: payloadSize, available: payload.count),
+                byteOffset: headerSize + payload.count)
         }
         guard try source.read(count: 1).isEmpty else {
             throw IDXError(path: path, problem: .trailingBytes, byteOffset: headerSize + payloadSize)
@@ -122,7 +130,9 @@ extension IDXArray {
         func words<T: FixedWidthInteger>(_: T.Type) -> [T] {
             let count = payload.count / MemoryLayout<T>.size
             return payload.withUnsafeBytes { raw in
-                (0 ..< count).map { T(bigEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+                (0 ..< count).map {
+                    T(bigEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
+                }
             }
         }
         switch type {

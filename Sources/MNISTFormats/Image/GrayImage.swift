@@ -15,8 +15,9 @@ public struct GrayImage: Equatable, Sendable {
     /// `width` and `height` must be non-negative and their product must fit in an `Int`;
     /// callers derive them from validated sizes, so a violation is a programming error.
     public init(width: Int, height: Int, filledWith value: UInt8 = 0) {
-        precondition(width >= 0 && height >= 0 && !width.multipliedReportingOverflow(by: height).overflow,
-                     "a GrayImage needs a non-negative width and height whose product fits in an Int")
+        precondition(
+            width >= 0 && height >= 0 && !width.multipliedReportingOverflow(by: height).overflow,
+            "a GrayImage needs a non-negative width and height whose product fits in an Int")
         self.width = width
         self.height = height
         pixels = [UInt8](repeating: value, count: width * height)
@@ -40,8 +41,9 @@ public struct GrayImage: Equatable, Sendable {
     }
 
     private func offset(x: Int, y: Int) -> Int {
-        precondition((0..<width).contains(x) && (0..<height).contains(y),
-                     "pixel (\(x), \(y)) is outside a \(width)×\(height) image")
+        precondition(
+            (0 ..< width).contains(x) && (0 ..< height).contains(y),
+            "pixel (\(x), \(y)) is outside a \(width)×\(height) image")
         return y * width + x
     }
 }

@@ -57,20 +57,24 @@ public enum PNGFile {
     /// (such as a missing or read-only directory); throws `FileAccessError` when `path` is a
     /// directory or the finished file cannot be synced or renamed into place.
     public static func write(_ image: RGBImage, to path: String) throws {
-        try write(image.pixels, width: image.width, height: image.height, channels: 3,
-                  format: png_uint_32(PNG_FORMAT_RGB), to: path)
+        try write(
+            image.pixels, width: image.width, height: image.height, channels: 3,
+            format: png_uint_32(PNG_FORMAT_RGB), to: path)
     }
 
     /// Writes `image` to `path` as an 8-bit greyscale PNG (0 black, 255 white), atomically, with
     /// the same checks and errors as the RGB `write`.
     public static func write(_ image: GrayImage, to path: String) throws {
-        try write(image.pixels, width: image.width, height: image.height, channels: 1,
-                  format: png_uint_32(PNG_FORMAT_GRAY), to: path)
+        try write(
+            image.pixels, width: image.width, height: image.height, channels: 1,
+            format: png_uint_32(PNG_FORMAT_GRAY), to: path)
     }
 
     /// pixels: (height, width, channels) row-major u8, in libpng's `format`.
-    private static func write(_ pixels: [UInt8], width: Int, height: Int, channels: Int,
-                              format: png_uint_32, to path: String) throws {
+    private static func write(
+        _ pixels: [UInt8], width: Int, height: Int, channels: Int,
+        format: png_uint_32, to path: String
+    ) throws {
         try validateForWriting(byteCount: pixels.count, width: width, height: height, channels: channels, path: path)
         try FileIO.writeAtomically(to: path) { temporaryPath in
             var control = png_image()
@@ -86,8 +90,9 @@ public enum PNGFile {
             guard written != 0, !failed(control) else {
                 let message = messageText(of: control)
                 png_image_free(&control)
-                throw PNGError(path: path, operation: .write, message: message,
-                               hint: "check that the directory exists and is writable and the disk is not full")
+                throw PNGError(
+                    path: path, operation: .write, message: message,
+                    hint: "check that the directory exists and is writable and the disk is not full")
             }
         }
     }
@@ -127,11 +132,15 @@ public enum PNGFile {
     /// against the PNG header before the pixel buffer is allocated, so that a few hundred bytes
     /// declaring a huge image (a decompression bomb) cost no memory. Throws `PNGError` for bytes
     /// that are not a PNG, are truncated or corrupt (bad CRC, bad zlib stream), or are too large.
-    public static func readGrayAndAlpha(pngBytes: [UInt8], name: String,
-                                        maximumPixelCount: Int = maximumPixelCount) throws -> (gray: GrayImage, alpha: GrayImage) {
+    public static func readGrayAndAlpha(
+        pngBytes: [UInt8], name: String,
+        maximumPixelCount: Int = maximumPixelCount
+    ) throws -> (gray: GrayImage, alpha: GrayImage) {
         let (width, height, pixels) = try pngBytes.withUnsafeBytes { bytes in
-            try decode(name: name, format: png_uint_32(PNG_FORMAT_GA), channels: 2,
-                       maximumPixelCount: min(maximumPixelCount, Self.maximumPixelCount)) { control in
+            try decode(
+                name: name, format: png_uint_32(PNG_FORMAT_GA), channels: 2,
+                maximumPixelCount: min(maximumPixelCount, Self.maximumPixelCount)
+            ) { control in
                 png_image_begin_read_from_memory(&control, bytes.baseAddress, bytes.count)
             }
         }
@@ -139,9 +148,14 @@ public enum PNGFile {
     }
 
     /// pixels: (height, width, 2) row-major (grey, alpha) pairs, split into two planes.
-    private static func grayAndAlphaPlanes(width: Int, height: Int, pixels: [UInt8], name: String) throws -> (gray: GrayImage, alpha: GrayImage) {
-        guard let gray = GrayImage(width: width, height: height, pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] }),
-              let alpha = GrayImage(width: width, height: height, pixels: stride(from: 1, to: pixels.count, by: 2).map { pixels[$0] })
+    private static func grayAndAlphaPlanes(width: Int, height: Int, pixels: [UInt8], name: String) throws -> (
+        gray: GrayImage, alpha: GrayImage
+    ) {
+        guard
+            let gray = GrayImage(
+                width: width, height: height, pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] }),
+            let alpha = GrayImage(
+                width: width, height: height, pixels: stride(from: 1, to: pixels.count, by: 2).map { pixels[$0] })
         else {
             throw PNGError(path: name, operation: .read, message: "libpng returned an image of the wrong size")
         }
@@ -150,17 +164,22 @@ public enum PNGFile {
 
     /// The pixels of the PNG at `path` in libpng's `format` of `channels` bytes per pixel:
     /// (height, width, channels) row-major. Alpha, if the format has none, is composited onto white.
-    private static func read(_ path: String, format: png_uint_32, channels: Int) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+    private static func read(_ path: String, format: png_uint_32, channels: Int) throws -> (
+        width: Int, height: Int, pixels: [UInt8]
+    ) {
         try FileIO.requireRegularFile(path)
-        return try decode(name: path, format: format, channels: channels, maximumPixelCount: maximumPixelCount) { control in
+        return try decode(name: path, format: format, channels: channels, maximumPixelCount: maximumPixelCount) {
+            control in
             png_image_begin_read_from_file(&control, path)
         }
     }
 
     /// The pixels of the PNG that `begin` opens (a file or memory) in libpng's `format`, refusing
     /// more than `maximumPixelCount` pixels from the header; `name` stands for the source in errors.
-    private static func decode(name: String, format: png_uint_32, channels: Int, maximumPixelCount: Int,
-                               begin: (inout png_image) -> Int32) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+    private static func decode(
+        name: String, format: png_uint_32, channels: Int, maximumPixelCount: Int,
+        begin: (inout png_image) -> Int32
+    ) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         var control = png_image()
         control.version = png_uint_32(PNG_IMAGE_VERSION)
         guard begin(&control) != 0, !failed(control) else {
@@ -173,9 +192,10 @@ public enum PNGFile {
         let height = Int(control.height)
         guard width * height <= maximumPixelCount else {
             png_image_free(&control)
-            throw PNGError(path: name, operation: .read,
-                           message: "image is \(width)×\(height) = \(width * height) pixels, "
-                               + "above the limit of \(maximumPixelCount)")
+            throw PNGError(
+                path: name, operation: .read,
+                message: "image is \(width)×\(height) = \(width * height) pixels, "
+                    + "above the limit of \(maximumPixelCount)")
         }
         control.format = format
         var pixels = [UInt8](repeating: 255, count: width * height * channels)
@@ -186,13 +206,15 @@ public enum PNGFile {
         guard finished != 0, !failed(control) else {
             let message = messageText(of: control)
             png_image_free(&control)
-            throw PNGError(path: name, operation: .read, message: message,
-                           hint: "the image data is incomplete or corrupt: the file is probably truncated")
+            throw PNGError(
+                path: name, operation: .read, message: message,
+                hint: "the image data is incomplete or corrupt: the file is probably truncated")
         }
         return (width, height, pixels)
     }
 
-    private static func validateForWriting(byteCount: Int, width: Int, height: Int, channels: Int, path: String) throws {
+    private static func validateForWriting(byteCount: Int, width: Int, height: Int, channels: Int, path: String) throws
+    {
         func refuse(_ message: String) -> PNGError {
             PNGError(path: path, operation: .write, message: message)
         }
@@ -204,8 +226,10 @@ public enum PNGFile {
         }
         let expectedByteCount = width * height * channels
         guard byteCount == expectedByteCount else {
-            throw refuse("pixel buffer holds \(byteCount) bytes; "
-                + "a \(width)×\(height) image of \(channels) channel\(channels == 1 ? "" : "s") needs \(expectedByteCount)")
+            throw refuse(
+                "pixel buffer holds \(byteCount) bytes; "
+                    + "a \(width)×\(height) image of \(channels) channel\(channels == 1 ? "" : "s") needs \(expectedByteCount)"
+            )
         }
     }
 
@@ -226,6 +250,7 @@ public enum PNGFile {
     /// libpng says "Not a PNG file" for a wrong signature, which needs no hint, and only
     /// "Read Error" when the file ends inside the header.
     private static func headerHint(for message: String) -> String? {
-        message == "Not a PNG file" ? nil : "the PNG header is incomplete or corrupt: the file is truncated, empty or not a PNG"
+        message == "Not a PNG file"
+            ? nil : "the PNG header is incomplete or corrupt: the file is truncated, empty or not a PNG"
     }
 }

@@ -41,14 +41,14 @@ public struct RGBImage: Equatable, Sendable {
         self.height = height
         var row: [UInt8] = []
         row.reserveCapacity(width * 3)
-        for _ in 0..<width {
+        for _ in 0 ..< width {
             row.append(color.red)
             row.append(color.green)
             row.append(color.blue)
         }
         var pixels: [UInt8] = []
         pixels.reserveCapacity(count)
-        for _ in 0..<height {
+        for _ in 0 ..< height {
             pixels.append(contentsOf: row)
         }
         self.pixels = pixels
@@ -87,8 +87,9 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     private func byteOffset(x: Int, y: Int) -> Int {
-        precondition((0..<width).contains(x) && (0..<height).contains(y),
-                     "pixel (\(x), \(y)) is outside a \(width)×\(height) image")
+        precondition(
+            (0 ..< width).contains(x) && (0 ..< height).contains(y),
+            "pixel (\(x), \(y)) is outside a \(width)×\(height) image")
         return 3 * (y * width + x)
     }
 }

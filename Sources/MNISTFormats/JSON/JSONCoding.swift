@@ -35,7 +35,7 @@ public enum JSONCoding {
     /// messages that name a key the way the file spells it.
     public static func wireName(of key: any CodingKey) -> String {
         guard key.intValue == nil, let data = try? encoder.encode(OneKey(name: key.stringValue)),
-              let name = try? decoder.decode([String: Bool].self, from: data).keys.first
+            let name = try? decoder.decode([String: Bool].self, from: data).keys.first
         else { return key.stringValue }
         return name
     }

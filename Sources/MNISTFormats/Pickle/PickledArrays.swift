@@ -151,59 +151,62 @@ package struct PickleMachine {
             opcodeOffset = position
             let opcode = try readByte()
             switch opcode {
-            case 0x80: // PROTO u8
+            case 0x80:  // PROTO u8
                 let version = Int(try readByte())
                 guard version == 2 else { throw error(.unsupportedProtocol(version)) }
-            case UInt8(ascii: "c"): // GLOBAL "module\nname\n"
+            case UInt8(ascii: "c"):  // GLOBAL "module\nname\n"
                 let module = try readLine()
                 let name = try readLine()
                 guard let global = PickleGlobal(module: module, name: name) else {
                     throw error(.disallowedGlobal(module: module, name: name))
                 }
                 stack.append(.global(global))
-            case UInt8(ascii: "q"): // BINPUT u8
+            case UInt8(ascii: "q"):  // BINPUT u8
                 memo[Int(try readByte())] = try top()
-            case UInt8(ascii: "h"): // BINGET u8
+            case UInt8(ascii: "h"):  // BINGET u8
                 try pushMemo(Int(try readByte()))
-            case UInt8(ascii: "("): // MARK
+            case UInt8(ascii: "("):  // MARK
                 marks.append(stack.count)
-            case UInt8(ascii: "t"): // TUPLE: everything above the innermost MARK
+            case UInt8(ascii: "t"):  // TUPLE: everything above the innermost MARK
                 guard let mark = marks.popLast() else { throw error(.malformed("TUPLE without a MARK")) }
                 let items = Array(stack[mark...])
                 stack.removeSubrange(mark...)
                 try pushTuple(items)
-            case 0x85, 0x86, 0x87: // TUPLE1, TUPLE2, TUPLE3
+            case 0x85, 0x86, 0x87:  // TUPLE1, TUPLE2, TUPLE3
                 let count = Int(opcode - 0x84)
                 var items: [PickleValue] = []
                 for _ in 0 ..< count { items.append(try pop()) }
                 try pushTuple(items.reversed())
-            case UInt8(ascii: "J"): // BININT i32 little-endian
+            case UInt8(ascii: "J"):  // BININT i32 little-endian
                 stack.append(.int(Int(Int32(bitPattern: try readUInt32()))))
-            case UInt8(ascii: "K"): // BININT1 u8
+            case UInt8(ascii: "K"):  // BININT1 u8
                 stack.append(.int(Int(try readByte())))
-            case UInt8(ascii: "M"): // BININT2 u16 little-endian
+            case UInt8(ascii: "M"):  // BININT2 u16 little-endian
                 let low = Int(try readByte())
                 stack.append(.int(low | Int(try readByte()) << 8))
-            case UInt8(ascii: "U"): // SHORT_BINSTRING u8 length, bytes
+            case UInt8(ascii: "U"):  // SHORT_BINSTRING u8 length, bytes
                 stack.append(.string(try readRange(count: Int(try readByte()))))
-            case UInt8(ascii: "T"): // BINSTRING i32 little-endian length, bytes
+            case UInt8(ascii: "T"):  // BINSTRING i32 little-endian length, bytes
                 let length = Int(Int32(bitPattern: try readUInt32()))
                 guard length >= 0 else { throw error(.malformed("BINSTRING with negative length \(length)")) }
                 stack.append(.string(try readRange(count: length)))
-            case UInt8(ascii: "N"): // NONE
+            case UInt8(ascii: "N"):  // NONE
                 stack.append(.none)
-            case 0x89: // NEWFALSE
+            case 0x89:  // NEWFALSE
                 stack.append(.false)
-            case UInt8(ascii: "R"): // REDUCE: callable, argument tuple
+            case UInt8(ascii: "R"):  // REDUCE: callable, argument tuple
                 let arguments = try pop()
                 let callable = try pop()
                 stack.append(try call(callable, arguments))
-            case UInt8(ascii: "b"): // BUILD: object (left on the stack), state
+            case UInt8(ascii: "b"):  // BUILD: object (left on the stack), state
                 let state = try pop()
                 try build(try top(), state: state)
-            case UInt8(ascii: "."): // STOP
+            case UInt8(ascii: "."):  // STOP
                 guard marks.isEmpty, stack.count == 1, let result = stack.first else {
-                    throw error(.malformed("STOP with \(stack.count) values and \(marks.count) open MARKs on the stack; expected one value"))
+                    throw error(
+                        .malformed(
+                            "STOP with \(stack.count) values and \(marks.count) open MARKs on the stack; expected one value"
+                        ))
                 }
                 guard position == bytes.count else { throw error(.trailingBytes, at: position) }
                 return result
@@ -222,15 +225,17 @@ package struct PickleMachine {
         case .reconstruct:
             // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills in.
             guard arguments.count == 3, case .global(.ndarray) = arguments[0],
-                  case .tuple(let shape, _) = arguments[1], shape.count == 1, case .int(0) = shape[0],
-                  case .string(let typeCode) = arguments[2], text(typeCode) == "b" else {
+                case .tuple(let shape, _) = arguments[1], shape.count == 1, case .int(0) = shape[0],
+                case .string(let typeCode) = arguments[2], text(typeCode) == "b"
+            else {
                 throw error(.malformed("_reconstruct arguments are not (numpy.ndarray, (0,), b'b')"))
             }
             return .array(PickledNDArray(byteOffset: opcodeOffset))
         case .dtype:
             // dtype(code, 0, 1): align False, copy True.
             guard arguments.count == 3, case .string(let code) = arguments[0],
-                  case .int(0) = arguments[1], case .int(1) = arguments[2], let codeText = text(code) else {
+                case .int(0) = arguments[1], case .int(1) = arguments[2], let codeText = text(code)
+            else {
                 throw error(.malformed("dtype arguments are not (type code, 0, 1)"))
             }
             return .dtype(PickledDType(code: codeText))
@@ -247,10 +252,13 @@ package struct PickleMachine {
         switch object {
         case .dtype(let dtype):
             // (3, byte order, subarray None, names None, fields None, elsize -1, alignment -1, flags 0)
-            guard dtype.elementType == nil, fields.count == 8, case .int(3) = fields[0], case .string(let order) = fields[1],
-                  case .none = fields[2], case .none = fields[3], case .none = fields[4],
-                  case .int(-1) = fields[5], case .int(-1) = fields[6], case .int(0) = fields[7] else {
-                throw error(.malformed("dtype state is not (3, byte order, None, None, None, -1, -1, 0), or is set twice"))
+            guard dtype.elementType == nil, fields.count == 8, case .int(3) = fields[0],
+                case .string(let order) = fields[1],
+                case .none = fields[2], case .none = fields[3], case .none = fields[4],
+                case .int(-1) = fields[5], case .int(-1) = fields[6], case .int(0) = fields[7]
+            else {
+                throw error(
+                    .malformed("dtype state is not (3, byte order, None, None, None, -1, -1, 0), or is set twice"))
             }
             let name = (text(order) ?? "?") + dtype.code
             switch name {
@@ -260,8 +268,10 @@ package struct PickleMachine {
             }
         case .array(let array):
             // (version 1, shape tuple, dtype, Fortran order False, raw element bytes)
-            guard array.elementType == nil, fields.count == 5, case .int(1) = fields[0], case .tuple(let shapeValues, _) = fields[1],
-                  case .dtype(let dtype) = fields[2], case .false = fields[3], case .string(let data) = fields[4] else {
+            guard array.elementType == nil, fields.count == 5, case .int(1) = fields[0],
+                case .tuple(let shapeValues, _) = fields[1],
+                case .dtype(let dtype) = fields[2], case .false = fields[3], case .string(let data) = fields[4]
+            else {
                 throw error(.malformed("ndarray state is not (1, shape, dtype, False, bytes), or is set twice"))
             }
             guard let elementType = dtype.elementType else {
@@ -279,7 +289,10 @@ package struct PickleMachine {
                 shape.append(extent)
             }
             guard data.count == byteCount else {
-                throw error(.malformed("ndarray data holds \(data.count) bytes; shape \(shape) of \(elementType.numpyName) needs \(byteCount)"))
+                throw error(
+                    .malformed(
+                        "ndarray data holds \(data.count) bytes; shape \(shape) of \(elementType.numpyName) needs \(byteCount)"
+                    ))
             }
             array.elementType = elementType
             array.shape = shape

@@ -96,14 +96,17 @@ public enum SafeTensorsFile {
 
     /// safetensors bytes for F32 `tensors`, stored in the order given, with `format` and
     /// `format_version` added to `metadata`.
-    package static func encode(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+    package static func encode(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String])
+        -> [UInt8]
+    {
         var metadata = metadata
         metadata["format"] = "mnist-softmax"
         metadata["format_version"] = String(formatVersion)
         var header: [String: HeaderValue] = [metadataKey: .metadata(metadata)]
         var offset = 0
         for tensor in tensors {
-            header[tensor.name] = .tensor(TensorEntry(dtype: "F32", shape: tensor.shape, dataOffsets: [offset, offset + tensor.values.count * 4]))
+            header[tensor.name] = .tensor(
+                TensorEntry(dtype: "F32", shape: tensor.shape, dataOffsets: [offset, offset + tensor.values.count * 4]))
             offset += tensor.values.count * 4
         }
         // Sorted keys make the bytes a function of the tensors and metadata alone.
@@ -124,8 +127,10 @@ public enum SafeTensorsFile {
     /// Validates and decodes safetensors bytes holding exactly the F32 tensors of `tensorShapes`
     /// (name → shape), in any order; returns them by name, with the metadata. A metadata key of
     /// `allowedMetadata` must hold one of its values.
-    package static func decode(_ bytes: [UInt8], path: String, expecting tensorShapes: [String: [Int]],
-                               allowedMetadata: [String: [String]]) throws
+    package static func decode(
+        _ bytes: [UInt8], path: String, expecting tensorShapes: [String: [Int]],
+        allowedMetadata: [String: [String]]
+    ) throws
         -> (tensors: [String: [Float]], metadata: [String: String])
     {
         func fail(_ problem: ModelFileError.Problem) -> ModelFileError { ModelFileError(path: path, problem: problem) }
@@ -134,7 +139,9 @@ public enum SafeTensorsFile {
         guard headerLength <= UInt64(maximumHeaderLength) else {
             throw fail(.headerTooLarge(length: headerLength, maximum: maximumHeaderLength))
         }
-        guard Int(headerLength) <= bytes.count - 8 else { throw fail(.headerPastEnd(length: headerLength, fileSize: bytes.count)) }
+        guard Int(headerLength) <= bytes.count - 8 else {
+            throw fail(.headerPastEnd(length: headerLength, fileSize: bytes.count))
+        }
         let dataStart = 8 + Int(headerLength)
 
         let json = Data(bytes[8 ..< dataStart])
@@ -156,7 +163,9 @@ public enum SafeTensorsFile {
         }
         if let version = metadata["format_version"] {
             guard let number = Int(version), number >= 1 else {
-                throw fail(.invalidEntry(name: "__metadata__", reason: "format_version \"\(version)\" is not a positive whole number"))
+                throw fail(
+                    .invalidEntry(
+                        name: "__metadata__", reason: "format_version \"\(version)\" is not a positive whole number"))
             }
             guard number <= formatVersion else { throw fail(.newerFormat(version: version, supported: formatVersion)) }
         }
@@ -171,17 +180,27 @@ public enum SafeTensorsFile {
         for (name, fields) in header.sorted(by: { $0.key < $1.key }) where name != metadataKey {
             guard let expectedShape = tensorShapes[name] else { throw fail(.unexpectedTensor(name: name)) }
             guard fields.isObject else { throw fail(.invalidEntry(name: name, reason: "is not an object")) }
-            guard let dtype = fields.dtype else { throw fail(.invalidEntry(name: name, reason: "has no string \"dtype\"")) }
+            guard let dtype = fields.dtype else {
+                throw fail(.invalidEntry(name: name, reason: "has no string \"dtype\""))
+            }
             guard dtype == "F32" else { throw fail(.wrongDtype(name: name, found: dtype)) }
             guard let shape = fields.shape, shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.invalidEntry(name: name, reason: "\"shape\" is not a list of non-negative integers"))
             }
-            guard shape == expectedShape else { throw fail(.wrongShape(name: name, found: shape, expected: expectedShape)) }
+            guard shape == expectedShape else {
+                throw fail(.wrongShape(name: name, found: shape, expected: expectedShape))
+            }
             guard let offsets = fields.dataOffsets, offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
-                throw fail(.invalidEntry(name: name, reason: "\"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end"))
+                throw fail(
+                    .invalidEntry(name: name, reason: "\"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end"))
             }
             guard offsets[1] - offsets[0] == expectedShape.reduce(4, *) else {
-                throw fail(.invalidEntry(name: name, reason: "data_offsets span \(offsets[1] - offsets[0]) bytes; F32 \(shape) needs \(expectedShape.reduce(4, *))"))
+                throw fail(
+                    .invalidEntry(
+                        name: name,
+                        reason:
+                            "data_offsets span \(offsets[1] - offsets[0]) bytes; F32 \(shape) needs \(expectedShape.reduce(4, *))"
+                    ))
             }
             ranges.append((name, offsets[0], offsets[1]))
         }
@@ -206,7 +225,9 @@ public enum SafeTensorsFile {
                     Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt32.self)))
                 }
             }
-            if let index = values.firstIndex(where: { !$0.isFinite }) { throw fail(.nonFiniteValue(name: name, index: index)) }
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail(.nonFiniteValue(name: name, index: index))
+            }
             return values
         }
         var tensors: [String: [Float]] = [:]

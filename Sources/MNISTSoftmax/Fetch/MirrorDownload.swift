@@ -68,8 +68,9 @@ extension MNISTFetcher {
         }
         let digest = try Self.contentDigest(of: body, path: url)
         guard digest == file.sha256 else {
-            throw FetchError(subject: "\(file.name).gz from \(url)",
-                             problem: .digestMismatch(content: "the decompressed content", found: digest, expected: file.sha256))
+            throw FetchError(
+                subject: "\(file.name).gz from \(url)",
+                problem: .digestMismatch(content: "the decompressed content", found: digest, expected: file.sha256))
         }
         // A mirror serving the raw IDX bytes is accepted too; they are stored compressed.
         return Gzip.isGzip(body) ? body : Gzip.compress(body)
@@ -85,7 +86,7 @@ extension MNISTFetcher {
         case .timedOut:
             return "no answer within \(Int(requestTimeout)) s"
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
             return "the TLS connection failed"
         default:
             return "network error \(urlError.code.rawValue)"

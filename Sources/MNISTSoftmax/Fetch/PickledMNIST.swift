@@ -21,8 +21,10 @@ public struct PickledMNIST: Sendable {
         var machine = PickleMachine(bytes: pickle, path: path)
         let value = try machine.run()
         guard case .tuple(let splits, _) = value, splits.count == 3 else {
-            throw PickleError(path: path, problem: .unexpectedLayout("the pickle is not a tuple of 3 splits (training, validation, test)"),
-                              byteOffset: 0)
+            throw PickleError(
+                path: path,
+                problem: .unexpectedLayout("the pickle is not a tuple of 3 splits (training, validation, test)"),
+                byteOffset: 0)
         }
         training = try Self.split(splits[0], named: "training", pickle: pickle, path: path)
         validation = try Self.split(splits[1], named: "validation", pickle: pickle, path: path)
@@ -30,42 +32,56 @@ public struct PickledMNIST: Sendable {
     }
 
     /// One (images, labels) pair, converted to pixel bytes and label bytes.
-    private static func split(_ value: PickleValue, named split: String, pickle: [UInt8], path: String) throws -> LabeledImages {
+    private static func split(_ value: PickleValue, named split: String, pickle: [UInt8], path: String) throws
+        -> LabeledImages
+    {
         let pixelsPerImage = imageSide * imageSide
         guard case .tuple(let pair, _) = value, pair.count == 2,
-              case .array(let images) = pair[0], case .array(let labels) = pair[1] else {
-            throw PickleError(path: path, problem: .unexpectedLayout("the \(split) split is not a tuple of (images, labels) arrays"),
-                              byteOffset: 0)
+            case .array(let images) = pair[0], case .array(let labels) = pair[1]
+        else {
+            throw PickleError(
+                path: path, problem: .unexpectedLayout("the \(split) split is not a tuple of (images, labels) arrays"),
+                byteOffset: 0)
         }
-        guard images.elementType == .float32LittleEndian, images.shape.count == 2, images.shape[1] == pixelsPerImage else {
+        guard images.elementType == .float32LittleEndian, images.shape.count == 2, images.shape[1] == pixelsPerImage
+        else {
             let found = (images.elementType?.numpyName ?? "unset") + " shape \(images.shape)"
-            throw PickleError(path: path, problem: .unexpectedLayout("the \(split) images are \(found); expected <f4 shape (N, \(pixelsPerImage))"),
-                              byteOffset: images.byteOffset)
+            throw PickleError(
+                path: path,
+                problem: .unexpectedLayout(
+                    "the \(split) images are \(found); expected <f4 shape (N, \(pixelsPerImage))"),
+                byteOffset: images.byteOffset)
         }
         let count = images.shape[0]
         guard labels.elementType == .int64LittleEndian, labels.shape == [count] else {
             let found = (labels.elementType?.numpyName ?? "unset") + " shape \(labels.shape)"
-            throw PickleError(path: path, problem: .unexpectedLayout("the \(split) labels are \(found); expected <i8 shape (\(count),)"),
-                              byteOffset: labels.byteOffset)
+            throw PickleError(
+                path: path,
+                problem: .unexpectedLayout("the \(split) labels are \(found); expected <i8 shape (\(count),)"),
+                byteOffset: labels.byteOffset)
         }
-        return try LabeledImages(pixels: pixelBytes(pickle, images.data, split: split, path: path),
-                                 labels: labelBytes(pickle, labels.data, split: split, path: path),
-                                 rows: imageSide, columns: imageSide, source: "\(path) (\(split) split)")
+        return try LabeledImages(
+            pixels: pixelBytes(pickle, images.data, split: split, path: path),
+            labels: labelBytes(pickle, labels.data, split: split, path: path),
+            rows: imageSide, columns: imageSide, source: "\(path) (\(split) split)")
     }
 
     /// `<f4` values v → bytes v × 256, each checked to be an integer in 0…255.
-    private static func pixelBytes(_ pickle: [UInt8], _ data: Range<Int>, split: String, path: String) throws -> [UInt8] {
+    private static func pixelBytes(_ pickle: [UInt8], _ data: Range<Int>, split: String, path: String) throws -> [UInt8]
+    {
         let count = data.count / 4
         return try pickle.withUnsafeBytes { raw in
             try [UInt8](unsafeUninitializedCapacity: count) { pixels, initializedCount in
                 for index in 0 ..< count {
-                    let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: data.lowerBound + 4 * index, as: UInt32.self))
+                    let bits = UInt32(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: data.lowerBound + 4 * index, as: UInt32.self))
                     let value = Float(bitPattern: bits)
                     // Scaling by a power of two is exact, so this tests v = k/256 exactly (NaN fails too).
                     let scaled = value * 256
                     guard scaled >= 0, scaled <= 255, scaled == scaled.rounded() else {
-                        throw PickleError(path: path, problem: .notAPixel(value: value, split: split, index: index),
-                                          byteOffset: data.lowerBound + 4 * index)
+                        throw PickleError(
+                            path: path, problem: .notAPixel(value: value, split: split, index: index),
+                            byteOffset: data.lowerBound + 4 * index)
                     }
                     pixels[index] = UInt8(scaled)
                 }
@@ -75,14 +91,17 @@ public struct PickledMNIST: Sendable {
     }
 
     /// `<i8` labels → bytes, each checked to be in 0…9.
-    private static func labelBytes(_ pickle: [UInt8], _ data: Range<Int>, split: String, path: String) throws -> [UInt8] {
+    private static func labelBytes(_ pickle: [UInt8], _ data: Range<Int>, split: String, path: String) throws -> [UInt8]
+    {
         let count = data.count / 8
         return try pickle.withUnsafeBytes { raw in
             try (0 ..< count).map { index in
-                let label = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: data.lowerBound + 8 * index, as: Int64.self))
+                let label = Int64(
+                    littleEndian: raw.loadUnaligned(fromByteOffset: data.lowerBound + 8 * index, as: Int64.self))
                 guard (0 ..< Int64(LabeledImages.classCount)).contains(label) else {
-                    throw PickleError(path: path, problem: .labelOutOfRange(value: label, split: split, index: index),
-                                      byteOffset: data.lowerBound + 8 * index)
+                    throw PickleError(
+                        path: path, problem: .labelOutOfRange(value: label, split: split, index: index),
+                        byteOffset: data.lowerBound + 8 * index)
                 }
                 return UInt8(label)
             }

@@ -5,7 +5,8 @@ extension MNISTFetcher {
     /// Runs `arguments` through `/usr/bin/env` (so `python3` is found on PATH) with stdout and
     /// stderr captured together; returns the exit status and the output. Blocks a Dispatch
     /// thread, not the caller's task.
-    static func run(_ arguments: [String], describedAs command: String) async throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], describedAs command: String) async throws -> (status: Int32, output: String)
+    {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 let process = Process()
@@ -18,7 +19,8 @@ extension MNISTFetcher {
                 do {
                     try process.run()
                 } catch {
-                    continuation.resume(throwing: FetchError(subject: command, problem: .pipNotStarted(reason: "\(error)")))
+                    continuation.resume(
+                        throwing: FetchError(subject: command, problem: .pipNotStarted(reason: "\(error)")))
                     return
                 }
                 let output = pipe.fileHandleForReading.readDataToEndOfFile()

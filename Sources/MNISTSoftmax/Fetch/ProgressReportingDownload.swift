@@ -39,7 +39,9 @@ final class ProgressReportingDownload: NSObject, URLSessionDataDelegate, @unchec
     }
 
     /// The status code and body of `address`, reporting progress as the body arrives.
-    static func get(_ address: URL, report: @escaping @Sendable (DownloadProgress) -> Void) async throws -> (status: Int, body: [UInt8]) {
+    static func get(_ address: URL, report: @escaping @Sendable (DownloadProgress) -> Void) async throws -> (
+        status: Int, body: [UInt8]
+    ) {
         let delegate = ProgressReportingDownload(url: address.absoluteString, report: report)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = MNISTFetcher.requestTimeout
@@ -52,8 +54,10 @@ final class ProgressReportingDownload: NSObject, URLSessionDataDelegate, @unchec
         }
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         lock.withLock {
             status = (response as? HTTPURLResponse)?.statusCode ?? 0
             expected = response.expectedContentLength >= 0 ? Int(response.expectedContentLength) : nil
@@ -71,7 +75,8 @@ final class ProgressReportingDownload: NSObject, URLSessionDataDelegate, @unchec
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        let (continuation, result) = lock.withLock { () -> (CheckedContinuation<(status: Int, body: [UInt8]), Error>?, (status: Int, body: [UInt8])) in
+        let (continuation, result) = lock.withLock {
+            () -> (CheckedContinuation<(status: Int, body: [UInt8]), Error>?, (status: Int, body: [UInt8])) in
             defer { self.continuation = nil }
             return (self.continuation, (status, body))
         }

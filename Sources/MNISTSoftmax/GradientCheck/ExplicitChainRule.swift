@@ -12,9 +12,10 @@ extension ReferenceMath {
     ///
     /// logits: (K); label in 0..<K. A probability that underflows to 0 (a logit gap beyond ~745)
     /// gives NaN, as the formula does: the comparison then fails rather than hiding it.
-    public static func explicitChainRuleLogitGradient<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T],
-                                                                                     label: Int) -> [T]
-    {
+    public static func explicitChainRuleLogitGradient<T: Real & BinaryFloatingPoint>(
+        _ lossFunction: LossFunction, logits: [T],
+        label: Int
+    ) -> [T] {
         let classes = logits.count
         func target(_ k: Int) -> T { k == label ? 1 : 0 }
         switch lossFunction {
@@ -41,9 +42,10 @@ extension ReferenceMath {
 
     /// The parameter gradient of `loss(…, lossFunction:)` through `explicitChainRuleLogitGradient`:
     /// dW = (1/B) Σ_n δ_n x_nᵀ + λW, db = (1/B) Σ_n δ_n. Shapes as in `ReferenceMath`.
-    public static func explicitChainRuleGradient<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
-                                                                                lossFunction: LossFunction) -> ParameterGradient<T>
-    {
+    public static func explicitChainRuleGradient<T: Real & BinaryFloatingPoint>(
+        weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
+        lossFunction: LossFunction
+    ) -> ParameterGradient<T> {
         let logitGradients = zip(logits(weights: weights, bias: bias, inputs: inputs), labels).map { z, label in
             explicitChainRuleLogitGradient(lossFunction, logits: z, label: label)
         }
@@ -62,9 +64,10 @@ extension ReferenceMath {
     ///
     /// With h = 1e-5 in Double the truncation error, h² L‴/6, and the rounding error,
     /// ε |L_n| / h, are both near 1e-10 for MNIST-sized logits.
-    public static func centralDifferenceGradient(weights: [Double], bias: [Double], inputs: [Double], labels: [Int], l2: Double,
-                                                 lossFunction: LossFunction, step h: Double = 1e-5) -> ParameterGradient<Double>
-    {
+    public static func centralDifferenceGradient(
+        weights: [Double], bias: [Double], inputs: [Double], labels: [Int], l2: Double,
+        lossFunction: LossFunction, step h: Double = 1e-5
+    ) -> ParameterGradient<Double> {
         let classes = bias.count, features = weights.count / classes, count = labels.count
         let z = logits(weights: weights, bias: bias, inputs: inputs)
         /// (L_n(z_n + shift e_k) − L_n(z_n − shift e_k)) / 2h
@@ -72,18 +75,23 @@ extension ReferenceMath {
             var up = z[n], down = z[n]
             up[k] += shift
             down[k] -= shift
-            return (sampleLoss(lossFunction, logits: up, label: labels[n]) - sampleLoss(lossFunction, logits: down, label: labels[n])) / (2 * h)
+            return
+                (sampleLoss(lossFunction, logits: up, label: labels[n])
+                - sampleLoss(lossFunction, logits: down, label: labels[n])) / (2 * h)
         }
-        var gradient = ParameterGradient(weights: [Double](repeating: 0, count: weights.count), bias: [Double](repeating: 0, count: classes))
+        var gradient = ParameterGradient(
+            weights: [Double](repeating: 0, count: weights.count), bias: [Double](repeating: 0, count: classes))
         for k in 0 ..< classes {
-            gradient.bias[k] = (0 ..< count).reduce(0) { $0 + difference(sample: $1, class: k, shift: h) } / Double(count)
+            gradient.bias[k] =
+                (0 ..< count).reduce(0) { $0 + difference(sample: $1, class: k, shift: h) } / Double(count)
             for d in 0 ..< features {
                 let w = weights[k * features + d]
                 var dataTerm = 0.0
                 for n in 0 ..< count where inputs[n * features + d] != 0 {
                     dataTerm += difference(sample: n, class: k, shift: h * inputs[n * features + d])
                 }
-                gradient.weights[k * features + d] = dataTerm / Double(count) + l2 / 2 * ((w + h) * (w + h) - (w - h) * (w - h)) / (2 * h)
+                gradient.weights[k * features + d] =
+                    dataTerm / Double(count) + l2 / 2 * ((w + h) * (w + h) - (w - h) * (w - h)) / (2 * h)
             }
         }
         return gradient

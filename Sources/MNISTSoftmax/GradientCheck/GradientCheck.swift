@@ -53,16 +53,20 @@ public struct GradientMethods: Sendable {
     public static let standard = GradientMethods { method, problem in
         switch method {
         case .fusedKernel:
-            let fused = problem.model.lossAndGradient(on: problem.batch, l2: problem.l2, threads: 1, lossFunction: problem.lossFunction).gradient
+            let fused = problem.model.lossAndGradient(
+                on: problem.batch, l2: problem.l2, threads: 1, lossFunction: problem.lossFunction
+            ).gradient
             return ParameterGradient(weights: fused.weights.map(Double.init), bias: fused.bias.map(Double.init))
         case .chainRule:
-            return ReferenceMath.explicitChainRuleGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                           labels: problem.labels, l2: Double(problem.l2),
-                                                           lossFunction: problem.lossFunction)
+            return ReferenceMath.explicitChainRuleGradient(
+                weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+                labels: problem.labels, l2: Double(problem.l2),
+                lossFunction: problem.lossFunction)
         case .finiteDifferences:
-            return ReferenceMath.centralDifferenceGradient(weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
-                                                           labels: problem.labels, l2: Double(problem.l2),
-                                                           lossFunction: problem.lossFunction)
+            return ReferenceMath.centralDifferenceGradient(
+                weights: problem.weights, bias: problem.bias, inputs: problem.inputs,
+                labels: problem.labels, l2: Double(problem.l2),
+                lossFunction: problem.lossFunction)
         }
     }
 }
@@ -131,17 +135,20 @@ public enum GradientCheck {
     /// Compares the three methods' gradients pairwise for each of `lossFunctions`, on `model`
     /// at `batch` with L2 λ = `l2`. A pair with the Float kernel in it uses `floatTolerance`,
     /// the Double pair `doubleTolerance`.
-    public static func compare(model: SoftmaxModel, batch: LabeledImages, l2: Float,
-                               lossFunctions: [LossFunction] = LossFunction.allCases,
-                               methods: GradientMethods = .standard) -> [GradientComparison]
-    {
+    public static func compare(
+        model: SoftmaxModel, batch: LabeledImages, l2: Float,
+        lossFunctions: [LossFunction] = LossFunction.allCases,
+        methods: GradientMethods = .standard
+    ) -> [GradientComparison] {
         lossFunctions.flatMap { lossFunction in
             let problem = GradientProblem(model: model, batch: batch, lossFunction: lossFunction, l2: l2)
-            let gradients = Dictionary(uniqueKeysWithValues: GradientMethod.allCases.map { ($0, methods.gradient($0, problem)) })
+            let gradients = Dictionary(
+                uniqueKeysWithValues: GradientMethod.allCases.map { ($0, methods.gradient($0, problem)) })
             return pairs.map { first, second in
-                GradientComparison(lossFunction: lossFunction, first: first, second: second,
-                                   relativeDifference: relativeDifference(gradients[first]!, gradients[second]!),
-                                   tolerance: first.isSinglePrecision || second.isSinglePrecision ? floatTolerance : doubleTolerance)
+                GradientComparison(
+                    lossFunction: lossFunction, first: first, second: second,
+                    relativeDifference: relativeDifference(gradients[first]!, gradients[second]!),
+                    tolerance: first.isSinglePrecision || second.isSinglePrecision ? floatTolerance : doubleTolerance)
             }
         }
     }

@@ -11,14 +11,17 @@ extension SoftmaxModel {
     /// data: (N, 784) u8 images with labels; samples: B indices into N (B ≥ 1). The result does
     /// not depend on the thread count: every sum has the same shape on any number of threads.
     /// Needs a CPU that can run the kernels (`KernelCPU.verify()`).
-    public func lossAndGradient(on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1,
-                                lossFunction: LossFunction = .softmaxCrossEntropy)
+    public func lossAndGradient(
+        on data: LabeledImages, samples: [Int32]? = nil, l2: Float = 0, threads: Int = 1,
+        lossFunction: LossFunction = .softmaxCrossEntropy
+    )
         -> (loss: Double, gradient: ParameterGradient<Float>)
     {
         precondition(data.pixelsPerImage == Self.featureCount, "the model needs 28×28 images")
         precondition(threads >= 1, "at least one thread")
         let samples = samples ?? (0 ..< Int32(data.count)).map { $0 }
-        precondition(!samples.isEmpty && samples.allSatisfy { $0 >= 0 && Int($0) < data.count }, "sample indices out of range")
+        precondition(
+            !samples.isEmpty && samples.allSatisfy { $0 >= 0 && Int($0) < data.count }, "sample indices out of range")
         KernelCPU.requireSupport()
         let engine = ColumnShardedSoftmax(threadCount: threads, lossFunction: lossFunction.kernelCost)
         engine.parameters = (weights, bias)
@@ -37,7 +40,9 @@ extension SoftmaxModel {
             return sum.weights[i] * scale + l2 * weights[i]
         }
         let biasGradient = sum.bias.map { $0 * scale }
-        return (lossSum / Double(samples.count) + Double(l2) / 2 * squaredNorm,
-                ParameterGradient(weights: weightGradient, bias: biasGradient))
+        return (
+            lossSum / Double(samples.count) + Double(l2) / 2 * squaredNorm,
+            ParameterGradient(weights: weightGradient, bias: biasGradient)
+        )
     }
 }

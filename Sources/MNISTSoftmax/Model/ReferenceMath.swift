@@ -56,7 +56,9 @@ public enum ReferenceMath {
     /// One sample's cost for `lossFunction` from its logits z (K) and label y:
     /// softmax-ce −log p_y; sigmoid-bce Σ_k softplus(z_k) − z_y (the binary cross-entropy of ten
     /// sigmoids, with log(1 + e^z) kept finite for large |z|); mse ½ ‖softmax(z) − onehot(y)‖².
-    public static func sampleLoss<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T], label: Int) -> T {
+    public static func sampleLoss<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T], label: Int)
+        -> T
+    {
         switch lossFunction {
         case .softmaxCrossEntropy:
             return crossEntropy(logits: logits, label: label)
@@ -76,7 +78,9 @@ public enum ReferenceMath {
     /// ∂L/∂z for one sample (K): p − onehot(y) for softmax-ce, σ(z) − onehot(y) for sigmoid-bce,
     /// and for mse the chain rule through the softmax Jacobian, J (p − y) with
     /// J_ij = p_i (δ_ij − p_j).
-    public static func logitGradient<T: Real & BinaryFloatingPoint>(_ lossFunction: LossFunction, logits: [T], label: Int) -> [T] {
+    public static func logitGradient<T: Real & BinaryFloatingPoint>(
+        _ lossFunction: LossFunction, logits: [T], label: Int
+    ) -> [T] {
         let classes = logits.count
         switch lossFunction {
         case .softmaxCrossEntropy:
@@ -100,19 +104,23 @@ public enum ReferenceMath {
 
     /// L = (1/B) Σ_n L_n(z_n) + (λ/2) ‖W‖², L_n the sample cost of `lossFunction` (by default
     /// −log p_{y_n}). The bias is not regularised.
-    public static func loss<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
-                                                           lossFunction: LossFunction = .softmaxCrossEntropy) -> T
-    {
+    public static func loss<T: Real & BinaryFloatingPoint>(
+        weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
+        lossFunction: LossFunction = .softmaxCrossEntropy
+    ) -> T {
         let z = logits(weights: weights, bias: bias, inputs: inputs)
-        let dataLoss = zip(z, labels).reduce(T.zero) { $0 + sampleLoss(lossFunction, logits: $1.0, label: $1.1) } / T(labels.count)
+        let dataLoss =
+            zip(z, labels).reduce(T.zero) { $0 + sampleLoss(lossFunction, logits: $1.0, label: $1.1) } / T(labels.count)
         return dataLoss + l2 / 2 * weights.reduce(0) { $0 + $1 * $1 }
     }
 
     /// The gradient from ∂L_n/∂z_n (`logitGradient`). For softmax followed by cross-entropy,
     /// ∂L_n/∂z_n = p_n − onehot(y_n), so dW = (1/B) Σ_n (p_n − y_n) x_nᵀ + λW and
     /// db = (1/B) Σ_n (p_n − y_n).
-    public static func fusedGradient<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
-                                                                    lossFunction: LossFunction = .softmaxCrossEntropy)
+    public static func fusedGradient<T: Real & BinaryFloatingPoint>(
+        weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T,
+        lossFunction: LossFunction = .softmaxCrossEntropy
+    )
         -> ParameterGradient<T>
     {
         let logitGradients = zip(logits(weights: weights, bias: bias, inputs: inputs), labels).map { z, label in
@@ -124,7 +132,9 @@ public enum ReferenceMath {
     /// The same gradient by the explicit chain rule, as a check on the fused form:
     /// ∂L/∂p_j = −y_j / p_j (only j = y is non-zero), ∂p_j/∂z_i = p_j (δ_ij − p_i) (the softmax
     /// Jacobian), and ∂L/∂z_i = Σ_j ∂L/∂p_j · ∂p_j/∂z_i. Algebraically this is p_i − y_i.
-    public static func chainRuleGradient<T: Real & BinaryFloatingPoint>(weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T)
+    public static func chainRuleGradient<T: Real & BinaryFloatingPoint>(
+        weights: [T], bias: [T], inputs: [T], labels: [Int], l2: T
+    )
         -> ParameterGradient<T>
     {
         let classes = bias.count

@@ -22,8 +22,9 @@ public struct SoftmaxModel: Equatable, Sendable {
 
     /// A model with the given parameters; `weights` must hold 10×784 values and `bias` 10.
     public init(weights: [Float], bias: [Float]) {
-        precondition(weights.count == Self.classCount * Self.featureCount && bias.count == Self.classCount,
-                     "a SoftmaxModel has a (10, 784) weight and a (10) bias")
+        precondition(
+            weights.count == Self.classCount * Self.featureCount && bias.count == Self.classCount,
+            "a SoftmaxModel has a (10, 784) weight and a (10) bias")
         self.weights = weights
         self.bias = bias
     }

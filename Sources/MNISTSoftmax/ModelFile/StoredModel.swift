@@ -42,8 +42,12 @@ extension SafeTensorsFile {
 
     /// The file's bytes for `stored`; `format` and `format_version` are added to its metadata.
     public static func encode(_ stored: StoredModel) -> [UInt8] {
-        encode(tensors: [("weight", modelTensorShapes["weight"]!, stored.model.weights), ("bias", modelTensorShapes["bias"]!, stored.model.bias)],
-               metadata: stored.metadata)
+        encode(
+            tensors: [
+                ("weight", modelTensorShapes["weight"]!, stored.model.weights),
+                ("bias", modelTensorShapes["bias"]!, stored.model.bias),
+            ],
+            metadata: stored.metadata)
     }
 
     /// Writes `stored` to `path` atomically: a failed write leaves any earlier file untouched.
@@ -60,7 +64,8 @@ extension SafeTensorsFile {
     /// `weight` and `bias` in either order, dtype F32, shapes, contiguous offsets, the exact file
     /// length, finite values, and the format version.
     public static func decode(_ bytes: [UInt8], path: String) throws -> StoredModel {
-        let (tensors, metadata) = try decode(bytes, path: path, expecting: modelTensorShapes, allowedMetadata: StoredModel.interpretedMetadata)
+        let (tensors, metadata) = try decode(
+            bytes, path: path, expecting: modelTensorShapes, allowedMetadata: StoredModel.interpretedMetadata)
         return StoredModel(model: SoftmaxModel(weights: tensors["weight"]!, bias: tensors["bias"]!), metadata: metadata)
     }
 }

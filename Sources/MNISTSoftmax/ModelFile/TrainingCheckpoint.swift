@@ -28,7 +28,8 @@ public struct TrainingCheckpoint: Equatable, Sendable {
     /// Throws unless every setting of `current` equals the checkpoint's (`path` names the file).
     public func requireSettings(_ current: [String: String], path: String) throws {
         for key in current.keys.sorted() where settings[key] != current[key] {
-            throw CheckpointMismatchError(path: path, problem: CheckpointMismatch(key: key, stored: settings[key], current: current[key]!))
+            throw CheckpointMismatchError(
+                path: path, problem: CheckpointMismatch(key: key, stored: settings[key], current: current[key]!))
         }
     }
 
@@ -41,11 +42,15 @@ public struct TrainingCheckpoint: Equatable, Sendable {
         var metadata = settings
         metadata["kind"] = Self.kind
         metadata["epochs_completed"] = String(epochsCompleted)
-        let weightShape = SafeTensorsFile.modelTensorShapes["weight"]!, biasShape = SafeTensorsFile.modelTensorShapes["bias"]!
-        return SafeTensorsFile.encode(tensors: [("weight", weightShape, model.weights), ("bias", biasShape, model.bias),
-                                                (Self.velocityPrefix + "weight", weightShape, velocity.weights),
-                                                (Self.velocityPrefix + "bias", biasShape, velocity.bias)],
-                                      metadata: metadata)
+        let weightShape = SafeTensorsFile.modelTensorShapes["weight"]!,
+            biasShape = SafeTensorsFile.modelTensorShapes["bias"]!
+        return SafeTensorsFile.encode(
+            tensors: [
+                ("weight", weightShape, model.weights), ("bias", biasShape, model.bias),
+                (Self.velocityPrefix + "weight", weightShape, velocity.weights),
+                (Self.velocityPrefix + "bias", biasShape, velocity.bias),
+            ],
+            metadata: metadata)
     }
 
     /// Writes the checkpoint to `path` atomically (temporary file, fsync, rename).
@@ -57,18 +62,23 @@ public struct TrainingCheckpoint: Equatable, Sendable {
     public static func read(_ path: String) throws -> TrainingCheckpoint {
         var shapes = SafeTensorsFile.modelTensorShapes
         for (name, shape) in SafeTensorsFile.modelTensorShapes { shapes[velocityPrefix + name] = shape }
-        let (tensors, metadata) = try SafeTensorsFile.decode(FileIO.readAll(path), path: path, expecting: shapes,
-                                                             allowedMetadata: StoredModel.interpretedMetadata)
+        let (tensors, metadata) = try SafeTensorsFile.decode(
+            FileIO.readAll(path), path: path, expecting: shapes,
+            allowedMetadata: StoredModel.interpretedMetadata)
         guard let epochs = metadata["epochs_completed"].flatMap(Int.init), epochs >= 1 else {
-            throw ModelFileError(path: path, problem: .invalidEntry(name: "__metadata__",
-                                                                    reason: "\"epochs_completed\" is missing or not a positive whole number"))
+            throw ModelFileError(
+                path: path,
+                problem: .invalidEntry(
+                    name: "__metadata__",
+                    reason: "\"epochs_completed\" is missing or not a positive whole number"))
         }
         var settings = metadata
         for key in ["kind", "epochs_completed", "format", "format_version"] { settings[key] = nil }
         return TrainingCheckpoint(
             epochsCompleted: epochs,
             model: SoftmaxModel(weights: tensors["weight"]!, bias: tensors["bias"]!),
-            velocity: SoftmaxModel(weights: tensors[velocityPrefix + "weight"]!, bias: tensors[velocityPrefix + "bias"]!),
+            velocity: SoftmaxModel(
+                weights: tensors[velocityPrefix + "weight"]!, bias: tensors[velocityPrefix + "bias"]!),
             settings: settings)
     }
 }

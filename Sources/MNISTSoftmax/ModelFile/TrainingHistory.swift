@@ -39,7 +39,9 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
         case trainingAccuracy = "trainAccuracy"
     }
 
-    public init(unit: Unit, start: Int = 1, loss: [Float], trainingAccuracy: [Float], validationAccuracy: [Float]? = nil) {
+    public init(
+        unit: Unit, start: Int = 1, loss: [Float], trainingAccuracy: [Float], validationAccuracy: [Float]? = nil
+    ) {
         self.unit = unit
         self.start = start
         self.loss = loss
@@ -67,11 +69,15 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
         } catch {
             throw TrainingHistoryError(reason: "not the JSON object train writes (\(Self.describe(error)))")
         }
-        guard decoded.start >= 1 else { throw TrainingHistoryError(reason: "start is \(decoded.start); it counts from 1") }
+        guard decoded.start >= 1 else {
+            throw TrainingHistoryError(reason: "start is \(decoded.start); it counts from 1")
+        }
         guard decoded.count <= Self.maximumEntryCount else {
             throw TrainingHistoryError(reason: "\(decoded.count) entries, above the limit of \(Self.maximumEntryCount)")
         }
-        let columns = [("train_accuracy", decoded.trainingAccuracy)] + (decoded.validationAccuracy.map { [("validation_accuracy", $0)] } ?? [])
+        let columns =
+            [("train_accuracy", decoded.trainingAccuracy)]
+            + (decoded.validationAccuracy.map { [("validation_accuracy", $0)] } ?? [])
         for (name, values) in columns where values.count != decoded.count {
             throw TrainingHistoryError(reason: "\(name) has \(values.count) entries; loss has \(decoded.count)")
         }
@@ -80,7 +86,8 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
         }
         for (name, values) in columns {
             if let index = values.firstIndex(where: { !(0 ... 1).contains($0) }) {
-                throw TrainingHistoryError(reason: "\(name) entry \(index) is \(values[index]); an accuracy lies in [0, 1]")
+                throw TrainingHistoryError(
+                    reason: "\(name) entry \(index) is \(values[index]); an accuracy lies in [0, 1]")
             }
         }
         self = decoded
@@ -91,7 +98,8 @@ public struct TrainingHistory: Equatable, Sendable, Codable {
         switch error as? DecodingError {
         case .keyNotFound(let key, _): return "no \"\(JSONCoding.wireName(of: key))\""
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\(JSONCoding.wireName(of: $0))" }.joined()
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\(JSONCoding.wireName(of: $0))" }
+                .joined()
             return path.isEmpty ? "invalid JSON" : "bad value at \(path.dropFirst(path.hasPrefix(".") ? 1 : 0))"
         default: return "invalid JSON"
         }
@@ -109,6 +117,8 @@ extension StoredModel {
     /// The recorded training history; nil when the file has none (models written before `train`
     /// recorded it, or by another tool). Throws when the value is there but malformed.
     public func trainingHistory() throws(TrainingHistoryError) -> TrainingHistory? {
-        try metadata[TrainingHistory.metadataKey].map { value throws(TrainingHistoryError) in try TrainingHistory(metadataValue: value) }
+        try metadata[TrainingHistory.metadataKey].map { value throws(TrainingHistoryError) in
+            try TrainingHistory(metadataValue: value)
+        }
     }
 }

@@ -46,18 +46,24 @@ public enum ONNXExport {
         let model = stored.model
         let classes = Int64(SoftmaxModel.classCount), features = Int64(SoftmaxModel.featureCount)
         let output = outputOperator(for: stored.lossFunction)
-        let gemm = ONNX.Node(opType: "Gemm", name: "linear", inputs: [inputName, "weight", "bias"], outputs: [logitsName],
-                             attributes: [ONNX.Attribute(name: "transB", integer: 1)])
-        let activation = ONNX.Node(opType: output, name: output.lowercased(), inputs: [logitsName], outputs: [probabilitiesName],
-                                   attributes: output == "Softmax" ? [ONNX.Attribute(name: "axis", integer: -1)] : [])
+        let gemm = ONNX.Node(
+            opType: "Gemm", name: "linear", inputs: [inputName, "weight", "bias"], outputs: [logitsName],
+            attributes: [ONNX.Attribute(name: "transB", integer: 1)])
+        let activation = ONNX.Node(
+            opType: output, name: output.lowercased(), inputs: [logitsName], outputs: [probabilitiesName],
+            attributes: output == "Softmax" ? [ONNX.Attribute(name: "axis", integer: -1)] : [])
         let graph = ONNX.Graph(
             name: "mnist_softmax_regression",
             nodes: [gemm, activation],
-            initializers: [ONNX.Tensor(name: "weight", dimensions: [classes, features], values: model.weights),
-                           ONNX.Tensor(name: "bias", dimensions: [classes], values: model.bias)],
+            initializers: [
+                ONNX.Tensor(name: "weight", dimensions: [classes, features], values: model.weights),
+                ONNX.Tensor(name: "bias", dimensions: [classes], values: model.bias),
+            ],
             inputs: [ONNX.ValueInfo(name: inputName, shape: [.symbol("N"), .size(features)])],
-            outputs: [ONNX.ValueInfo(name: logitsName, shape: [.symbol("N"), .size(classes)]),
-                      ONNX.ValueInfo(name: probabilitiesName, shape: [.symbol("N"), .size(classes)])])
+            outputs: [
+                ONNX.ValueInfo(name: logitsName, shape: [.symbol("N"), .size(classes)]),
+                ONNX.ValueInfo(name: probabilitiesName, shape: [.symbol("N"), .size(classes)]),
+            ])
 
         var metadata = stored.metadata
         metadata["format"] = nil
@@ -65,14 +71,16 @@ public enum ONNXExport {
         metadata["producer"] = producerName
         metadata[StoredModel.preprocessingKey] = stored.preprocessing.rawValue
         metadata["input"] = inputDescription(for: stored.preprocessing)
-        metadata["probabilities"] = output == "Softmax"
+        metadata["probabilities"] =
+            output == "Softmax"
             ? "softmax(logits): the ten class probabilities, summing to 1"
             : "sigmoid(logits): one independent probability per class (trained with sigmoid-bce); they need not sum to 1"
         return ONNX.Model(
             irVersion: irVersion,
             operatorSets: [ONNX.OperatorSet(domain: "", version: operatorSetVersion)],
             producerName: producerName,
-            docString: "Softmax regression on MNIST: logits = pixels · weightᵀ + bias, probabilities = \(output)(logits). "
+            docString:
+                "Softmax regression on MNIST: logits = pixels · weightᵀ + bias, probabilities = \(output)(logits). "
                 + "Input: " + inputDescription(for: stored.preprocessing) + ".",
             graph: graph,
             metadata: metadata.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })

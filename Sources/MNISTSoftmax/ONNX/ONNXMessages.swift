@@ -19,9 +19,10 @@ public enum ONNX {
         /// metadata_props: string pairs any reader can list (onnxruntime's custom_metadata_map).
         public var metadata: [(key: String, value: String)]
 
-        public init(irVersion: Int64, operatorSets: [OperatorSet], producerName: String, docString: String, graph: Graph,
-                    metadata: [(key: String, value: String)])
-        {
+        public init(
+            irVersion: Int64, operatorSets: [OperatorSet], producerName: String, docString: String, graph: Graph,
+            metadata: [(key: String, value: String)]
+        ) {
             self.irVersion = irVersion
             self.operatorSets = operatorSets
             self.producerName = producerName
@@ -179,12 +180,12 @@ public enum ONNX {
 
         public func encode(into writer: inout ProtobufWriter) {
             writer.writeString(1, name)
-            writer.writeMessage(2) { type in          // TypeProto
-                type.writeMessage(1) { tensor in      // TypeProto.Tensor
+            writer.writeMessage(2) { type in  // TypeProto
+                type.writeMessage(1) { tensor in  // TypeProto.Tensor
                     tensor.writeInteger(1, floatElementType)
-                    tensor.writeMessage(2) { shape in // TensorShapeProto
+                    tensor.writeMessage(2) { shape in  // TensorShapeProto
                         for dimension in self.shape {
-                            shape.writeMessage(1) { // TensorShapeProto.Dimension
+                            shape.writeMessage(1) {  // TensorShapeProto.Dimension
                                 switch dimension {
                                 case .size(let size): $0.writeInteger(1, size)
                                 case .symbol(let name): $0.writeString(2, name)

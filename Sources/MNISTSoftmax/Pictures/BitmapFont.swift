@@ -111,7 +111,8 @@ extension RGBImage {
         for (index, character) in text.enumerated() {
             let left = x + index * BitmapFont.advance * scale
             for (row, bits) in BitmapFont.rows(of: character).enumerated() {
-                for column in 0 ..< BitmapFont.glyphWidth where bits & (1 << (BitmapFont.glyphWidth - 1 - column)) != 0 {
+                for column in 0 ..< BitmapFont.glyphWidth where bits & (1 << (BitmapFont.glyphWidth - 1 - column)) != 0
+                {
                     fill(x: left + column * scale, y: y + row * scale, width: scale, height: scale, color: color)
                 }
             }

@@ -36,8 +36,9 @@ public enum ConfusionHeatmap {
         let gridWidth = n * cellWidth, gridHeight = n * cellHeight
         let captionTop = gridTop + gridHeight + 16
         let captionWidth = caption.map { BitmapFont.width(of: $0, scale: textScale) }.max()!
-        var image = RGBImage(width: gridLeft + max(gridWidth, captionWidth) + 24,
-                             height: captionTop + caption.count * (lineHeight + 6) + 10)
+        var image = RGBImage(
+            width: gridLeft + max(gridWidth, captionWidth) + 24,
+            height: captionTop + caption.count * (lineHeight + 6) + 10)
         let black = RGBColor(red: 0, green: 0, blue: 0)
         let grey = RGBColor(red: 110, green: 110, blue: 110)
 
@@ -49,20 +50,26 @@ public enum ConfusionHeatmap {
             image.draw(String(letter), x: 12, y: stackTop + index * (lineHeight + 4), scale: textScale, color: black)
         }
         for label in 0 ..< n {
-            image.draw(String(label), centeredAt: gridLeft + label * cellWidth + cellWidth / 2, y: gridTop - lineHeight - 8,
-                       scale: textScale, color: black)
-            image.draw(String(label), x: gridLeft - BitmapFont.width(of: String(label), scale: textScale) - 12,
-                       y: gridTop + label * cellHeight + (cellHeight - lineHeight) / 2, scale: textScale, color: black)
+            image.draw(
+                String(label), centeredAt: gridLeft + label * cellWidth + cellWidth / 2, y: gridTop - lineHeight - 8,
+                scale: textScale, color: black)
+            image.draw(
+                String(label), x: gridLeft - BitmapFont.width(of: String(label), scale: textScale) - 12,
+                y: gridTop + label * cellHeight + (cellHeight - lineHeight) / 2, scale: textScale, color: black)
         }
         for (row, counts) in confusion.enumerated() {
             let total = counts.reduce(0, +)
             for (column, count) in counts.enumerated() {
                 let rate = total == 0 ? 0 : Double(count) / Double(total)
                 let left = gridLeft + column * cellWidth, top = gridTop + row * cellHeight
-                image.fill(x: left, y: top, width: cellWidth, height: cellHeight, color: color(rate: rate, onDiagonal: row == column))
-                let textColor = count == 0 ? RGBColor(red: 190, green: 190, blue: 190) : rate.squareRoot() > 0.6 ? .white : black
-                image.draw(String(count), centeredAt: left + cellWidth / 2, y: top + (cellHeight - lineHeight) / 2,
-                           scale: textScale, color: textColor)
+                image.fill(
+                    x: left, y: top, width: cellWidth, height: cellHeight,
+                    color: color(rate: rate, onDiagonal: row == column))
+                let textColor =
+                    count == 0 ? RGBColor(red: 190, green: 190, blue: 190) : rate.squareRoot() > 0.6 ? .white : black
+                image.draw(
+                    String(count), centeredAt: left + cellWidth / 2, y: top + (cellHeight - lineHeight) / 2,
+                    scale: textScale, color: textColor)
             }
         }
         // Thin grid lines between cells and a frame around the grid.

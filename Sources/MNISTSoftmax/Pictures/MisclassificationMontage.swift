@@ -31,14 +31,18 @@ public enum MisclassificationMontage {
             for y in 0 ..< 28 {
                 for x in 0 ..< 28 {
                     let shade = 255 - images.pixels[base + y * 28 + x]
-                    image.fill(x: left + x * tileScale, y: top + y * tileScale, width: tileScale, height: tileScale,
-                               color: RGBColor(red: shade, green: shade, blue: shade))
+                    image.fill(
+                        x: left + x * tileScale, y: top + y * tileScale, width: tileScale, height: tileScale,
+                        color: RGBColor(red: shade, green: shade, blue: shade))
                 }
             }
-            image.draw("\(mistake.label)→\(mistake.predicted) \(percentText(mistake.probability))", x: left, y: top + tileSide + 4,
-                       scale: 2, color: RGBColor(red: 178, green: 24, blue: 43))
-            image.draw("IMAGE \(mistake.index)", x: left, y: top + tileSide + 22, scale: 1,
-                       color: RGBColor(red: 110, green: 110, blue: 110))
+            image.draw(
+                "\(mistake.label)→\(mistake.predicted) \(percentText(mistake.probability))", x: left,
+                y: top + tileSide + 4,
+                scale: 2, color: RGBColor(red: 178, green: 24, blue: 43))
+            image.draw(
+                "IMAGE \(mistake.index)", x: left, y: top + tileSide + 22, scale: 1,
+                color: RGBColor(red: 110, green: 110, blue: 110))
         }
         return image
     }

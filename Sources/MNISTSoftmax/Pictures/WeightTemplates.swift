@@ -43,7 +43,7 @@ public struct TemplateColorScale: Equatable, Sendable {
         let classCount = SoftmaxModel.classCount
         let featureCount = weights.count / classCount
         // rowMaxima: (10), max |W_k| of each class.
-        let rowMaxima = (0..<classCount).map { k in
+        let rowMaxima = (0 ..< classCount).map { k in
             weights[k * featureCount ..< (k + 1) * featureCount].reduce(0) { Swift.max($0, $1.magnitude) }
         }
         let maximum = rowMaxima.max() ?? 0
@@ -77,8 +77,10 @@ public struct TemplateColorScale: Equatable, Sendable {
         let meaning = "RED: FOR THE DIGIT   BLUE: AGAINST   WHITE: 0"
         switch scaling {
         case .percentile:
-            return [meaning, "SCALE: PERCENTILE \(Self.plain(percentile)) OF |W| OVER ALL TEN",
-                    "\(clippedCount) OF \(limits.count * SoftmaxModel.featureCount) WEIGHTS BEYOND IT CLIPPED (MAX |W| \(Self.signed(maximumMagnitude).dropFirst()))"]
+            return [
+                meaning, "SCALE: PERCENTILE \(Self.plain(percentile)) OF |W| OVER ALL TEN",
+                "\(clippedCount) OF \(limits.count * SoftmaxModel.featureCount) WEIGHTS BEYOND IT CLIPPED (MAX |W| \(Self.signed(maximumMagnitude).dropFirst()))",
+            ]
         case .max:
             return [meaning, "SCALE: MAX |W| OVER ALL TEN"]
         case .perClass:
@@ -149,7 +151,7 @@ public enum WeightTemplates {
     /// Rows of templates in the montage.
     public static let montageRows = 2
     /// Accepted upscaling factors: 1 keeps one pixel per weight; 64 gives 1792-pixel templates.
-    public static let scaleRange = 1...64
+    public static let scaleRange = 1 ... 64
     /// Light grey for the montage's background, distinct from the white of zero weights.
     public static let gutterColor = RGBColor(red: 224, green: 224, blue: 224)
     /// The montage's text: digit labels, tick labels and caption.
@@ -184,7 +186,7 @@ public enum WeightTemplates {
     ) throws -> [String] {
         let rendered = try render(model, scale: scale, scaling: scaling, percentile: percentile)
         try FileIO.createDirectory(directory)
-        let names = (0..<SoftmaxModel.classCount).map(classFileName) + [montageFileName]
+        let names = (0 ..< SoftmaxModel.classCount).map(classFileName) + [montageFileName]
         let images = rendered.classes + [rendered.montage]
         var paths: [String] = []
         for (name, image) in zip(names, images) {
@@ -202,7 +204,9 @@ public enum WeightTemplates {
         percentile: Double = TemplateScaling.defaultPercentile
     ) throws -> Rendered {
         guard scaleRange.contains(scale) else { throw WeightTemplateError.scaleOutOfRange(scale) }
-        guard TemplateScaling.isValidPercentile(percentile) else { throw WeightTemplateError.percentileOutOfRange(percentile) }
+        guard TemplateScaling.isValidPercentile(percentile) else {
+            throw WeightTemplateError.percentileOutOfRange(percentile)
+        }
         // weights: (10, 784) row-major.
         let weights = model.weights
         let featureCount = SoftmaxModel.featureCount
@@ -210,13 +214,16 @@ public enum WeightTemplates {
             throw WeightTemplateError.wrongWeightCount(weights.count)
         }
         if let index = weights.firstIndex(where: { !$0.isFinite }) {
-            throw WeightTemplateError.nonFiniteWeight(classIndex: index / featureCount, pixelIndex: index % featureCount)
+            throw WeightTemplateError.nonFiniteWeight(
+                classIndex: index / featureCount, pixelIndex: index % featureCount)
         }
         let colorScale = TemplateColorScale(weights: weights, scaling: scaling, percentile: percentile)
         let classes = colorScale.limits.enumerated().map { k, limit in
             renderTemplate(weights[k * featureCount ..< (k + 1) * featureCount], divisor: limit, scale: scale)
         }
-        return Rendered(classes: classes, montage: montage(of: classes, colorScale: colorScale, scale: scale), colorScale: colorScale)
+        return Rendered(
+            classes: classes, montage: montage(of: classes, colorScale: colorScale, scale: scale),
+            colorScale: colorScale)
     }
 
     /// The `percentile`-th percentile (0…100) of `values`, interpolating linearly between the two
@@ -236,14 +243,18 @@ public enum WeightTemplates {
     public static func textScale(forScale scale: Int) -> Int { Swift.max(1, scale * 3 / 8) }
 
     /// Height of the band above each template that holds its digit: the text and a gap of 2 font pixels.
-    static func labelBandHeight(scale: Int) -> Int { BitmapFont.height(scale: textScale(forScale: scale)) + 2 * textScale(forScale: scale) }
+    static func labelBandHeight(scale: Int) -> Int {
+        BitmapFont.height(scale: textScale(forScale: scale)) + 2 * textScale(forScale: scale)
+    }
 
     /// The top-left corner of class k's template in the montage.
     public static func tileOrigin(of classIndex: Int, scale: Int) -> (x: Int, y: Int) {
         let templateSide = side * scale
         let band = labelBandHeight(scale: scale)
-        return (scale + (classIndex % montageColumns) * (templateSide + scale),
-                scale + band + (classIndex / montageColumns) * (band + templateSide + scale))
+        return (
+            scale + (classIndex % montageColumns) * (templateSide + scale),
+            scale + band + (classIndex / montageColumns) * (band + templateSide + scale)
+        )
     }
 
     /// template: (784) = (28, 28) row-major weights → (28·scale, 28·scale) RGB.
@@ -252,12 +263,12 @@ public enum WeightTemplates {
         let rowByteCount = image.width * 3
         var line: [UInt8] = []
         line.reserveCapacity(rowByteCount)
-        for row in 0..<side {
+        for row in 0 ..< side {
             // One weight row becomes one pixel row, each weight repeated `scale` times ...
             line.removeAll(keepingCapacity: true)
             for weight in template.dropFirst(row * side).prefix(side) {
                 let color = DivergingColorMap.color(for: divisor > 0 ? weight / divisor : 0)
-                for _ in 0..<scale {
+                for _ in 0 ..< scale {
                     line.append(color.red)
                     line.append(color.green)
                     line.append(color.blue)
@@ -284,21 +295,25 @@ public enum WeightTemplates {
         let tickLabels = colorScale.tickLabels
         let widestTick = tickLabels.map { BitmapFont.width(of: $0, scale: text) }.max() ?? 0
         let caption = colorScale.caption
-        let contentWidth = ([gridWidth, barWidth + widestTick] + caption.map { BitmapFont.width(of: $0, scale: text) }).max()!
+        let contentWidth = ([gridWidth, barWidth + widestTick] + caption.map { BitmapFont.width(of: $0, scale: text) })
+            .max()!
         let barLeft = scale + (contentWidth - barWidth) / 2
         let barTop = gridBottom + 4 * text
         let tickTop = barTop + barHeight
         let tickLabelTop = tickTop + 3 * text
         let captionTop = tickLabelTop + lineHeight + 4 * text
-        var image = RGBImage(width: contentWidth + 2 * scale,
-                             height: captionTop + caption.count * (lineHeight + 3 * text) - 3 * text + 2 * scale,
-                             filledWith: gutterColor)
+        var image = RGBImage(
+            width: contentWidth + 2 * scale,
+            height: captionTop + caption.count * (lineHeight + 3 * text) - 3 * text + 2 * scale,
+            filledWith: gutterColor)
 
         let templateRowByteCount = templateSide * 3
         for (k, template) in templates.enumerated() {
             let (left, top) = tileOrigin(of: k, scale: scale)
-            image.draw(String(k), centeredAt: left + templateSide / 2, y: top - labelBandHeight(scale: scale), scale: text, color: textColor)
-            for y in 0..<templateSide {
+            image.draw(
+                String(k), centeredAt: left + templateSide / 2, y: top - labelBandHeight(scale: scale), scale: text,
+                color: textColor)
+            for y in 0 ..< templateSide {
                 let source = y * templateRowByteCount
                 let destination = ((top + y) * image.width + left) * 3
                 image.pixels.replaceSubrange(
@@ -307,7 +322,7 @@ public enum WeightTemplates {
             }
         }
         // The bar: column x shows t = −1 + 2·(x + ½)/width, the value t·s.
-        for x in 0..<barWidth {
+        for x in 0 ..< barWidth {
             let t = -1 + 2 * (Float(x) + 0.5) / Float(barWidth)
             image.fill(x: barLeft + x, y: barTop, width: 1, height: barHeight, color: DivergingColorMap.color(for: t))
         }
@@ -318,7 +333,9 @@ public enum WeightTemplates {
             image.draw(label, centeredAt: x + tickWidth / 2, y: tickLabelTop, scale: text, color: textColor)
         }
         for (index, line) in caption.enumerated() {
-            image.draw(line, centeredAt: scale + contentWidth / 2, y: captionTop + index * (lineHeight + 3 * text), scale: text, color: textColor)
+            image.draw(
+                line, centeredAt: scale + contentWidth / 2, y: captionTop + index * (lineHeight + 3 * text),
+                scale: text, color: textColor)
         }
         return image
     }

@@ -24,19 +24,23 @@ extension StoredModel {
     /// an IDX file gives it): applies the model's preprocessing, then the model.
     /// digit: (28, 28) u8 row-major.
     public func classify(_ digit: GrayImage) -> DigitClassification {
-        precondition(digit.width == DigitPreprocessor.side && digit.height == DigitPreprocessor.side,
-                     "a model input is 28×28")
+        precondition(
+            digit.width == DigitPreprocessor.side && digit.height == DigitPreprocessor.side,
+            "a model input is 28×28")
         let prepared = preprocessing.apply(toImage: digit.pixels, rows: digit.height, columns: digit.width)
-        return DigitClassification(modelInput: GrayImage(width: digit.width, height: digit.height, pixels: prepared)!,
-                                   probabilities: model.probabilities(forPixels: prepared),
-                                   logits: model.logits(forPixels: prepared))
+        return DigitClassification(
+            modelInput: GrayImage(width: digit.width, height: digit.height, pixels: prepared)!,
+            probabilities: model.probabilities(forPixels: prepared),
+            logits: model.logits(forPixels: prepared))
     }
 
     /// Classifies a picture of a digit as `predict` does a PNG: MNIST's preprocessing
     /// (`DigitPreprocessor`), then `classify(_:)`. grey, alpha: (height, width) u8 planes of the
     /// same size; `name` stands for the source in errors. Throws `DigitImageError` for a blank or
     /// fully transparent picture.
-    public func classify(gray: GrayImage, alpha: GrayImage, name: String) throws -> (digit: PreprocessedDigit, classification: DigitClassification) {
+    public func classify(gray: GrayImage, alpha: GrayImage, name: String) throws -> (
+        digit: PreprocessedDigit, classification: DigitClassification
+    ) {
         let digit = try DigitPreprocessor.preprocess(gray: gray, alpha: alpha, path: name)
         return (digit, classify(digit.input))
     }

@@ -111,7 +111,9 @@ public enum DigitPreprocessor {
         let background = Int(border.sorted()[border.count / 2])
         let darkOnLight = background >= 128
         // raw: (height, width) ink before stretching, 0…255.
-        let raw = luminance.pixels.map { value in max(0, darkOnLight ? background - Int(value) : Int(value) - background) }
+        let raw = luminance.pixels.map { value in
+            max(0, darkOnLight ? background - Int(value) : Int(value) - background)
+        }
         let peak = raw.max() ?? 0
         guard peak >= minimumContrast else {
             throw DigitImageError(path: path, problem: .blank(contrast: peak))

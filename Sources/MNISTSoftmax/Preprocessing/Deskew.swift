@@ -53,9 +53,10 @@ public enum Deskew {
                 nonisolated(unsafe) let input = input, output = output
                 DispatchQueue.concurrentPerform(iterations: threads) { thread in
                     for image in data.count * thread / threads ..< data.count * (thread + 1) / threads {
-                        deskew(UnsafeBufferPointer(rebasing: input[image * size ..< (image + 1) * size]),
-                               rows: data.rows, columns: data.columns,
-                               into: UnsafeMutableBufferPointer(rebasing: output[image * size ..< (image + 1) * size]))
+                        deskew(
+                            UnsafeBufferPointer(rebasing: input[image * size ..< (image + 1) * size]),
+                            rows: data.rows, columns: data.columns,
+                            into: UnsafeMutableBufferPointer(rebasing: output[image * size ..< (image + 1) * size]))
                     }
                 }
             }
@@ -65,7 +66,9 @@ public enum Deskew {
     }
 
     /// Deskews one image. image, output: (rows, columns) u8 row-major.
-    public static func deskew(_ image: UnsafeBufferPointer<UInt8>, rows: Int, columns: Int, into output: UnsafeMutableBufferPointer<UInt8>) {
+    public static func deskew(
+        _ image: UnsafeBufferPointer<UInt8>, rows: Int, columns: Int, into output: UnsafeMutableBufferPointer<UInt8>
+    ) {
         // Moments in Double: Σ I r, Σ I c, Σ I r², Σ I r c over at most 255 · 784 intensity.
         var total = 0.0, sumR = 0.0, sumC = 0.0, sumRR = 0.0, sumRC = 0.0
         for r in 0 ..< rows {
@@ -98,7 +101,9 @@ public enum Deskew {
     }
 
     /// The bilinear interpolation of `image` at a fractional (row, column); pixels outside read 0.
-    private static func bilinear(_ image: UnsafeBufferPointer<UInt8>, rows: Int, columns: Int, row: Double, column: Double) -> Double {
+    private static func bilinear(
+        _ image: UnsafeBufferPointer<UInt8>, rows: Int, columns: Int, row: Double, column: Double
+    ) -> Double {
         // Far outside (or not a number): nothing to interpolate, and no Int conversion to trap.
         guard row > -1 && row < Double(rows) && column > -1 && column < Double(columns) else { return 0 }
         let r0 = Int(row.rounded(.down)), c0 = Int(column.rounded(.down))

@@ -18,7 +18,8 @@ public struct AxisScale: Equatable, Sendable {
     /// The axis for data in `low ... high` (finite), with about `targetTickCount` ticks (≥ 2);
     /// `integerSteps` keeps the step at 1 or more, for counts such as epochs.
     public init(covering low: Double, _ high: Double, targetTickCount: Int = 6, integerSteps: Bool = false) {
-        precondition(low.isFinite && high.isFinite && low <= high && targetTickCount >= 2, "an axis needs a finite range")
+        precondition(
+            low.isFinite && high.isFinite && low <= high && targetTickCount >= 2, "an axis needs a finite range")
         var (low, high) = (low, high)
         if high - low <= Swift.max(low.magnitude, high.magnitude) * 1e-12 {
             let widening = low == 0 ? 1 : low.magnitude * 0.05

@@ -39,8 +39,9 @@ public struct LineChart: Sendable {
 
     /// A chart of `series` over `x`. Every series has `x.count` finite values, and x is not empty.
     public init(title: String, xTitle: String, yTitle: String, x: [Int], series: [Series], yUnit: String = "") {
-        precondition(!x.isEmpty && series.allSatisfy { $0.values.count == x.count && $0.values.allSatisfy(\.isFinite) },
-                     "every series has one finite value per x")
+        precondition(
+            !x.isEmpty && series.allSatisfy { $0.values.count == x.count && $0.values.allSatisfy(\.isFinite) },
+            "every series has one finite value per x")
         self.title = title
         self.xTitle = xTitle
         self.yTitle = yTitle
@@ -73,33 +74,54 @@ public struct LineChart: Sendable {
         let e = HTMLText.escape
 
         var lines: [String] = []
-        lines.append(##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(Self.width) \##(Self.height)" width="\##(Self.width)" height="\##(Self.height)" role="img" aria-label="\##(e(title))" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="13">"##)
+        lines.append(
+            ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(Self.width) \##(Self.height)" width="\##(Self.width)" height="\##(Self.height)" role="img" aria-label="\##(e(title))" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="13">"##
+        )
         lines.append("<title>\(e(title))</title>")
         lines.append(##"<rect width="\##(Self.width)" height="\##(Self.height)" fill="#fff"/>"##)
-        lines.append(##"<text x="\##(n(plotLeft))" y="22" font-size="15" font-weight="600" fill="#222">\##(e(title))</text>"##)
+        lines.append(
+            ##"<text x="\##(n(plotLeft))" y="22" font-size="15" font-weight="600" fill="#222">\##(e(title))</text>"##)
         // Grid and y tick labels.
         for tick in yScale.ticks {
             let y = py(tick)
-            lines.append(##"<line x1="\##(n(plotLeft))" y1="\##(n(y))" x2="\##(n(plotLeft + plotWidth))" y2="\##(n(y))" stroke="#e3e3e3"/>"##)
-            lines.append(##"<text x="\##(n(plotLeft - 8))" y="\##(n(y + 4))" text-anchor="end" fill="#444">\##(e(yScale.label(tick) + yUnit))</text>"##)
+            lines.append(
+                ##"<line x1="\##(n(plotLeft))" y1="\##(n(y))" x2="\##(n(plotLeft + plotWidth))" y2="\##(n(y))" stroke="#e3e3e3"/>"##
+            )
+            lines.append(
+                ##"<text x="\##(n(plotLeft - 8))" y="\##(n(y + 4))" text-anchor="end" fill="#444">\##(e(yScale.label(tick) + yUnit))</text>"##
+            )
         }
         // x ticks and labels.
         for tick in xScale.ticks {
             let x = px(tick)
-            lines.append(##"<line x1="\##(n(x))" y1="\##(n(plotBottom))" x2="\##(n(x))" y2="\##(n(plotBottom + 5))" stroke="#666"/>"##)
-            lines.append(##"<text x="\##(n(x))" y="\##(n(plotBottom + 20))" text-anchor="middle" fill="#444">\##(e(xScale.label(tick)))</text>"##)
+            lines.append(
+                ##"<line x1="\##(n(x))" y1="\##(n(plotBottom))" x2="\##(n(x))" y2="\##(n(plotBottom + 5))" stroke="#666"/>"##
+            )
+            lines.append(
+                ##"<text x="\##(n(x))" y="\##(n(plotBottom + 20))" text-anchor="middle" fill="#444">\##(e(xScale.label(tick)))</text>"##
+            )
         }
         // Axes.
-        lines.append(##"<path d="M\##(n(plotLeft)) \##(n(plotTop))V\##(n(plotBottom))H\##(n(plotLeft + plotWidth))" fill="none" stroke="#666"/>"##)
-        lines.append(##"<text x="\##(n(plotLeft + plotWidth / 2))" y="\##(Self.height - 10)" text-anchor="middle" fill="#222">\##(e(xTitle))</text>"##)
-        lines.append(##"<text transform="translate(18 \##(n(plotTop + plotHeight / 2))) rotate(-90)" text-anchor="middle" fill="#222">\##(e(yTitle))</text>"##)
+        lines.append(
+            ##"<path d="M\##(n(plotLeft)) \##(n(plotTop))V\##(n(plotBottom))H\##(n(plotLeft + plotWidth))" fill="none" stroke="#666"/>"##
+        )
+        lines.append(
+            ##"<text x="\##(n(plotLeft + plotWidth / 2))" y="\##(Self.height - 10)" text-anchor="middle" fill="#222">\##(e(xTitle))</text>"##
+        )
+        lines.append(
+            ##"<text transform="translate(18 \##(n(plotTop + plotHeight / 2))) rotate(-90)" text-anchor="middle" fill="#222">\##(e(yTitle))</text>"##
+        )
         // Series.
         for line in series {
             let points = zip(x, line.values).map { "\(n(px(Double($0)))),\(n(py($1)))" }
-            lines.append(##"<polyline class="series" data-name="\##(e(line.name))" points="\##(points.joined(separator: " "))" fill="none" stroke="\##(e(line.color))" stroke-width="2" stroke-linejoin="round"/>"##)
+            lines.append(
+                ##"<polyline class="series" data-name="\##(e(line.name))" points="\##(points.joined(separator: " "))" fill="none" stroke="\##(e(line.color))" stroke-width="2" stroke-linejoin="round"/>"##
+            )
             if x.count <= Self.markerLimit {
                 for (entry, value) in zip(x, line.values) {
-                    lines.append(##"<circle cx="\##(n(px(Double(entry))))" cy="\##(n(py(value)))" r="3" fill="\##(e(line.color))"><title>\##(e("\(line.name), \(xTitle) \(entry): \(Self.valueText(value))\(yUnit)"))</title></circle>"##)
+                    lines.append(
+                        ##"<circle cx="\##(n(px(Double(entry))))" cy="\##(n(py(value)))" r="3" fill="\##(e(line.color))"><title>\##(e("\(line.name), \(xTitle) \(entry): \(Self.valueText(value))\(yUnit)"))</title></circle>"##
+                    )
                 }
             }
         }
@@ -108,7 +130,9 @@ public struct LineChart: Sendable {
         for line in series.reversed() {
             let itemWidth = 30 + Double(line.name.count) * 7.5
             let left = legendRight - itemWidth
-            lines.append(##"<line x1="\##(n(left))" y1="18" x2="\##(n(left + 22))" y2="18" stroke="\##(e(line.color))" stroke-width="3"/>"##)
+            lines.append(
+                ##"<line x1="\##(n(left))" y1="18" x2="\##(n(left + 22))" y2="18" stroke="\##(e(line.color))" stroke-width="3"/>"##
+            )
             lines.append(##"<text x="\##(n(left + 28))" y="22" fill="#222">\##(e(line.name))</text>"##)
             legendRight = left - 14
         }

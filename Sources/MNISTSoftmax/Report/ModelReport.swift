@@ -16,8 +16,10 @@ public struct DataFileDigest: Equatable, Sendable {
 
     /// The digest table's rows for a model file and the test set it was evaluated on: the training
     /// digests from the metadata (`train_images_sha256`, `train_labels_sha256`), then the test files'.
-    public static func rows(metadata: [String: String], testImages: (path: String, sha256: String),
-                            testLabels: (path: String, sha256: String)) -> [DataFileDigest] {
+    public static func rows(
+        metadata: [String: String], testImages: (path: String, sha256: String),
+        testLabels: (path: String, sha256: String)
+    ) -> [DataFileDigest] {
         [
             DataFileDigest(role: "training images", path: nil, sha256: metadata[ModelReport.trainImagesDigestKey]),
             DataFileDigest(role: "training labels", path: nil, sha256: metadata[ModelReport.trainLabelsDigestKey]),
@@ -51,7 +53,9 @@ public struct ModelReport {
     static let trainImagesDigestKey = "train_images_sha256"
     static let trainLabelsDigestKey = "train_labels_sha256"
     /// Metadata shown elsewhere than in the settings table.
-    static let metadataShownElsewhere: Set<String> = [TrainingHistory.metadataKey, trainImagesDigestKey, trainLabelsDigestKey]
+    static let metadataShownElsewhere: Set<String> = [
+        TrainingHistory.metadataKey, trainImagesDigestKey, trainLabelsDigestKey,
+    ]
     static let trainingColor = "#2166ac"
     static let validationColor = "#d6604d"
 
@@ -66,8 +70,10 @@ public struct ModelReport {
     public var mistakes: [Misclassification]
     public var dataFiles: [DataFileDigest]
 
-    public init(modelPath: String, stored: StoredModel, evaluation: Evaluation, evaluatedImages: LabeledImages,
-                mistakes: [Misclassification], dataFiles: [DataFileDigest]) {
+    public init(
+        modelPath: String, stored: StoredModel, evaluation: Evaluation, evaluatedImages: LabeledImages,
+        mistakes: [Misclassification], dataFiles: [DataFileDigest]
+    ) {
         self.modelPath = modelPath
         self.stored = stored
         self.evaluation = evaluation
@@ -82,12 +88,15 @@ public struct ModelReport {
     /// `FileAccessError` or `PNGError` when a file cannot be written.
     @discardableResult
     public func write(toDirectory directory: String) throws -> String {
-        let templates = try WeightTemplates.render(stored.model, scale: Self.templateScale, scaling: Self.templateScaling).classes
-        let pictures: [(String, RGBImage)] = templates.enumerated().map { (Self.templateFileName($0), $1) } + [
-            (Self.colorBarFileName, Self.colorBar()),
-            (Self.confusionFileName, ConfusionHeatmap.render(evaluation.confusion)),
-            (Self.errorsFileName, MisclassificationMontage.render(mistakes, images: evaluatedImages)),
-        ]
+        let templates = try WeightTemplates.render(
+            stored.model, scale: Self.templateScale, scaling: Self.templateScaling
+        ).classes
+        let pictures: [(String, RGBImage)] =
+            templates.enumerated().map { (Self.templateFileName($0), $1) } + [
+                (Self.colorBarFileName, Self.colorBar()),
+                (Self.confusionFileName, ConfusionHeatmap.render(evaluation.confusion)),
+                (Self.errorsFileName, MisclassificationMontage.render(mistakes, images: evaluatedImages)),
+            ]
         let page = html
         try FileIO.createDirectory(directory)
         for (name, image) in pictures {
@@ -111,13 +120,19 @@ public struct ModelReport {
     public static func charts(_ history: TrainingHistory) -> [LineChart] {
         let unit = history.unit == .epoch ? "epoch" : "L-BFGS iteration"
         let x = history.entryNumbers
-        let loss = LineChart(title: "Training loss per \(unit)", xTitle: unit, yTitle: "loss (with the L2 term)", x: x,
-                             series: [.init(name: "training", color: trainingColor, values: history.loss.map(Double.init))])
-        var accuracies = [LineChart.Series(name: "training", color: trainingColor, values: history.trainingAccuracy.map { Double($0) * 100 })]
+        let loss = LineChart(
+            title: "Training loss per \(unit)", xTitle: unit, yTitle: "loss (with the L2 term)", x: x,
+            series: [.init(name: "training", color: trainingColor, values: history.loss.map(Double.init))])
+        var accuracies = [
+            LineChart.Series(
+                name: "training", color: trainingColor, values: history.trainingAccuracy.map { Double($0) * 100 })
+        ]
         if let validation = history.validationAccuracy {
-            accuracies.append(.init(name: "validation", color: validationColor, values: validation.map { Double($0) * 100 }))
+            accuracies.append(
+                .init(name: "validation", color: validationColor, values: validation.map { Double($0) * 100 }))
         }
-        let accuracy = LineChart(title: "Accuracy per \(unit)", xTitle: unit, yTitle: "accuracy", x: x, series: accuracies, yUnit: "%")
+        let accuracy = LineChart(
+            title: "Accuracy per \(unit)", xTitle: unit, yTitle: "accuracy", x: x, series: accuracies, yUnit: "%")
         return [loss, accuracy]
     }
 
@@ -141,16 +156,20 @@ public struct ModelReport {
             cards.append(("optimizer", optimizer + (run.map { ", \($0)" } ?? "")))
         }
         if stored.preprocessing != .none { cards.append(("preprocessing", stored.preprocessing.rawValue)) }
-        body.append("<section class=\"cards\">" + cards.map {
-            "<div class=\"card\"><div class=\"label\">\(e($0.0))</div><div class=\"value\">\(e($0.1))</div></div>"
-        }.joined() + "</section>")
+        body.append(
+            "<section class=\"cards\">"
+                + cards.map {
+                    "<div class=\"card\"><div class=\"label\">\(e($0.0))</div><div class=\"value\">\(e($0.1))</div></div>"
+                }.joined() + "</section>")
 
         body.append(curvesSection)
         body.append(templatesSection)
 
         // Confusion heatmap beside the per-class table.
-        let confusionAlt = "Confusion matrix of \(evaluation.count) test images as a heatmap: rows are true labels, columns predicted labels"
-        body.append("""
+        let confusionAlt =
+            "Confusion matrix of \(evaluation.count) test images as a heatmap: rows are true labels, columns predicted labels"
+        body.append(
+            """
             <section id="evaluation"><h2>Test set: confusion matrix and per-class metrics</h2>
             <div class="row">
             <figure><img src="\(Self.confusionFileName)" alt="\(e(confusionAlt))"></figure>
@@ -159,7 +178,8 @@ public struct ModelReport {
             """)
 
         let shown = mistakes.count
-        body.append("""
+        body.append(
+            """
             <section id="errors"><h2>Most confident errors</h2>
             <p>The \(shown) test image\(shown == 1 ? "" : "s") the model got wrong with the highest probability for its wrong answer, \
             labelled true→predicted and that probability, as the model saw \(shown == 1 ? "it" : "them")\(stored.preprocessing == .none ? "" : " (after \(e(stored.preprocessing.rawValue)))").</p>
@@ -200,24 +220,30 @@ public struct ModelReport {
             return Self.unavailableCurves("\(e(error.description)).")
         }
         guard let history else {
-            return Self.unavailableCurves("""
+            return Self.unavailableCurves(
+                """
                 this model file records no per-epoch history: it was written by an mnist-softmax from before \
                 <code>train</code> recorded one, or by another tool. Train the model again to see the curves.
                 """)
         }
         guard history.count > 0 else { return Self.unavailableCurves("the recorded history is empty.") }
         var notes: [String] = []
-        notes.append(history.unit == .epoch
-            ? "SGD: the loss and training accuracy of an epoch are means over its batches, each at the weights that batch saw."
-            : "L-BFGS: the loss (the full objective) and the training accuracy at the weights each iteration accepted.")
+        notes.append(
+            history.unit == .epoch
+                ? "SGD: the loss and training accuracy of an epoch are means over its batches, each at the weights that batch saw."
+                : "L-BFGS: the loss (the full objective) and the training accuracy at the weights each iteration accepted."
+        )
         if history.validationAccuracy == nil {
             notes.append("No validation curve: the model was trained without <code>--validation-split</code>.")
         }
         if let best = stored.metadata["best_epoch"] {
-            notes.append("Early stopping kept the weights of \(history.unit.rawValue) \(e(best)), the lowest validation loss.")
+            notes.append(
+                "Early stopping kept the weights of \(history.unit.rawValue) \(e(best)), the lowest validation loss.")
         }
         if history.start > 1 {
-            notes.append("The run resumed from a checkpoint after epoch \(history.start - 1); the earlier epochs’ metrics are not in the file.")
+            notes.append(
+                "The run resumed from a checkpoint after epoch \(history.start - 1); the earlier epochs’ metrics are not in the file."
+            )
         }
         let charts = Self.charts(history).map { "<figure class=\"chart\">\n\($0.svg)\n</figure>" }
         return """
@@ -246,8 +272,11 @@ public struct ModelReport {
             "<figure class=\"template\"><img src=\"\(Self.templateFileName(k))\" alt=\"Weight template of digit \(k)\" width=\"\(side)\" height=\"\(side)\"><figcaption>\(k)</figcaption></figure>"
         }
         let limit = String(format: "%.3f", colorScale.limits.first ?? 0)
-        let clipped = colorScale.clippedCount == 0 ? "" : " (the \(Self.grouped(colorScale.clippedCount)) weights beyond it are drawn at full colour; "
-            + "max |W| is \(String(format: "%.3f", colorScale.maximumMagnitude)))"
+        let clipped =
+            colorScale.clippedCount == 0
+            ? ""
+            : " (the \(Self.grouped(colorScale.clippedCount)) weights beyond it are drawn at full colour; "
+                + "max |W| is \(String(format: "%.3f", colorScale.maximumMagnitude)))"
         return """
             <section id="templates"><h2>Weight templates</h2>
             <p>Row k of W as a 28×28 image: the pattern class k matches against an input. Red pixels vote for the class, blue against; \
@@ -266,9 +295,13 @@ public struct ModelReport {
             "<tr><td>\(m.label)</td><td>\(Self.fixed(m.precision))</td><td>\(Self.fixed(m.recall))</td><td>\(Self.fixed(m.f1))</td><td>\(Self.grouped(m.support))</td></tr>"
         }
         let count = Double(max(metrics.count, 1))
-        let macro = (metrics.reduce(0) { $0 + $1.precision } / count, metrics.reduce(0) { $0 + $1.recall } / count,
-                     metrics.reduce(0) { $0 + $1.f1 } / count)
-        rows.append("<tr class=\"total\"><td>macro mean</td><td>\(Self.fixed(macro.0))</td><td>\(Self.fixed(macro.1))</td><td>\(Self.fixed(macro.2))</td><td>\(Self.grouped(evaluation.count))</td></tr>")
+        let macro = (
+            metrics.reduce(0) { $0 + $1.precision } / count, metrics.reduce(0) { $0 + $1.recall } / count,
+            metrics.reduce(0) { $0 + $1.f1 } / count
+        )
+        rows.append(
+            "<tr class=\"total\"><td>macro mean</td><td>\(Self.fixed(macro.0))</td><td>\(Self.fixed(macro.1))</td><td>\(Self.fixed(macro.2))</td><td>\(Self.grouped(evaluation.count))</td></tr>"
+        )
         return """
             <table class="metrics"><caption>Per class, on the test set</caption>
             <thead><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead>
@@ -282,7 +315,8 @@ public struct ModelReport {
         let e = HTMLText.escape
         let keys = stored.metadata.keys.filter { !Self.metadataShownElsewhere.contains($0) }.sorted()
         guard !keys.isEmpty else {
-            return "<section id=\"settings\"><h2>Settings</h2><p class=\"unavailable\">The model file records no settings.</p></section>"
+            return
+                "<section id=\"settings\"><h2>Settings</h2><p class=\"unavailable\">The model file records no settings.</p></section>"
         }
         let rows = keys.map { "<tr><th>\(e($0))</th><td>\(e(stored.metadata[$0]!))</td></tr>" }
         return """
@@ -298,10 +332,13 @@ public struct ModelReport {
         let e = HTMLText.escape
         let rows = dataFiles.map { file -> String in
             let source = file.path.map { "<code>\(e($0))</code>" } ?? "recorded at training"
-            let digest = file.sha256.map { "<code>\(e($0))</code>" } ?? "<span class=\"unavailable\">not recorded</span>"
+            let digest =
+                file.sha256.map { "<code>\(e($0))</code>" } ?? "<span class=\"unavailable\">not recorded</span>"
             let known = file.sha256.flatMap { digest in MNISTFile.all.first { $0.sha256 == digest } }
-            let match = known.map { "MNIST’s \(e($0.name))" } ?? (file.sha256 == nil ? "" : "not a published MNIST file")
-            return "<tr><td>\(e(file.role))</td><td>\(source)</td><td class=\"digest\">\(digest)</td><td>\(match)</td></tr>"
+            let match =
+                known.map { "MNIST’s \(e($0.name))" } ?? (file.sha256 == nil ? "" : "not a published MNIST file")
+            return
+                "<tr><td>\(e(file.role))</td><td>\(source)</td><td class=\"digest\">\(digest)</td><td>\(match)</td></tr>"
         }
         return """
             <section id="data"><h2>Data</h2>

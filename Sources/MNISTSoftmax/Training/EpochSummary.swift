@@ -32,9 +32,10 @@ public struct EpochSummary: Sendable {
     public let tasksTakenOver: Int
 
     /// The summary of an epoch whose kernels did `kernel`'s work and waiting.
-    init(epochOrIteration: Int, trainingLoss: Double, trainingAccuracy: Double, validation: Evaluation?, stepSize: Float,
-         seconds: Double, threads: Int, kernel: ColumnShardedSoftmax.Counters)
-    {
+    init(
+        epochOrIteration: Int, trainingLoss: Double, trainingAccuracy: Double, validation: Evaluation?, stepSize: Float,
+        seconds: Double, threads: Int, kernel: ColumnShardedSoftmax.Counters
+    ) {
         self.epochOrIteration = epochOrIteration
         self.trainingLoss = trainingLoss
         self.trainingAccuracy = trainingAccuracy
@@ -53,9 +54,10 @@ extension TrainingHistory {
     /// every summary has one.
     public init(_ summaries: [EpochSummary], unit: Unit) {
         let validation = summaries.compactMap { $0.validation.map { Float($0.accuracy) } }
-        self.init(unit: unit, start: summaries.first?.epochOrIteration ?? 1,
-                  loss: summaries.map { Float($0.trainingLoss) },
-                  trainingAccuracy: summaries.map { Float($0.trainingAccuracy) },
-                  validationAccuracy: !summaries.isEmpty && validation.count == summaries.count ? validation : nil)
+        self.init(
+            unit: unit, start: summaries.first?.epochOrIteration ?? 1,
+            loss: summaries.map { Float($0.trainingLoss) },
+            trainingAccuracy: summaries.map { Float($0.trainingAccuracy) },
+            validationAccuracy: !summaries.isEmpty && validation.count == summaries.count ? validation : nil)
     }
 }

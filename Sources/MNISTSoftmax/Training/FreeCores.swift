@@ -43,12 +43,14 @@ struct FreeCores {
     mutating func threads(atMost maximum: Int) -> Int {
         guard maximum > 1 else { return 1 }
         if let previous = last, let now = Self.read(), now.wall - previous.wall >= Self.window {
-            let others = Double(now.machineBusy - previous.machineBusy - (now.ownCPU - previous.ownCPU))
+            let others =
+                Double(now.machineBusy - previous.machineBusy - (now.ownCPU - previous.ownCPU))
                 / Double(now.wall - previous.wall)
             decided = Self.threads(freeCores: Double(cores) - others, atMost: maximum)
             last = now
         } else if decided == nil {
-            decided = Self.runnableOthers().map { Self.threads(freeCores: Double(cores - $0), atMost: maximum) } ?? maximum
+            decided =
+                Self.runnableOthers().map { Self.threads(freeCores: Double(cores - $0), atMost: maximum) } ?? maximum
         }
         return min(decided ?? maximum, maximum)
     }
@@ -62,7 +64,7 @@ struct FreeCores {
     private static func read() -> Reading? {
         #if os(Linux)
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+            let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
         else { return nil }
         // cpu user nice system idle iowait irq softirq steal …, in clock ticks.
         let ticks = line.split(separator: " ").dropFirst().compactMap { Int($0) }
@@ -73,9 +75,10 @@ struct FreeCores {
         var wall = timespec(), own = timespec()
         clock_gettime(CLOCK_MONOTONIC, &wall)
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own)
-        return Reading(wall: wall.tv_sec * 1_000_000_000 + wall.tv_nsec,
-                       machineBusy: busyTicks * (1_000_000_000 / ticksPerSecond),
-                       ownCPU: own.tv_sec * 1_000_000_000 + own.tv_nsec)
+        return Reading(
+            wall: wall.tv_sec * 1_000_000_000 + wall.tv_nsec,
+            machineBusy: busyTicks * (1_000_000_000 / ticksPerSecond),
+            ownCPU: own.tv_sec * 1_000_000_000 + own.tv_nsec)
         #else
         return nil
         #endif

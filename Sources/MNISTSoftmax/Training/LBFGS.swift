@@ -44,9 +44,10 @@ public struct LBFGS: Sendable {
     /// the iteration number (from 1), the new point, its value and the step length the line
     /// search accepted, and returns false to stop.
     /// Returns the last point, its value, and why it stopped.
-    public func minimize(from start: [Double], objective: ([Double]) throws -> Evaluation,
-                  afterIteration: (Int, [Double], Double, Double) throws -> Bool) rethrows -> (x: [Double], value: Double, stop: Stop)
-    {
+    public func minimize(
+        from start: [Double], objective: ([Double]) throws -> Evaluation,
+        afterIteration: (Int, [Double], Double, Double) throws -> Bool
+    ) rethrows -> (x: [Double], value: Double, stop: Stop) {
         var x = start
         var current = try objective(x)
         var history: [(s: [Double], y: [Double], rho: Double)] = []
@@ -62,8 +63,10 @@ public struct LBFGS: Sendable {
             }
             // The first step has no curvature to scale it: take a unit-length step.
             let initialStep = history.isEmpty ? min(1, 1 / direction.maximumMagnitude) : 1
-            guard let (step, next) = try lineSearch(from: x, current: current, direction: direction, slope: slope,
-                                                    initialStep: initialStep, objective: objective)
+            guard
+                let (step, next) = try lineSearch(
+                    from: x, current: current, direction: direction, slope: slope,
+                    initialStep: initialStep, objective: objective)
             else {
                 return (x, current.value, .lineSearchFailed)
             }
@@ -108,9 +111,10 @@ public struct LBFGS: Sendable {
     /// A step α along `direction` meeting the strong Wolfe conditions, and f there; nil when
     /// none is found within 20 evaluations or the bracket shrinks to nothing.
     /// φ(α) = f(x + αd), φ′(α) = ∇f(x + αd)ᵀd; φ′(0) = `slope` < 0.
-    private func lineSearch(from x: [Double], current: Evaluation, direction: [Double], slope: Double, initialStep: Double,
-                            objective: ([Double]) throws -> Evaluation) rethrows -> (Double, Evaluation)?
-    {
+    private func lineSearch(
+        from x: [Double], current: Evaluation, direction: [Double], slope: Double, initialStep: Double,
+        objective: ([Double]) throws -> Evaluation
+    ) rethrows -> (Double, Evaluation)? {
         let c1 = 1e-4, c2 = 0.9
         var evaluations = 0
         func phi(_ alpha: Double) throws -> (value: Double, slope: Double, evaluation: Evaluation) {
@@ -118,13 +122,16 @@ public struct LBFGS: Sendable {
             let evaluation = try objective(zip(x, direction).map { $0 + alpha * $1 })
             return (evaluation.value, dot(evaluation.gradient, direction), evaluation)
         }
-        func sufficientDecrease(_ alpha: Double, _ value: Double) -> Bool { value <= current.value + c1 * alpha * slope }
+        func sufficientDecrease(_ alpha: Double, _ value: Double) -> Bool {
+            value <= current.value + c1 * alpha * slope
+        }
         func curvatureHolds(_ slopeAtAlpha: Double) -> Bool { abs(slopeAtAlpha) <= -c2 * slope }
 
         // Algorithm 3.6: shrink [lo, hi], which holds a Wolfe point, by safeguarded cubic steps.
-        func zoom(_ lowStart: (alpha: Double, value: Double, slope: Double),
-                  _ highStart: (alpha: Double, value: Double, slope: Double)) throws -> (Double, Evaluation)?
-        {
+        func zoom(
+            _ lowStart: (alpha: Double, value: Double, slope: Double),
+            _ highStart: (alpha: Double, value: Double, slope: Double)
+        ) throws -> (Double, Evaluation)? {
             var low = lowStart, high = highStart
             while evaluations < 20 {
                 let width = high.alpha - low.alpha
@@ -169,9 +176,10 @@ public struct LBFGS: Sendable {
 
     /// The minimiser of the cubic through (a, φ(a), φ′(a)) and (b, φ(b), φ′(b)) (Nocedal and
     /// Wright, equation 3.59), or nil when it has none.
-    private static func cubicMinimizer(_ a: (alpha: Double, value: Double, slope: Double),
-                                       _ b: (alpha: Double, value: Double, slope: Double)) -> Double?
-    {
+    private static func cubicMinimizer(
+        _ a: (alpha: Double, value: Double, slope: Double),
+        _ b: (alpha: Double, value: Double, slope: Double)
+    ) -> Double? {
         let d1 = a.slope + b.slope - 3 * (a.value - b.value) / (a.alpha - b.alpha)
         let discriminant = d1 * d1 - a.slope * b.slope
         guard discriminant >= 0 else { return nil }
