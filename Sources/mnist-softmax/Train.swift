@@ -220,60 +220,68 @@ struct Train: ParsableCommand {
             try FileIO.requireWritableTarget(output)
         }
         StopSignals.install()
-        let data = try loadData()
-        let configuration = trainingConfiguration
-        let settings = provenance(configuration, data: data).checkpointSettings
-        let resumed = try readCheckpoint(matching: settings)
-        let policy = try checkpointPolicy(settings: settings)
+        // Missing test files fail now, not after training.
+        try data.directory.requireFiles(of: .test)
         let report = TrainingReport(json: json, optimizer: optimizer)
-        let trained = try train(configuration, on: data, resumingFrom: resumed, checkpoints: policy, report: report)
-        let evaluation = Evaluation(of: trained.outcome.model, on: data.test, lossFunction: loss)
+        let trained = try loadAndTrain(report: report)
+        // The training images are released by now: the test set takes their place, so that the
+        // two never share the process's memory.
+        let test = try loadTestSet(preprocessing: trained.provenance.preprocessing)
+        let evaluation = Evaluation(of: trained.model, on: test, lossFunction: loss)
         report.summary(
-            evaluation, trainingSeconds: trained.seconds, epochsRun: trained.outcome.epochsRun,
-            modelPath: modelPath.model)
-        try writeMetricsCSV(trained.outcome.provenance.epochs)
-        // The trainer knows the configuration and the results; the data as loaded, before
-        // preprocessing and the validation split, only this command knows.
-        var provenance = trained.outcome.provenance
-        provenance.preprocessing = data.preprocessing
-        provenance.trainingDigests = data.digests
+            evaluation, trainingSeconds: trained.seconds, epochsRun: trained.epochsRun, modelPath: modelPath.model)
+        try writeMetricsCSV(trained.provenance.epochs)
+        var provenance = trained.provenance
         provenance.test = evaluation
         if StopSignals.received != nil {
             throw StopSignals.exit(notWriting: modelPath.model, during: "the final evaluation")
         }
-        try SafeTensorsFile.write(
-            StoredModel(model: trained.outcome.model, provenance: provenance), to: modelPath.model)
+        try SafeTensorsFile.write(StoredModel(model: trained.model, provenance: provenance), to: modelPath.model)
         progress.diagnostic("saved model to \(modelPath.model)")
     }
 
-    /// The images of one run, split and preprocessed as training sees them.
+    /// Loads the training set, checks the `--resume` checkpoint against this run's settings, and
+    /// trains. The training images live only inside this call.
+    private func loadAndTrain(report: TrainingReport) throws -> TrainedModel {
+        let prepared = try loadTrainingData()
+        let configuration = trainingConfiguration
+        let settings = provenance(configuration, data: prepared).checkpointSettings
+        let resumed = try readCheckpoint(matching: settings)
+        let policy = try checkpointPolicy(settings: settings)
+        return try train(configuration, on: prepared, resumingFrom: resumed, checkpoints: policy, report: report)
+    }
+
+    /// The training images of one run, split and preprocessed as training sees them.
     private struct PreparedData {
         let training: LabeledImages
         let validation: LabeledImages?
-        let test: LabeledImages
         let preprocessing: Preprocessing
         /// SHA-256 of the training images and labels, recorded in the model file and checkpoints.
         let digests: (images: String, labels: String)
     }
 
-    /// What the training loop produced: the outcome (with every epoch's summary) and the wall time.
+    /// What the training loop produced, and the wall time it took. Holds no image.
     private struct TrainedModel {
-        let outcome: TrainingOutcome
+        let model: SoftmaxModel
+        let epochsRun: Int
+        /// The trainer's provenance (with every epoch's summary), completed with what only this
+        /// command knows: the data as loaded, before preprocessing and the validation split.
+        let provenance: TrainingProvenance
         let seconds: Double
     }
 
     /// "epoch" for SGD, "iteration" for L-BFGS: the unit of progress in messages.
     private var stepName: String { optimizer == .sgd ? "epoch" : "iteration" }
 
-    /// Loads the training and test sets, deskews them when asked, and holds out the last
-    /// `--validation-split` training images.
-    private func loadData() throws -> PreparedData {
+    /// Loads the training set, deskews it when asked, and holds out the last `--validation-split`
+    /// images.
+    private func loadTrainingData() throws -> PreparedData {
         let directory = data.directory
         progress.diagnostic("loading MNIST from \(directory.path)")
-        let splits = try directory.load([.train, .test])
+        let loaded = try directory.load(.train)
         let preprocessing: Preprocessing = deskew ? .deskew : .none
-        if deskew { progress.diagnostic("deskewing \(splits[0].count + splits[1].count) images") }
-        let (allTraining, test) = (preprocessing.apply(to: splits[0]), preprocessing.apply(to: splits[1]))
+        if deskew { progress.diagnostic("deskewing \(loaded.count) training images") }
+        let allTraining = preprocessing.apply(to: loaded)
         guard validationSplit < allTraining.count else {
             throw ValidationError(
                 "--validation-split \(validationSplit) leaves no training images (the set has \(allTraining.count))")
@@ -284,8 +292,15 @@ struct Train: ParsableCommand {
         progress.diagnostic(
             "training on \(training.count) images" + (validation.map { ", validating on \($0.count)" } ?? ""))
         return PreparedData(
-            training: training, validation: validation, test: test, preprocessing: preprocessing,
-            digests: splits[0].contentDigests())
+            training: training, validation: validation, preprocessing: preprocessing,
+            digests: loaded.contentDigests())
+    }
+
+    /// Loads the test set, preprocessed as the training images were.
+    private func loadTestSet(preprocessing: Preprocessing) throws -> LabeledImages {
+        let test = try data.directory.load(.test)
+        if deskew { progress.diagnostic("deskewing \(test.count) test images") }
+        return preprocessing.apply(to: test)
     }
 
     /// The `--resume` checkpoint, refused unless it was taken with `settings`.
@@ -347,7 +362,11 @@ struct Train: ParsableCommand {
                 "stopped after \(stepName) \(outcome.epochsRun): \(reason)"
                     + (outcome.bestEpoch.map { "; keeping the weights of \(stepName) \($0)" } ?? ""))
         }
-        return TrainedModel(outcome: outcome, seconds: seconds)
+        var provenance = outcome.provenance
+        provenance.preprocessing = data.preprocessing
+        provenance.trainingDigests = data.digests
+        return TrainedModel(
+            model: outcome.model, epochsRun: outcome.epochsRun, provenance: provenance, seconds: seconds)
     }
 
     /// With `--metrics-csv`: one row per epoch, written atomically.

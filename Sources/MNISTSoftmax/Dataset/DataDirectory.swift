@@ -58,6 +58,13 @@ public struct DataDirectory: Sendable {
         throw DatasetError(path: path, problem: .missingFile(name: file.name, directory: path))
     }
 
+    /// Throws unless both files of `split` are here, raw or gzip: a check for before a long
+    /// step that reads them only at its end.
+    public func requireFiles(of split: MNISTSplit) throws {
+        _ = try location(of: split.imagesFile)
+        _ = try location(of: split.labelsFile)
+    }
+
     /// Loads several splits at once, one thread each (decompression dominates), in the order given.
     /// Throws the first split's error, in that order, if any fails.
     public func load(_ splits: [MNISTSplit]) throws -> [LabeledImages] {

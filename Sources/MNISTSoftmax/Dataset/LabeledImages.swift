@@ -72,7 +72,7 @@ public struct LabeledImages: Sendable {
 
     /// The SHA-256 digests of the files these came from, when `load` read them (it hashes the
     /// content while decompressing it); nil for images made or changed in memory.
-    private var loadedContentDigests: (images: String, labels: String)?
+    private(set) var loadedContentDigests: (images: String, labels: String)?
 
     public var count: Int { labels.count }
     public var pixelsPerImage: Int { rows * columns }

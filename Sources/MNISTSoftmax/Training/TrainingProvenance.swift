@@ -47,14 +47,16 @@ public struct TrainingProvenance: Sendable {
         digestSource = .given(trainingDigests)
     }
 
-    /// What `SoftmaxTrainer` knows: the configuration and the images it trained on, whose
-    /// digests are computed only when asked for (SHA-256 of 47 MB is not free).
+    /// What `SoftmaxTrainer` knows: the configuration and the images it trained on. Images read
+    /// from files bring the digests `load` computed, and are not kept; the digests of images made
+    /// or changed in memory are computed only when asked for (SHA-256 of 47 MB is not free), so
+    /// until then, or until `trainingDigests` is set, the provenance keeps those images alive.
     init(configuration: TrainingConfiguration, trainedOn data: LabeledImages, validationSamples: Int) {
         self.configuration = configuration
         preprocessing = .none
         trainingSamples = data.count
         self.validationSamples = validationSamples
-        digestSource = .images(data)
+        digestSource = data.loadedContentDigests.map { .given($0) } ?? .images(data)
     }
 
     /// SHA-256 of the training images and labels: as given, or those of the images trained on.
