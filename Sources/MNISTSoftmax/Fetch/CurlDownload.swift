@@ -32,7 +32,7 @@ enum CurlDownload {
     /// `requestTimeout` fails: while connecting (`--connect-timeout`), or afterwards by sending
     /// less than 1 byte/s over that time (`--speed-limit`, `--speed-time`); the whole transfer
     /// may take `downloadTimeout` (`--max-time`). Redirects are followed, over HTTP(S) only.
-    static let options = [
+    private static let options = [
         "-q", "--silent", "--show-error", "--location", "--include", "--proto", "=http,https",
         "--proto-redir", "=http,https", "--connect-timeout", "\(Int(MNISTFetcher.requestTimeout))",
         "--speed-limit", "1", "--speed-time", "\(Int(MNISTFetcher.requestTimeout))",
@@ -124,7 +124,7 @@ enum CurlDownload {
 
     /// The problem behind a non-zero exit `status` of `/usr/bin/env curl …`, whose standard error
     /// was `message`, after `elapsed`.
-    static func failure(exitStatus status: Int32, message: String, elapsed: Duration) -> FetchError.Problem {
+    private static func failure(exitStatus status: Int32, message: String, elapsed: Duration) -> FetchError.Problem {
         // Its last line, without curl's "curl: (7) " prefix.
         var line = message.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
         if line.hasPrefix("curl: ("), let end = line.range(of: ") ") { line = String(line[end.upperBound...]) }
