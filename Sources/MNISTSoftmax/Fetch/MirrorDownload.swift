@@ -1,9 +1,7 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// The mirror client: each missing file from the HTTPS mirrors, verified before it is installed.
+/// The mirror client: each missing file from the HTTPS mirrors, downloaded by `CurlDownload` and
+/// verified before it is installed.
 extension MNISTFetcher {
     /// The public HTTPS mirrors serving `NAME.gz`, tried in this order.
     public static let mirrors = [
@@ -19,16 +17,19 @@ extension MNISTFetcher {
         var written: [String: String] = [:]
         var stillNeeded: [NeededFile] = []
         var failures: [String] = []
+        /// Set when curl could not be started: then no mirror was asked after that attempt.
+        var curlNotRunnable: FetchError?
     }
 
     /// Tries each mirror in turn for each file. A mirror that cannot be reached at all is not
-    /// asked again for the other files, so an offline machine fails after one attempt per mirror.
+    /// asked again for the other files, so an offline machine fails after one attempt per mirror;
+    /// when curl cannot be started, no mirror is asked again.
     func fetchFromMirrors(_ needed: [NeededFile]) async throws -> MirrorOutcome {
         var outcome = MirrorOutcome()
         var unreachableMirrors: Set<String> = []
         for neededFile in needed {
             var download: [UInt8]?
-            for mirror in mirrorList where !unreachableMirrors.contains(mirror) {
+            for mirror in mirrorList where !unreachableMirrors.contains(mirror) && outcome.curlNotRunnable == nil {
                 let url = mirror + neededFile.file.name + ".gz"
                 log("downloading \(url)")
                 do {
@@ -38,7 +39,11 @@ extension MNISTFetcher {
                     let summary = Self.summary(of: error)
                     log(summary)
                     outcome.failures.append(summary)
-                    if case .unreachable = (error as? FetchError)?.problem { unreachableMirrors.insert(mirror) }
+                    switch (error as? FetchError)?.problem {
+                    case .unreachable: unreachableMirrors.insert(mirror)
+                    case .curlNotRunnable: outcome.curlNotRunnable = error as? FetchError
+                    default: break
+                    }
                 }
             }
             if let download {
@@ -53,19 +58,11 @@ extension MNISTFetcher {
 
     /// The gzip bytes of `file` from `url`, after checking the digest of their decompressed content.
     private func verifiedDownload(of file: MNISTFile, from url: String) async throws -> [UInt8] {
-        guard let address = URL(string: url) else {
-            throw FetchError(subject: url, problem: .unreachable(reason: "not a valid URL"))
+        guard let scheme = URL(string: url)?.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
+            throw FetchError(subject: url, problem: .unreachable(reason: "not an http or https URL"))
         }
-        let body: [UInt8]
-        do {
-            let (status, data) = try await ProgressReportingDownload.get(address, report: downloadProgress)
-            guard status == 200 else { throw FetchError(subject: url, problem: .httpStatus(status)) }
-            body = data
-        } catch let error as FetchError {
-            throw error
-        } catch {
-            throw FetchError(subject: url, problem: .unreachable(reason: Self.describeNetworkError(error)))
-        }
+        let (status, body) = try await CurlDownload.get(url, report: downloadProgress)
+        guard status == 200 else { throw FetchError(subject: url, problem: .httpStatus(status)) }
         let digest = try Self.contentDigest(of: body, path: url)
         guard digest == file.sha256 else {
             throw FetchError(
@@ -74,22 +71,5 @@ extension MNISTFetcher {
         }
         // A mirror serving the raw IDX bytes is accepted too; they are stored compressed.
         return Gzip.isGzip(body) ? body : Gzip.compress(body)
-    }
-
-    private static func describeNetworkError(_ error: Error) -> String {
-        guard let urlError = error as? URLError else { return String(describing: error) }
-        switch urlError.code {
-        case .cannotFindHost, .dnsLookupFailed:
-            return "cannot resolve the host name (offline?)"
-        case .notConnectedToInternet, .cannotConnectToHost, .networkConnectionLost:
-            return "cannot connect (offline?)"
-        case .timedOut:
-            return "no answer within \(Int(requestTimeout)) s"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            return "the TLS connection failed"
-        default:
-            return "network error \(urlError.code.rawValue)"
-        }
     }
 }
