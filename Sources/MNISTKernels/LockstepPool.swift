@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 import Synchronization
 
 /// A fixed set of threads that run one closure together, in lockstep: every participant runs it
@@ -59,10 +58,30 @@ package final class LockstepPool: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
         for worker in 1 ..< threadCount {
-            let thread = Thread { [unowned(unsafe) self] in self.work(as: worker) }
-            thread.stackSize = 1 << 20
-            thread.start()
+            Self.startThread { [unowned(unsafe) self] in self.work(as: worker) }
         }
+    }
+
+    /// Starts a detached POSIX thread with a 1 MiB stack that runs `body`.
+    private static func startThread(_ body: @escaping () -> Void) {
+        final class Box {
+            let body: () -> Void
+            init(_ body: @escaping () -> Void) { self.body = body }
+        }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 1 << 20)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread, &attributes,
+            { context in
+                Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, context)
+        precondition(status == 0, "cannot start a worker thread: \(String(cString: strerror(status)))")
     }
 
     deinit {

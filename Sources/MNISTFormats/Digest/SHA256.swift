@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CCrypto
-import Foundation
+import Dispatch
+import Synchronization
 
 /// SHA-256 (FIPS 180-4) through the system's libcrypto, OpenSSL's EVP digest interface, which
 /// uses the CPU's SHA extensions where it has them. Feed it bytes with `update`, then read the
@@ -53,9 +59,8 @@ package final class SHA256 {
 /// `cancel()`) has returned. Regions are hashed in the order they were handed over.
 package final class BackgroundSHA256: @unchecked Sendable {
     private let hasher = SHA256()
-    private let lock = NSLock()
-    /// Set by `cancel()`: regions still queued are skipped. Guarded by `lock`.
-    private var cancelled = false
+    /// Set by `cancel()`: regions still queued are skipped.
+    private let cancelled = Mutex(false)
     private var finished = false
 
     package init() {}
@@ -64,14 +69,14 @@ package final class BackgroundSHA256: @unchecked Sendable {
     package func update(region: UnsafeRawBufferPointer) {
         guard !region.isEmpty else { return }
         HashingThread.shared.enqueue { [self] in
-            if !lock.withLock({ cancelled }) { hasher.update(data: region.assumingMemoryBound(to: UInt8.self)) }
+            if !cancelled.withLock({ $0 }) { hasher.update(data: region.assumingMemoryBound(to: UInt8.self)) }
         }
     }
 
     /// Queues a copy of `bytes` (for small messages such as a file header).
     package func update(copying bytes: [UInt8]) {
         HashingThread.shared.enqueue { [self] in
-            if !lock.withLock({ cancelled }) { hasher.update(data: bytes) }
+            if !cancelled.withLock({ $0 }) { hasher.update(data: bytes) }
         }
     }
 
@@ -93,7 +98,7 @@ package final class BackgroundSHA256: @unchecked Sendable {
     /// Skips what is still queued and waits until the hashing thread has let go of every region
     /// (when the message is abandoned, for instance because its file is corrupt).
     package func cancel() {
-        lock.withLock { cancelled = true }
+        cancelled.withLock { $0 = true }
         finish()
     }
 }
@@ -101,32 +106,59 @@ package final class BackgroundSHA256: @unchecked Sendable {
 /// The one thread that runs `BackgroundSHA256`'s work, in the order queued. It is started once
 /// and never ends: while idle it sleeps. (A thread per digest, ending just as loading ends, was
 /// still runnable for a moment when training counts the machine's runnable threads, and the
-/// first epochs then ran on one thread.)
+/// first epochs then ran on one thread.) The semaphore counts the queued jobs.
 private final class HashingThread: @unchecked Sendable {
     static let shared = HashingThread()
-    private let condition = NSCondition()
+    /// Guards `jobs`.
+    private let lock = Mutex(())
     private var jobs: [() -> Void] = []
+    private let queued = DispatchSemaphore(value: 0)
 
     private init() {
-        let thread = Thread { [self] in run() }
-        thread.name = "sha256"
-        thread.start()
+        startDetachedThread(named: "sha256") { [self] in run() }
     }
 
     func enqueue(_ job: @escaping () -> Void) {
-        condition.withLock {
-            jobs.append(job)
-            condition.signal()
-        }
+        lock.withLock { _ in jobs.append(job) }
+        queued.signal()
     }
 
-    private func run() {
+    private func run() -> Never {
         while true {
-            let job = condition.withLock {
-                while jobs.isEmpty { condition.wait() }
-                return jobs.removeFirst()
-            }
+            queued.wait()
+            let job = lock.withLock { _ in jobs.removeFirst() }
             job()
         }
     }
+}
+
+/// Starts a detached POSIX thread, with the system's default stack size, that runs `body`;
+/// on Linux the thread is named `name` (at most 15 bytes), which debuggers and `top -H` show.
+private func startDetachedThread(named name: String, _ body: @escaping () -> Void) {
+    final class Start {
+        let name: String
+        let body: () -> Void
+        init(name: String, body: @escaping () -> Void) { (self.name, self.body) = (name, body) }
+    }
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    let context = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(
+        &thread, &attributes,
+        { context in
+            let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
+            #if os(Linux)
+            let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+            if comm >= 0 {
+                _ = write(comm, start.name, start.name.utf8.count)
+                close(comm)
+            }
+            #endif
+            start.body()
+            return nil
+        }, context)
+    precondition(status == 0, "cannot start the \(name) thread: \(systemErrorMessage(status))")
 }

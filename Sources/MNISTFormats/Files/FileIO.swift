@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// A failure to read or write a file, naming the path and the operating system's reason.
 public typealias FileAccessError = LocatedError<FileAccessProblem>
@@ -132,8 +131,8 @@ public enum FileIO {
     /// wrote and renames it to `path`. Used by writers that need a path (libpng) rather than bytes.
     public static func writeAtomically(to path: String, _ produce: (String) throws -> Void) throws {
         try requireNotDirectory(path)
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
+        let directory = PathName.directory(of: path)
+        let name = PathName.lastComponent(of: path)
         let temporaryPath =
             (directory.isEmpty ? "" : directory + "/")
             + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
@@ -154,7 +153,7 @@ public enum FileIO {
     /// spends minutes producing the output.
     public static func requireWritableTarget(_ path: String) throws {
         try requireNotDirectory(path)
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathName.directory(of: path)
         var info = stat()
         guard directory.isEmpty || stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
             throw FileAccessError(path: path, problem: .writeFailed(reason: "the folder \(directory) does not exist"))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one way JSON is written and read in this package: `Codable` types through `encoder` and
 /// `decoder`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A model file that cannot be read, naming the file and what is wrong with it (the problem
 /// names the tensor, metadata key or header field).
@@ -151,7 +151,7 @@ public enum SafeTensorsFile {
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw fail(.invalidJSON(reason: "the top level is not an object"))
         } catch {
-            throw fail(.invalidJSON(reason: "not valid JSON" + syntaxErrorDetail(json)))
+            throw fail(.invalidJSON(reason: "not valid JSON" + syntaxErrorDetail(bytes[8 ..< dataStart])))
         }
 
         var metadata: [String: String] = [:]
@@ -284,15 +284,11 @@ public enum SafeTensorsFile {
     }
 
     /// Where JSON that does not parse breaks, as ": invalid value around character 12" (counted
-    /// from byte 8), or "". JSONDecoder says only that the data is not JSON; JSONSerialization,
-    /// asked on this error path alone, says where.
-    private static func syntaxErrorDetail(_ json: Data) -> String {
-        do {
-            _ = try JSONSerialization.jsonObject(with: json)
-            return ""
-        } catch {
-            return ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
-                .map { ": " + $0.prefix(1).lowercased() + $0.dropFirst().trimmingCharacters(in: ["."]) } ?? ""
-        }
+    /// from byte 8), or "". JSONDecoder says only that the data is not JSON; `JSONSyntax`, run
+    /// on this error path alone, says where.
+    private static func syntaxErrorDetail(_ json: ArraySlice<UInt8>) -> String {
+        guard var sentence = JSONSyntax.firstError(in: Array(json)) else { return "" }
+        while sentence.hasSuffix(".") { sentence.removeLast() }
+        return ": " + sentence.prefix(1).lowercased() + sentence.dropFirst()
     }
 }

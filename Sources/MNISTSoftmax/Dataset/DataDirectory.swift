@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 /// One of the four MNIST files, with the SHA-256 of its decompressed IDX content.
 public struct MNISTFile: Sendable, Equatable {
@@ -52,7 +54,7 @@ public struct DataDirectory: Sendable {
     /// The path of `file` here: the raw name if it exists, else the name with `.gz`.
     public func location(of file: MNISTFile) throws -> String {
         for candidate in [file.name, file.name + ".gz"] {
-            let candidatePath = (path as NSString).appendingPathComponent(candidate)
+            let candidatePath = PathName.joining(path, candidate)
             if FileManager.default.fileExists(atPath: candidatePath) { return candidatePath }
         }
         throw DatasetError(path: path, problem: .missingFile(name: file.name, directory: path))
@@ -87,14 +89,15 @@ public struct DataDirectory: Sendable {
 /// One result slot per concurrent task; each task writes only its own slot.
 private final class ConcurrentResults<Value>: @unchecked Sendable {
     private var slots: [Result<Value, Error>?]
-    private let lock = NSLock()
+    /// Guards `slots`.
+    private let lock = Mutex(())
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
     func set(_ index: Int, _ result: Result<Value, Error>) {
-        lock.withLock { slots[index] = result }
+        lock.withLock { _ in slots[index] = result }
     }
 
     /// Every slot, once all tasks have finished.
-    var values: [Result<Value, Error>] { lock.withLock { slots.map { $0! } } }
+    var values: [Result<Value, Error>] { lock.withLock { _ in slots.map { $0! } } }
 }

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import Dispatch
 
 /// How far one download has got.
 public struct DownloadProgress: Sendable, Equatable {
@@ -54,18 +54,12 @@ enum CurlDownload {
     }
 
     private static func run(_ url: String, report: (DownloadProgress) -> Void) throws -> (status: Int, body: [UInt8]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl"] + options + ["--", url]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
         let start = ContinuousClock.now
-        do {
-            try process.run()
+        let process: Subprocess
+        do throws(Subprocess.SpawnFailure) {
+            process = try Subprocess(["curl"] + options + ["--", url], mergingErrorsIntoOutput: false)
         } catch {
-            throw FetchError(subject: url, problem: .curlNotRunnable(reason: "\(error)"))
+            throw FetchError(subject: url, problem: .curlNotRunnable(reason: error.reason))
         }
         var parser = CurlResponseParser()
         var body: [UInt8] = []
@@ -80,16 +74,14 @@ enum CurlDownload {
             }
         }
         // After a parse failure the rest of the output is read and dropped, so that curl can end.
-        let descriptor = output.fileHandleForReading.fileDescriptor
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
+            let count = Subprocess.readChunk(of: process.output, into: &buffer)
             guard count > 0 else {
                 if count < 0 {
                     let reason = "cannot read curl's output: \(systemErrorMessage())"
                     process.terminate()
-                    process.waitUntilExit()
+                    _ = process.wait()
                     throw FetchError(subject: url, problem: .unreachable(reason: reason))
                 }
                 break
@@ -102,11 +94,12 @@ enum CurlDownload {
             }
         }
         // curl writes at most a line or two there, so reading it only now cannot block curl.
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let status = process.terminationStatus
-        guard process.terminationReason == .exit else {
-            throw FetchError(subject: url, problem: .unreachable(reason: "curl was ended by signal \(status)"))
+        let message = String(decoding: Subprocess.readToEnd(process.errors!), as: UTF8.self)
+        let status: Int32
+        switch process.wait() {
+        case .exited(let code): status = code
+        case .killed(let signal):
+            throw FetchError(subject: url, problem: .unreachable(reason: "curl was ended by signal \(signal)"))
         }
         guard status == 0 else {
             throw FetchError(
@@ -127,7 +120,7 @@ enum CurlDownload {
     private static func failure(exitStatus status: Int32, message: String, elapsed: Duration) -> FetchError.Problem {
         // Its last line, without curl's "curl: (7) " prefix.
         var line = message.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
-        if line.hasPrefix("curl: ("), let end = line.range(of: ") ") { line = String(line[end.upperBound...]) }
+        if line.hasPrefix("curl: ("), let end = line.firstRange(of: ") ") { line = String(line[end.upperBound...]) }
         switch status {
         case 126, 127:
             // env's own statuses: curl is not executable, or not on PATH.

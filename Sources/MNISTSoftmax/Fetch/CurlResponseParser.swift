@@ -1,4 +1,3 @@
-import Foundation
 
 /// Splits what `curl --include --location` writes to standard output into the final response's
 /// status, its Content-Length and its body, as the bytes arrive in chunks of any size.
@@ -145,7 +144,7 @@ public struct CurlResponseParser: Sendable {
         var hasLocation = false, hasTransferEncoding = false
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingSpacesAndTabs()
             switch line[..<colon].lowercased() {
             case "content-length": contentLength = Int(value).flatMap { $0 >= 0 ? $0 : nil }
             case "location": hasLocation = true

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Where `MNISTFetcher` gets files that are missing or wrong.
 public enum FetchSource: String, CaseIterable, Sendable {
@@ -135,7 +134,7 @@ public struct MNISTFetcher: Sendable {
     /// Writes verified gzip bytes as `NAME.gz`, removes a wrong raw file that would shadow it,
     /// and returns the path written.
     func install(_ gzipBytes: [UInt8], for needed: NeededFile, origin: String) throws -> String {
-        let target = (directory.path as NSString).appendingPathComponent(needed.file.name + ".gz")
+        let target = PathName.joining(directory.path, needed.file.name + ".gz")
         try FileIO.writeAtomically(gzipBytes, to: target)
         log("\(needed.file.name): wrote \(target) (\(gzipBytes.count) bytes from \(origin), content SHA-256 verified)")
         if let wrongPath = needed.wrongPath, wrongPath != target {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The mirror client: each missing file from the HTTPS mirrors, downloaded by `CurlDownload` and
 /// verified before it is installed.

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 
 /// The PyPI source's subprocess: pip, run without blocking the caller's task.
 extension MNISTFetcher {
@@ -9,23 +9,21 @@ extension MNISTFetcher {
     {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
+                let process: Subprocess
+                do throws(Subprocess.SpawnFailure) {
+                    process = try Subprocess(arguments, mergingErrorsIntoOutput: true)
                 } catch {
                     continuation.resume(
-                        throwing: FetchError(subject: command, problem: .pipNotStarted(reason: "\(error)")))
+                        throwing: FetchError(subject: command, problem: .pipNotStarted(reason: error.reason)))
                     return
                 }
-                let output = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: output, as: UTF8.self)))
+                let output = Subprocess.readToEnd(process.output)
+                let status =
+                    switch process.wait() {
+                    case .exited(let status): status
+                    case .killed(let signal): signal
+                    }
+                continuation.resume(returning: (status, String(decoding: output, as: UTF8.self)))
             }
         }
     }

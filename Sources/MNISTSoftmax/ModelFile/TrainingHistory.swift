@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The metrics of every epoch (or L-BFGS iteration) of a training run, as `train` records them in
 /// the model file's metadata under `history`, so that `report` can draw the curves from the file.

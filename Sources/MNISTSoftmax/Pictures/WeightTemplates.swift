@@ -1,4 +1,3 @@
-import Foundation
 
 /// How the weight magnitude s that the colour map's ends stand for is chosen; a weight w is
 /// drawn as `DivergingColorMap.color(for: w / s)`, so |w| ≥ s is full red or blue.
@@ -90,7 +89,7 @@ public struct TemplateColorScale: Equatable, Sendable {
 
     /// "+0.517", "-1.66", "0": 3 significant digits with a sign.
     static func signed(_ value: Float) -> String {
-        value == 0 ? "0" : (value < 0 ? "-" : "+") + String(format: "%.3g", Double(value.magnitude))
+        value == 0 ? "0" : (value < 0 ? "-" : "+") + String(cFormat: "%.3g", Double(value.magnitude))
     }
 
     /// 99.5 → "99.5", 99 → "99".
@@ -190,7 +189,7 @@ public enum WeightTemplates {
         let images = rendered.classes + [rendered.montage]
         var paths: [String] = []
         for (name, image) in zip(names, images) {
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = PathName.joining(directory, name)
             try PNGFile.write(image, to: path)
             paths.append(path)
         }

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// What is done to every image before the model sees it. Recorded in the model file, so that a
 /// model is always evaluated and used on images prepared the way it was trained on.

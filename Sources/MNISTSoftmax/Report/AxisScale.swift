@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A chart axis: a range that starts and ends on ticks, and ticks at a "nice" step, 1, 2 or 5
 /// times a power of ten (Heckbert's rule, Graphics Gems I, 1990).
@@ -61,7 +65,7 @@ public struct AxisScale: Equatable, Sendable {
 
     /// `value` written with the axis's decimals: "0.25", "100".
     public func label(_ value: Double) -> String {
-        String(format: "%.\(decimals)f", value)
+        String(cFormat: "%.\(decimals)f", value)
     }
 
     /// Where `value` falls between `lower` (0) and `upper` (1).

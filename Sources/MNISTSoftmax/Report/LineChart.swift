@@ -1,4 +1,3 @@
-import Foundation
 
 /// A line chart drawn as standalone SVG markup: a title, horizontal grid lines at the y ticks,
 /// tick labels on both axes, axis titles, one polyline per series (with a marker per point when
@@ -143,11 +142,11 @@ public struct LineChart: Sendable {
     /// A coordinate rounded to 0.1 unit, without a trailing ".0".
     static func coordinate(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
-        return tenths % 10 == 0 ? String(tenths / 10) : String(format: "%.1f", Double(tenths) / 10)
+        return tenths % 10 == 0 ? String(tenths / 10) : String(cFormat: "%.1f", Double(tenths) / 10)
     }
 
     /// A value for a tooltip: four significant digits.
     static func valueText(_ value: Double) -> String {
-        String(format: "%.4g", value)
+        String(cFormat: "%.4g", value)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 
 /// One data file in the report's digest table: its role, where it was read (nil for the training
 /// files, whose digests the model file recorded when it was trained) and the SHA-256 of its
@@ -100,9 +99,9 @@ public struct ModelReport {
         let page = html
         try FileIO.createDirectory(directory)
         for (name, image) in pictures {
-            try PNGFile.write(image, to: (directory as NSString).appendingPathComponent(name))
+            try PNGFile.write(image, to: PathName.joining(directory, name))
         }
-        let pagePath = (directory as NSString).appendingPathComponent(Self.pageFileName)
+        let pagePath = PathName.joining(directory, Self.pageFileName)
         try FileIO.writeAtomically(Array(page.utf8), to: pagePath)
         return pagePath
     }
@@ -140,7 +139,7 @@ public struct ModelReport {
     public var html: String {
         let e = HTMLText.escape
         let metadata = stored.metadata
-        let modelName = (modelPath as NSString).lastPathComponent
+        let modelName = PathName.lastComponent(of: modelPath)
         var body: [String] = []
         body.append("<header><h1>mnist-softmax report</h1><p class=\"model\">\(e(modelPath))</p></header>")
 
@@ -149,7 +148,7 @@ public struct ModelReport {
         var cards: [(String, String)] = [
             ("test accuracy", Self.percent(evaluation.accuracy)),
             ("correct", "\(Self.grouped(correct)) of \(Self.grouped(evaluation.count))"),
-            ("mean test loss", String(format: "%.4f", evaluation.meanLoss) + " (\(stored.lossFunction.rawValue))"),
+            ("mean test loss", String(cFormat: "%.4f", evaluation.meanLoss) + " (\(stored.lossFunction.rawValue))"),
         ]
         if let optimizer = metadata["optimizer"] {
             let run = metadata["epochs_run"].map { "\($0) epochs" } ?? metadata["iterations"].map { "\($0) iterations" }
@@ -271,12 +270,12 @@ public struct ModelReport {
         let cells = (0 ..< SoftmaxModel.classCount).map { k in
             "<figure class=\"template\"><img src=\"\(Self.templateFileName(k))\" alt=\"Weight template of digit \(k)\" width=\"\(side)\" height=\"\(side)\"><figcaption>\(k)</figcaption></figure>"
         }
-        let limit = String(format: "%.3f", colorScale.limits.first ?? 0)
+        let limit = String(cFormat: "%.3f", colorScale.limits.first ?? 0)
         let clipped =
             colorScale.clippedCount == 0
             ? ""
             : " (the \(Self.grouped(colorScale.clippedCount)) weights beyond it are drawn at full colour; "
-                + "max |W| is \(String(format: "%.3f", colorScale.maximumMagnitude)))"
+                + "max |W| is \(String(cFormat: "%.3f", colorScale.maximumMagnitude)))"
         return """
             <section id="templates"><h2>Weight templates</h2>
             <p>Row k of W as a 28×28 image: the pattern class k matches against an input. Red pixels vote for the class, blue against; \
@@ -350,8 +349,8 @@ public struct ModelReport {
             """
     }
 
-    static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
-    static func fixed(_ value: Double) -> String { String(format: "%.4f", value) }
+    static func percent(_ fraction: Double) -> String { String(cFormat: "%.2f%%", fraction * 100) }
+    static func fixed(_ value: Double) -> String { String(cFormat: "%.4f", value) }
 
     /// 10000 → "10,000".
     static func grouped(_ value: Int) -> String {

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 
 /// How many threads a training pass should use so that it does not fight other processes for
 /// cores: the cores that other processes leave free, rounded to the nearest whole core, at

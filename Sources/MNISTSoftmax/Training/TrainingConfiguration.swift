@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RealModule
 
 /// How the parameters are fitted.
