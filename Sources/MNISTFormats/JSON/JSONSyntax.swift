@@ -27,7 +27,9 @@ package struct JSONSyntax {
         let message: String
 
         static let endOfFile = Failure(message: "Unexpected end of file during JSON parse.")
-        static func unexpected(at index: Int) -> Failure { Failure(message: "Invalid value around character \(index).") }
+        static func unexpected(at index: Int) -> Failure {
+            Failure(message: "Invalid value around character \(index).")
+        }
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -260,7 +262,8 @@ package struct JSONSyntax {
 
 extension UInt8 {
     fileprivate var isHexDigit: Bool {
-        (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a") ... UInt8(ascii: "f")).contains(self)
+        (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(self)
+            || (UInt8(ascii: "a") ... UInt8(ascii: "f")).contains(self)
             || (UInt8(ascii: "A") ... UInt8(ascii: "F")).contains(self)
     }
 }

@@ -1,4 +1,3 @@
-
 /// Splits what `curl --include --location` writes to standard output into the final response's
 /// status, its Content-Length and its body, as the bytes arrive in chunks of any size.
 ///

@@ -1,4 +1,3 @@
-
 /// How the weight magnitude s that the colour map's ends stand for is chosen; a weight w is
 /// drawn as `DivergingColorMap.color(for: w / s)`, so |w| ≥ s is full red or blue.
 public enum TemplateScaling: String, CaseIterable, Sendable {

@@ -1,4 +1,3 @@
-
 /// A line chart drawn as standalone SVG markup: a title, horizontal grid lines at the y ticks,
 /// tick labels on both axes, axis titles, one polyline per series (with a marker per point when
 /// there are few) and a legend in a row beside the title, where it never covers a line. No script, no external font or stylesheet.

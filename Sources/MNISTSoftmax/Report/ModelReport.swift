@@ -1,4 +1,3 @@
-
 /// One data file in the report's digest table: its role, where it was read (nil for the training
 /// files, whose digests the model file recorded when it was trained) and the SHA-256 of its
 /// decompressed IDX content (nil when not recorded).
