@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks that dependencies point one way, as docs/architecture.md draws them:
-#   1. targets: each target imports only the modules below it;
+#   1. targets: each target imports only the modules below it, and the library (MNISTKernels,
+#      MNISTFormats, MNISTSoftmax) never Foundation, only FoundationEssentials (a binary that
+#      links Foundation loads libFoundation, its internationalization library and ICU);
 #   2. the folders of the formats (Sources/MNISTFormats) and of the library (Sources/MNISTSoftmax):
 #      each folder names (outside comments) only types declared in its own folder or in folders of
 #      a lower layer of its target, and uses no member that a folder of its layer or above adds
@@ -56,7 +58,7 @@ check "MNISTKernels imports only CPrefetch and the system" \
   "$(grep -rhE '^import ' Sources/MNISTKernels | grep -vE '^import (CPrefetch|Glibc|Darwin|Synchronization)$' || true)"
 check "MNISTFormats imports only the C libraries it wraps and the system" \
   "$(grep -rhE '^import ' Sources/MNISTFormats | grep -vE '^import (CZlib|CISAL|CCrypto|CLibPNG|FoundationEssentials|Dispatch|Synchronization|Glibc|Darwin)$' || true)"
-for module in MNISTSoftmaxServer ArgumentParser FlyingFox FlyingSocks MNISTSoftmaxFixtures CZlib CISAL CCrypto CLibPNG; do
+for module in Foundation MNISTSoftmaxServer ArgumentParser FlyingFox FlyingSocks MNISTSoftmaxFixtures CZlib CISAL CCrypto CLibPNG; do
   check "the library MNISTSoftmax does not import $module" "$(importers Sources/MNISTSoftmax "$module")"
 done
 for module in ArgumentParser MNISTKernels; do
