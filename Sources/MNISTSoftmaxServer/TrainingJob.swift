@@ -48,6 +48,7 @@ final class TrainingJob: @unchecked Sendable {
         var model: StoredModel?
     }
 
+    /// Guards the variables below, which stay fields of the class (so it holds no value).
     private let lock = Mutex(())
     private var runs: [Run]
     private var streams: [Int: AsyncStream<Data>.Continuation] = [:]

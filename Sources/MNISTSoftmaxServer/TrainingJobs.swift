@@ -17,6 +17,7 @@ import Synchronization
 final class TrainingJobs: @unchecked Sendable {
     let limits: TrainingLimits
     private let data: TrainingDataSource
+    /// Guards the variables below, which stay fields of the class (so it holds no value).
     private let lock = Mutex(())
     /// The running or last job.
     private var current: TrainingJob?
