@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Threads for training, outside Swift's concurrency pool and below the server's priority: on
 /// Linux each runs at nice 19, so that when a request arrives, the scheduler gives its thread the
@@ -12,34 +11,65 @@ import Foundation
 enum BackgroundThread {
     /// The nice value of training threads: the lowest priority.
     static let niceness: Int32 = 19
+    /// The stack of each thread: 1 MiB.
+    static let stackSize = 1 << 20
 
-    /// Starts `body` on a new thread of low priority.
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread {
-            lowerPriority()
-            body()
-        }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
+    /// Starts `body` on a new detached POSIX thread of low priority. A thread that cannot be
+    /// created (the process is out of threads or memory) runs `body` on the caller's thread
+    /// instead, at the caller's priority, so the work is never lost.
+    static func start(_ body: @escaping @Sendable () -> Void) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        // The thread takes this retain, or the caller when no thread starts.
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread, &attributes,
+            { context in
+                let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+                // Named in full: Swift 6.3.1's region analysis crashes on the implicit `Self`.
+                BackgroundThread.lowerPriority()
+                body.run()
+                return nil
+            }, context)
+        if status != 0 { Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run() }
+    }
+
+    /// The closure a thread runs, boxed to pass through pthread_create's context pointer.
+    private final class Body: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     /// Lowers the calling thread's priority. On Linux the nice value belongs to each thread, and
     /// setpriority(PRIO_PROCESS, 0, n) sets the calling thread's (man 2 setpriority, NOTES);
-    /// elsewhere the thread's QoS is lowered.
+    /// elsewhere the thread's QoS class is lowered to background.
     private static func lowerPriority() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #else
-        Thread.current.qualityOfService = .background
+        _ = pthread_set_qos_class_self_np(QOS_CLASS_BACKGROUND, 0)
         #endif
     }
 
     /// Runs `body` on a new low-priority thread and waits for its result without holding a
     /// thread of Swift's pool: for work that blocks, such as reading and decompressing files.
-    static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            start(name: name) { continuation.resume(with: Result { try body() }) }
+            start { continuation.resume(with: Result { try body() }) }
         }
+    }
+
+    /// Blocks the calling thread for `duration` (nanosleep, resumed after a signal until the whole
+    /// duration has passed); a zero or negative duration returns at once.
+    static func sleep(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        guard seconds > 0 || (seconds == 0 && attoseconds > 0) else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import FlyingSocks
-import Foundation
+import FoundationEssentials
 
 /// One client's connection: requests read one after another (pipelined ones too) and answered in
 /// order, each within the deadlines of `HTTPLimits`, until the client or an answer closes it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 /// The HTTP routes of `mnist-softmax serve`: one page and a small JSON API around a stored model.
@@ -143,7 +143,7 @@ public struct DigitServer: HTTPRequestHandler {
     private func unsupportedContentType(_ head: RequestHead) -> String? {
         guard
             let type = head.field("Content-Type")?.split(separator: ";").first?
-                .trimmingCharacters(in: .whitespaces).lowercased(),
+                .trimming(where: HTTPSyntax.isWhitespace).lowercased(),
             !["image/png", "application/octet-stream"].contains(type)
         else { return nil }
         return type

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The limits on what one client may send and how long it may take, which bound the memory and
 /// the time any request can cost the server. The defaults are `serve`'s; tests shrink them.

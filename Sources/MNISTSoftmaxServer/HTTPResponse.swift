@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 /// An answer: a status, header fields, and a body sent with its Content-Length, or a stream of

@@ -4,13 +4,13 @@ import Glibc
 import Darwin
 #endif
 import FlyingSocks
-import Foundation
+import FoundationEssentials
 
 extension DigitServer {
     /// The socket address for `host` (an IPv4 or IPv6 literal, brackets allowed, or "localhost"
     /// for 127.0.0.1) and `port`, or nil when `host` is neither.
     static func socketAddress(host: String, port: UInt16) -> (any SocketAddress)? {
-        let literal = host == "localhost" ? "127.0.0.1" : host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let literal = host == "localhost" ? "127.0.0.1" : host.trimming { $0 == "[" || $0 == "]" }
         return literal.contains(":")
             ? try? sockaddr_in6.inet6(ip6: literal, port: port)
             : try? sockaddr_in.inet(ip4: literal, port: port)

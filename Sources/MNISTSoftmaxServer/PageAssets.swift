@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The files of the page (Page/ in this target: index.html, page.css, page.js for the draw view,
 /// train.js for the Train view), compiled into the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request's method, target and header fields, parsed strictly (RFC 9110, 9112): anything a
 /// lenient parser would have to guess at is refused with 400, so that this server and any proxy
@@ -24,7 +24,7 @@ package struct RequestHead: Equatable, Sendable {
     package func tokens(_ name: String) -> [String] {
         fields.filter { $0.name.lowercased() == name.lowercased() }
             .flatMap { $0.value.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: HTTPSyntax.spaceAndTab).lowercased() }
+            .map { $0.trimming(where: HTTPSyntax.isSpaceOrTab).lowercased() }
             .filter { !$0.isEmpty }
     }
 
@@ -127,7 +127,7 @@ package struct RequestHead: Equatable, Sendable {
         guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
             throw HTTPRefusal(.badRequest, "the value of header \(name) has a control byte")
         }
-        let trimmed = String(decoding: value, as: UTF8.self).trimmingCharacters(in: HTTPSyntax.spaceAndTab)
+        let trimmed = String(decoding: value, as: UTF8.self).trimming(where: HTTPSyntax.isSpaceOrTab)
         return HeaderField(name: name, value: trimmed)
     }
 

@@ -1,10 +1,10 @@
-import Foundation
 import MNISTSoftmax
+import Synchronization
 
 /// The images live training uses, from the server's `--data-dir`: read on first use, then kept
 /// (the training set is 47 MB, the test set 7.8 MB; deskewed copies, made on first use too, as
 /// much again). The page never uploads data.
-final class TrainingDataSource: @unchecked Sendable {
+final class TrainingDataSource: Sendable {
     /// The sets of one preprocessing, as `mnist-softmax train` prepares them.
     struct Sets: Sendable {
         let training: LabeledImages
@@ -14,8 +14,8 @@ final class TrainingDataSource: @unchecked Sendable {
     }
 
     let directory: DataDirectory
-    private let lock = NSLock()
-    private var loaded: [Preprocessing: Sets] = [:]
+    /// The sets read and prepared so far, by preprocessing.
+    private let loaded = Mutex<[Preprocessing: Sets]>([:])
 
     init(directory: DataDirectory) {
         self.directory = directory
@@ -24,12 +24,12 @@ final class TrainingDataSource: @unchecked Sendable {
     /// The sets prepared with `preprocessing`, read (and prepared) on a background thread the first
     /// time; throws `DatasetError` and the like when the files are missing or damaged.
     func sets(_ preprocessing: Preprocessing) async throws -> Sets {
-        try await BackgroundThread.run(name: "mnist-softmax data") { try self.prepared(preprocessing) }
+        try await BackgroundThread.run { try self.prepared(preprocessing) }
     }
 
     /// Blocking: holds the lock while reading, so that concurrent first uses read once.
     private func prepared(_ preprocessing: Preprocessing) throws -> Sets {
-        try lock.withLock {
+        try loaded.withLock { loaded in
             if let sets = loaded[preprocessing] { return sets }
             let raw: Sets
             if let sets = loaded[.none] {

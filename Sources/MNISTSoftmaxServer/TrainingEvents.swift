@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 /// What GET /api/train/events streams, as Server-Sent Events: `event: NAME` and one line of JSON

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
+import Synchronization
 
 /// One training job of the Train view: one cost, or the three costs raced (the same seed, so the
 /// same batches in the same order), each run on a low-priority thread of its own
@@ -47,7 +48,8 @@ final class TrainingJob: @unchecked Sendable {
         var model: StoredModel?
     }
 
-    private let lock = NSLock()
+    /// Guards the variables below, which stay fields of the class (so it holds no value).
+    private let lock = Mutex(())
     private var runs: [Run]
     private var streams: [Int: AsyncStream<Data>.Continuation] = [:]
     private var nextStream = 0
@@ -71,25 +73,25 @@ final class TrainingJob: @unchecked Sendable {
     /// Starts every run's thread and the pump; returns at once.
     func start() {
         for index in runs.indices {
-            BackgroundThread.start(name: "mnist-softmax train \(plan.costs[index].rawValue)") { self.train(run: index) }
+            BackgroundThread.start { self.train(run: index) }
         }
         Task { await self.pump() }
     }
 
     /// True until the final event is sent.
-    var isRunning: Bool { lock.withLock { ending == nil } }
+    var isRunning: Bool { lock.withLock { _ in ending == nil } }
 
     /// Asks every run to stop before its next batch; the job ends with a `stopped` event.
     func stop(because reason: String) {
-        lock.withLock { if stopReason == nil { stopReason = reason } }
+        lock.withLock { _ in if stopReason == nil { stopReason = reason } }
     }
 
-    private var shouldStop: Bool { lock.withLock { stopReason != nil } }
+    private var shouldStop: Bool { lock.withLock { _ in stopReason != nil } }
 
     /// What the job is, for a refusal that names it: "race of softmax-ce, sigmoid-bce and mse
     /// (job 3), epoch 2 of 10".
     var summary: String {
-        let position = lock.withLock { runs.compactMap(\.latest).map(\.epoch).min() }
+        let position = lock.withLock { _ in runs.compactMap(\.latest).map(\.epoch).min() }
         let costs = plan.costs.map(\.rawValue)
         let what: String
         if kind == .race {
@@ -108,7 +110,7 @@ final class TrainingJob: @unchecked Sendable {
         let configuration = plan.configuration(for: cost)
         let probe = sets.training.slice(0 ..< min(Self.probeCount, sets.training.count))
         let batchesPerEpoch = (sets.training.count + configuration.batchSize - 1) / configuration.batchSize
-        lock.withLock { runs[index].batchesPerEpoch = batchesPerEpoch }
+        lock.withLock { _ in runs[index].batchesPerEpoch = batchesPerEpoch }
         let pace = plan.batchesPerSecond.map { Duration.seconds(1 / $0) }
         var nextBatch = clock.now, nextTemplates = clock.now
         // A point every 1/`pointsPerEpoch` of an epoch (and at its end); slowed down, every batch.
@@ -135,7 +137,7 @@ final class TrainingJob: @unchecked Sendable {
             provenance.trainingDigests = sets.digests
             provenance.test = evaluation
             let stored = StoredModel(model: outcome.model, provenance: provenance)
-            lock.withLock { runs[index].model = stored }
+            lock.withLock { _ in runs[index].model = stored }
             result = TrainingEvent.RunResult(
                 cost: cost.rawValue, outcome: .done, epochsRun: outcome.epochsRun,
                 testAccuracy: evaluation.accuracy, testLoss: evaluation.meanLoss, message: nil,
@@ -146,11 +148,11 @@ final class TrainingJob: @unchecked Sendable {
             let epochsRun = if case .epoch(let epoch, _) = interrupted.position { epoch - 1 } else { 0 }
             result = unfinished(
                 cost, outcome: .stopped, epochsRun: epochsRun,
-                message: lock.withLock { stopReason } ?? "\(interrupted)")
+                message: lock.withLock { _ in stopReason } ?? "\(interrupted)")
         } catch {
             result = unfinished(cost, outcome: .failed, epochsRun: 0, message: "\(error)")
         }
-        lock.withLock { runs[index].result = result }
+        lock.withLock { _ in runs[index].result = result }
     }
 
     private func unfinished(_ cost: LossFunction, outcome: TrainingEvent.Outcome, epochsRun: Int, message: String)
@@ -165,7 +167,7 @@ final class TrainingJob: @unchecked Sendable {
     private func sleep(until deadline: ContinuousClock.Instant) throws {
         while clock.now < deadline {
             if shouldStop { return }
-            Thread.sleep(forTimeInterval: min(0.1, max(0, (deadline - clock.now).seconds)))
+            BackgroundThread.sleep(for: min(.milliseconds(100), deadline - clock.now))
         }
     }
 
@@ -182,7 +184,7 @@ final class TrainingJob: @unchecked Sendable {
             loss: progress.runningLoss, accuracy: evaluation.accuracy,
             wrongGradient: gradient.meanTrueClassMagnitude)
         let templates = withTemplates ? Self.templates(of: model) : nil
-        lock.withLock {
+        lock.withLock { _ in
             runs[index].latest = point
             runs[index].fresh.append(point)
             runs[index].retained.append(point)
@@ -213,7 +215,7 @@ final class TrainingJob: @unchecked Sendable {
 
     /// The trained model of `cost`, once its run is done; nil before, or when it did not finish.
     func model(of cost: LossFunction) -> StoredModel? {
-        lock.withLock { runs.first { $0.cost == cost }?.model }
+        lock.withLock { _ in runs.first { $0.cost == cost }?.model }
     }
 
     /// A file name for the model of `cost`: "mnist-softmax-job3-mse.safetensors".
@@ -229,7 +231,7 @@ final class TrainingJob: @unchecked Sendable {
     func subscribe(onEnd: @escaping @Sendable () -> Void) -> AsyncStream<Data> {
         let (stream, continuation) = AsyncStream<Data>.makeStream(
             bufferingPolicy: .bufferingNewest(limits.streamBuffer))
-        lock.withLock {
+        lock.withLock { _ in
             let catchUp = frame(points: \.retained, allTemplates: true)
             if !catchUp.runs.allSatisfy({ $0.points.isEmpty }) {
                 continuation.yield(TrainingEvent.frame(catchUp).serialized)
@@ -245,7 +247,7 @@ final class TrainingJob: @unchecked Sendable {
             streams[key] = continuation
             unwatchedSince = nil
             continuation.onTermination = { _ in
-                self.lock.withLock {
+                self.lock.withLock { _ in
                     self.streams[key] = nil
                     if self.streams.isEmpty { self.unwatchedSince = self.clock.now }
                 }
@@ -278,7 +280,7 @@ final class TrainingJob: @unchecked Sendable {
         while true {
             try? await Task.sleep(for: limits.frameInterval)
             let now = clock.now
-            let (unwatchedFor, finished) = lock.withLock {
+            let (unwatchedFor, finished) = lock.withLock { _ in
                 (unwatchedSince.map { now - $0 }, runs.allSatisfy { $0.result != nil })
             }
             if let unwatchedFor, unwatchedFor >= limits.unwatchedTimeout {
@@ -299,7 +301,7 @@ final class TrainingJob: @unchecked Sendable {
 
     /// Sends the points and templates recorded since the last frame, if any; true when it sent.
     private func broadcastFrame() -> Bool {
-        let event: Data? = lock.withLock {
+        let event: Data? = lock.withLock { _ in
             guard runs.contains(where: { !$0.fresh.isEmpty }) else { return nil }
             let event = TrainingEvent.frame(frame(points: \.fresh, allTemplates: false)).serialized
             for index in runs.indices {
@@ -314,14 +316,14 @@ final class TrainingJob: @unchecked Sendable {
     }
 
     private func broadcast(_ event: Data) {
-        let targets = lock.withLock { Array(streams.values) }
+        let targets = lock.withLock { _ in Array(streams.values) }
         for stream in targets { stream.yield(event) }
     }
 
     /// The final event: `done` when a run finished, else `diverged`, `stopped` or `failed` after
     /// the first run's outcome; sent to every stream, which then ends.
     private func finish() {
-        let (event, targets): (TrainingEvent, [AsyncStream<Data>.Continuation]) = lock.withLock {
+        let (event, targets): (TrainingEvent, [AsyncStream<Data>.Continuation]) = lock.withLock { _ in
             let results = runs.compactMap(\.result)
             let firstUnfinished = results.first { $0.outcome != .done }
             let ending = TrainingEvent.Ending(

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
+import Synchronization
 
 /// The Train view's API: at most one training job at a time (a race of three costs counts as
 /// one), started, watched, stopped and fetched through the routes below. A request that would
@@ -16,7 +17,8 @@ import MNISTSoftmax
 final class TrainingJobs: @unchecked Sendable {
     let limits: TrainingLimits
     private let data: TrainingDataSource
-    private let lock = NSLock()
+    /// Guards the variables below, which stay fields of the class (so it holds no value).
+    private let lock = Mutex(())
     /// The running or last job.
     private var current: TrainingJob?
     /// True while a start request reads the data, so that a second one is refused meanwhile.
@@ -63,7 +65,7 @@ final class TrainingJobs: @unchecked Sendable {
             return .error(.badRequest, error.description)
         }
         if let busy = reserve() { return busy }
-        defer { lock.withLock { starting = false } }
+        defer { lock.withLock { _ in starting = false } }
         let plan: TrainingPlan
         let sets: TrainingDataSource.Sets
         do {
@@ -75,7 +77,7 @@ final class TrainingJobs: @unchecked Sendable {
         } catch {
             return .error(.serviceUnavailable, "cannot read the training data in \(data.directory.path): \(error)")
         }
-        let job = lock.withLock {
+        let job = lock.withLock { _ in
             let job = TrainingJob(id: nextJob, kind: racing ? .race : .train, plan: plan, sets: sets, limits: limits)
             nextJob += 1
             current = job
@@ -91,7 +93,7 @@ final class TrainingJobs: @unchecked Sendable {
 
     /// Marks a start in progress; the 409 to answer instead when a job runs or starts.
     private func reserve() -> HTTPResponse? {
-        lock.withLock {
+        lock.withLock { _ in
             if let job = current, job.isRunning {
                 let busy = Busy(
                     error: "a \(job.summary) is running; stop it with DELETE /api/train, or wait for it to end",
@@ -108,23 +110,23 @@ final class TrainingJobs: @unchecked Sendable {
 
     /// GET /api/train/events.
     func events() -> HTTPResponse {
-        let job: TrainingJob? = lock.withLock {
+        let job: TrainingJob? = lock.withLock { _ in
             guard let job = current, openStreams < limits.maximumStreams else { return nil }
             openStreams += 1
             return job
         }
         guard let job else {
-            return lock.withLock { current } == nil
+            return lock.withLock { _ in current } == nil
                 ? .error(.notFound, "no training job yet; start one with POST /api/train or /api/race")
                 : .error(
                     .tooManyRequests, "\(limits.maximumStreams) event streams are open, the most at once; close one")
         }
-        return .eventStream(job.subscribe { [self] in lock.withLock { openStreams -= 1 } })
+        return .eventStream(job.subscribe { [self] in lock.withLock { _ in openStreams -= 1 } })
     }
 
     /// DELETE /api/train.
     func stop() -> HTTPResponse {
-        guard let job = lock.withLock({ current }), job.isRunning else {
+        guard let job = lock.withLock({ _ in current }), job.isRunning else {
             return .error(.notFound, "no training job is running")
         }
         job.stop(because: "stopped by DELETE /api/train")
@@ -136,7 +138,7 @@ final class TrainingJobs: @unchecked Sendable {
     func trainedModel(query: [String: String]) -> Result<
         (job: TrainingJob, cost: LossFunction, stored: StoredModel), HTTPRefusal
     > {
-        guard let job = lock.withLock({ current }) else {
+        guard let job = lock.withLock({ _ in current }) else {
             return .failure(HTTPRefusal(.notFound, "no training job yet; start one with POST /api/train or /api/race"))
         }
         let cost: LossFunction

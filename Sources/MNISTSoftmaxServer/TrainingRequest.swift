@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 /// The JSON body of POST /api/train and POST /api/race: `mnist-softmax train`'s SGD settings, each

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 struct Evaluate: ParsableCommand {
@@ -101,7 +101,7 @@ struct Evaluate: ParsableCommand {
         print("model      \(modelPath.model)")
         print("images     \(source)")
         print("accuracy   \(percent(evaluation.accuracy)) (\(correct) of \(evaluation.count))")
-        print("mean loss  \(String(format: "%.4f", evaluation.meanLoss)) (\(stored.lossFunction.rawValue))")
+        print("mean loss  \(formatted("%.4f", evaluation.meanLoss)) (\(stored.lossFunction.rawValue))")
         if stored.preprocessing != .none { print("prepared   \(stored.preprocessing.rawValue) (from the model file)") }
         print()
         print("confusion matrix: rows are true labels, columns predicted labels")
@@ -117,9 +117,9 @@ struct Evaluate: ParsableCommand {
         for metrics in evaluation.perClass {
             print(
                 rightAligned(String(metrics.label), 5),
-                rightAligned(String(format: "%.4f", metrics.precision), 10),
-                rightAligned(String(format: "%.4f", metrics.recall), 7),
-                rightAligned(String(format: "%.4f", metrics.f1), 7),
+                rightAligned(formatted("%.4f", metrics.precision), 10),
+                rightAligned(formatted("%.4f", metrics.recall), 7),
+                rightAligned(formatted("%.4f", metrics.f1), 7),
                 rightAligned(String(metrics.support), 8))
         }
     }

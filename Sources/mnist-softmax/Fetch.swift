@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import MNISTSoftmax
+import Synchronization
 
 struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,12 +45,11 @@ extension FetchSource: ExpressibleByArgument {}
 
 /// Download progress on standard error: "URL: 4063232 of 9912422 bytes (40%)", redrawn in place on a
 /// terminal, or one line at each quarter (and at the end) otherwise.
-final class DownloadDisplay: @unchecked Sendable {
+final class DownloadDisplay: Sendable {
     private let style: ProgressStyle
     private let line = StatusLine()
-    private let lock = NSLock()
     /// The quarters already printed in lines style, per URL.
-    private var printedQuarters: [String: Int] = [:]
+    private let printedQuarters = Mutex<[String: Int]>([:])
 
     init(style: ProgressStyle) { self.style = style }
 
@@ -61,7 +60,7 @@ final class DownloadDisplay: @unchecked Sendable {
             if progress.receivedBytes == progress.expectedBytes || line.isDue { line.show(text) }
         case .lines:
             let quarter = progress.fraction.map { Int($0 * 4) } ?? 0
-            let isNew = lock.withLock {
+            let isNew = printedQuarters.withLock { printedQuarters in
                 guard quarter > printedQuarters[progress.url, default: 0] else { return false }
                 printedQuarters[progress.url] = quarter
                 return true

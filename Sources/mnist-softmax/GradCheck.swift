@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 struct GradCheck: ParsableCommand {
@@ -113,27 +113,27 @@ struct GradCheck: ParsableCommand {
             let row = comparisons.filter { $0.lossFunction == lossFunction }
             guard !row.isEmpty else { continue }
             print(
-                lossFunction.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+                leftAligned(lossFunction.rawValue, 12)
                     + row.map {
-                        rightAligned(String(format: "%.2e", $0.relativeDifference) + ($0.passes ? "  " : " ✗"), 14)
+                        rightAligned(formatted("%.2e", $0.relativeDifference) + ($0.passes ? "  " : " ✗"), 14)
                     }.joined())
         }
         let tolerances = GradientCheck.pairs.map { pair in
             pair.0.isSinglePrecision || pair.1.isSinglePrecision
                 ? GradientCheck.floatTolerance : GradientCheck.doubleTolerance
         }
-        print("tolerance   " + tolerances.map { rightAligned(String(format: "%.0e", $0) + "  ", 14) }.joined())
+        print("tolerance   " + tolerances.map { rightAligned(formatted("%.0e", $0) + "  ", 14) }.joined())
         print()
         print("learning slowdown: ∂L/∂z_y on the true class y of a wrong answer, p = softmax(z)")
         print("sample                           y  pred      p_y   p_pred  cross-entropy  quadratic")
         for row in slowdown {
             print(
-                row.sample.padding(toLength: 30, withPad: " ", startingAt: 0),
+                leftAligned(row.sample, 30),
                 rightAligned(String(row.label), 2), rightAligned(String(row.predicted), 5),
-                rightAligned(String(format: "%.2e", row.trueClassProbability), 8),
-                rightAligned(String(format: "%.4f", row.predictedProbability), 8),
-                rightAligned(String(format: "%.6f", row.crossEntropyGradient), 14),
-                rightAligned(String(format: "%.2e", row.quadraticGradient), 10))
+                rightAligned(formatted("%.2e", row.trueClassProbability), 8),
+                rightAligned(formatted("%.4f", row.predictedProbability), 8),
+                rightAligned(formatted("%.6f", row.crossEntropyGradient), 14),
+                rightAligned(formatted("%.2e", row.quadraticGradient), 10))
         }
         print(
             "cross-entropy: p_y − 1, near −1 however wrong; quadratic: carries the factor p_y, so it vanishes as p_y → 0"

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 struct Inspect: ParsableCommand {
@@ -42,9 +42,9 @@ struct Inspect: ParsableCommand {
         let contentBytes = 4 + 4 * array.dimensions.count + array.elements.count * array.elementType.byteWidth
         let type = array.elementType
         print("file        \(file) (\(byteCount) bytes\(compressed ? ", gzip" : ""))")
-        print("format      IDX, magic 0x0000" + String(format: "%02X%02X", type.rawValue, array.dimensions.count))
+        print("format      IDX, magic 0x0000" + formatted("%02X%02X", type.rawValue, array.dimensions.count))
         print(
-            "dtype       \(type.name) (0x\(String(format: "%02X", type.rawValue)), \(type.byteWidth) byte\(type.byteWidth == 1 ? "" : "s") big-endian)"
+            "dtype       \(type.name) (0x\(formatted("%02X", type.rawValue)), \(type.byteWidth) byte\(type.byteWidth == 1 ? "" : "s") big-endian)"
         )
         print("dimensions  \(array.dimensions.map(String.init).joined(separator: " × "))")
         if let count = array.imageCount {
@@ -77,7 +77,7 @@ struct Inspect: ParsableCommand {
         // Each image gets a column as wide as itself or its caption, two spaces apart.
         let cellWidth = max(columns, "image \(shown - 1)".count)
         func row(_ cells: [String]) {
-            let line = cells.map { $0.padding(toLength: cellWidth, withPad: " ", startingAt: 0) }.joined(
+            let line = cells.map { leftAligned($0, cellWidth) }.joined(
                 separator: "  ")
             print(String(line.reversed().drop { $0 == " " }.reversed()))
         }
@@ -115,10 +115,10 @@ struct Inspect: ParsableCommand {
         ] {
             let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
             print(
-                name.padding(toLength: 8, withPad: " ", startingAt: 0) + "F32    "
-                    + shape.padding(toLength: 10, withPad: " ", startingAt: 0)
+                leftAligned(name, 8) + "F32    "
+                    + leftAligned(shape, 10)
                     + [Double(values.min()!), Double(values.max()!), mean].map {
-                        rightAligned(String(format: "%.4f", $0), 10)
+                        rightAligned(formatted("%.4f", $0), 10)
                     }.joined(separator: " "))
         }
         guard !stored.metadata.isEmpty else {
@@ -130,7 +130,7 @@ struct Inspect: ParsableCommand {
         print("metadata")
         let width = stored.metadata.keys.map(\.count).max()!
         for key in stored.metadata.keys.sorted() {
-            print("  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + stored.metadata[key]!)
+            print("  " + leftAligned(key, width) + "  " + stored.metadata[key]!)
         }
     }
 }

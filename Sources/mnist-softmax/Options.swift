@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
-import Foundation
 import MNISTSoftmax
 
 /// Where the MNIST files live.
@@ -28,15 +32,56 @@ struct ModelPathOption: ParsableArguments {
 
 /// Writes a line to standard error: progress and diagnostics, never results.
 func printDiagnostic(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeStandardError(message + "\n")
+}
+
+/// Writes `text` to standard error (file descriptor 2) at once, unbuffered: write(2) until every
+/// byte is out, again after a signal; it gives up silently when standard error is closed or full.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+}
+
+/// `arguments` formatted by C's printf rules (vsnprintf, in the C locale, so the decimal point
+/// is "."): `formatted("%.4f", 0.25)` is "0.2500", `formatted("%02X", 10)` is "0A".
+func formatted(_ format: String, _ arguments: any CVarArg...) -> String {
+    let length = withVaList(arguments) { vsnprintf(nil, 0, format, $0) }
+    guard length > 0 else { return "" }
+    return withVaList(arguments) { list in
+        String(unsafeUninitializedCapacity: Int(length) + 1) { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { characters in
+                Int(vsnprintf(characters.baseAddress, characters.count, format, list))
+            }
+        }
+    }
 }
 
 /// "92.43%"
 func percent(_ fraction: Double, digits: Int = 2) -> String {
-    String(format: "%.\(digits)f%%", fraction * 100)
+    formatted("%.\(digits)f%%", fraction * 100)
 }
 
 /// Pads `text` on the left to `width` characters.
 func rightAligned(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}
+
+/// Pads `text` on the right with spaces to `width` UTF-16 code units, or cuts it to that many (a
+/// surrogate pair cut in two leaves U+FFFD), as NSString's padding(toLength:withPad:startingAt:).
+func leftAligned(_ text: String, _ width: Int) -> String {
+    let length = text.utf16.count
+    guard length < width else { return String(decoding: text.utf16.prefix(width), as: UTF16.self) }
+    return text + String(repeating: " ", count: width - length)
 }

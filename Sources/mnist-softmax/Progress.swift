@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import MNISTSoftmax
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,13 +36,13 @@ enum ProgressStyle: Sendable {
 /// One line of a terminal's standard error, redrawn in place: carriage return, the text cut to
 /// the terminal's width (a wrapped line could not be redrawn), then erase to the end of the line.
 /// Redraws come at most every `interval` unless forced, so a fast loop does not flood the terminal.
-final class StatusLine: @unchecked Sendable {
+final class StatusLine: Sendable {
     static let interval: Duration = .milliseconds(100)
 
-    private let lock = NSLock()
     private let clock = ContinuousClock()
-    private var lastDrawn: ContinuousClock.Instant?
-    private var isShowing = false
+    /// When the line was last drawn, and whether anything is on it; held while writing, so that
+    /// two threads never interleave their bytes.
+    private let state = Mutex<(lastDrawn: ContinuousClock.Instant?, isShowing: Bool)>((nil, false))
 
     /// The terminal's width in columns; 80 when standard error does not say.
     static var columns: Int {
@@ -53,25 +53,24 @@ final class StatusLine: @unchecked Sendable {
 
     /// True when the last redraw is at least `interval` old (or there was none).
     var isDue: Bool {
-        lock.withLock { lastDrawn.map { clock.now - $0 >= Self.interval } ?? true }
+        state.withLock { state in state.lastDrawn.map { clock.now - $0 >= Self.interval } ?? true }
     }
 
     /// Draws `text` over the current line.
     func show(_ text: String) {
         let fitted = String(text.prefix(Self.columns - 1))
-        lock.withLock {
-            FileHandle.standardError.write(Data(("\r" + fitted + "\u{1B}[K").utf8))
-            lastDrawn = clock.now
-            isShowing = true
+        state.withLock { state in
+            writeStandardError("\r" + fitted + "\u{1B}[K")
+            state = (clock.now, true)
         }
     }
 
     /// Erases the line, if anything is on it, and leaves the cursor at its start.
     func clear() {
-        lock.withLock {
-            guard isShowing else { return }
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-            isShowing = false
+        state.withLock { state in
+            guard state.isShowing else { return }
+            writeStandardError("\r\u{1B}[K")
+            state.isShowing = false
         }
     }
 }
@@ -79,20 +78,20 @@ final class StatusLine: @unchecked Sendable {
 /// "1.35M", "852k", "640": a rate with an SI suffix and three significant digits.
 func siRate(_ value: Double) -> String {
     switch value {
-    case 1e6...: return String(format: "%.3gM", value / 1e6)
-    case 1e3...: return String(format: "%.3gk", value / 1e3)
-    default: return String(format: "%.3g", value)
+    case 1e6...: return formatted("%.3gM", value / 1e6)
+    case 1e3...: return formatted("%.3gk", value / 1e3)
+    default: return formatted("%.3g", value)
     }
 }
 
 /// "0.4 s", "12 s", "3:05": a duration in seconds, for an ETA.
 func shortDuration(_ seconds: Double) -> String {
     switch seconds {
-    case ..<10: return String(format: "%.1f s", seconds)
-    case ..<60: return String(format: "%.0f s", seconds)
+    case ..<10: return formatted("%.1f s", seconds)
+    case ..<60: return formatted("%.0f s", seconds)
     default:
         let whole = Int(seconds.rounded())
-        return String(format: "%d:%02d", whole / 60, whole % 60)
+        return formatted("%ld:%02ld", whole / 60, whole % 60)
     }
 }
 
@@ -125,7 +124,7 @@ final class TrainingProgress {
         let eta = elapsed * Double(progress.batchCount - progress.batchesDone) / Double(progress.batchesDone)
         let details =
             "\(progress.batchesDone)/\(progress.batchCount) batches, \(siRate(rate)) samples/s, "
-            + "loss \(String(format: "%.4f", progress.runningLoss)), ETA \(shortDuration(eta))"
+            + "loss \(formatted("%.4f", progress.runningLoss)), ETA \(shortDuration(eta))"
         // The bar takes what a typical line leaves of the terminal's width (8 to 30 columns), the
         // same for every frame so that it does not jitter.
         let barWidth = min(30, max(8, StatusLine.columns - 72))
@@ -143,15 +142,15 @@ final class TrainingProgress {
             line.clear()
         case .lines where lastBatch == nil:
             printDiagnostic(
-                "\(unit) \(summary.epochOrIteration)/\(epochs): " + String(format: "%.3f s", summary.seconds)
-                    + ", loss " + String(format: "%.4f", summary.trainingLoss))
+                "\(unit) \(summary.epochOrIteration)/\(epochs): " + formatted("%.3f s", summary.seconds)
+                    + ", loss " + formatted("%.4f", summary.trainingLoss))
         case .lines:
             let samples = lastBatch?.samplesDone ?? 0
             let rate = siRate(Double(samples) / max(summary.seconds, 1e-9))
             printDiagnostic(
                 "epoch \(summary.epochOrIteration)/\(epochs): \(lastBatch?.batchCount ?? 0) batches, \(samples) samples in "
-                    + String(format: "%.3f s", summary.seconds) + " (\(rate) samples/s), loss "
-                    + String(format: "%.4f", summary.trainingLoss))
+                    + formatted("%.3f s", summary.seconds) + " (\(rate) samples/s), loss "
+                    + formatted("%.4f", summary.trainingLoss))
         case .silent:
             break
         }

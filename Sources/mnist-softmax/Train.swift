@@ -220,8 +220,8 @@ struct Train: ParsableCommand {
             try FileIO.requireWritableTarget(output)
         }
         StopSignals.install()
-        // Missing test files fail now, not after training.
-        try data.directory.requireFiles(of: .test)
+        // A missing file fails now, the test set's too, not after training.
+        try data.directory.requireFiles(of: [.train, .test])
         let report = TrainingReport(json: json, optimizer: optimizer)
         let trained = try loadAndTrain(report: report)
         // The training images are released by now: the test set takes their place, so that the

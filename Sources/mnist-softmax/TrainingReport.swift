@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MNISTSoftmax
 
 /// What `train` prints on standard output: a table, or JSON Lines with `--json`.
@@ -20,11 +20,11 @@ struct TrainingReport {
         } else {
             print(
                 rightAligned(String(summary.epochOrIteration), 5),
-                rightAligned(String(format: "%.4f", summary.trainingLoss), 9),
+                rightAligned(formatted("%.4f", summary.trainingLoss), 9),
                 rightAligned(percent(summary.trainingAccuracy), 10),
                 rightAligned(summary.validation.map { percent($0.accuracy) } ?? "—", 10),
-                rightAligned(String(format: "%.5g", summary.stepSize), 14),
-                rightAligned(String(format: "%.3f", summary.seconds), 8))
+                rightAligned(formatted("%.5g", summary.stepSize), 14),
+                rightAligned(formatted("%.3f", summary.seconds), 8))
         }
     }
 
@@ -37,7 +37,7 @@ struct TrainingReport {
         } else {
             print(
                 "test accuracy \(percent(evaluation.accuracy)) (\(evaluation.count) images), "
-                    + "mean loss \(String(format: "%.4f", evaluation.meanLoss)); trained in \(String(format: "%.2f", trainingSeconds)) s"
+                    + "mean loss \(formatted("%.4f", evaluation.meanLoss)); trained in \(formatted("%.2f", trainingSeconds)) s"
             )
         }
     }

@@ -51,6 +51,44 @@ struct TrainingFaultTests {
         #expect(try temporaryFiles(under: work).isEmpty)
     }
 
+    @Test func missingTestImagesStopTrainBeforeTheFirstEpoch() throws {
+        let work = try makeScratchDirectory()
+        defer { removeScratchDirectory(work) }
+        let data = try writeBlockDataDirectory(in: work, trainCount: 500)
+        try FileManager.default.removeItem(atPath: data + "/" + MNISTFile.testImages.name)
+        let modelPath = work + "/model.safetensors"
+
+        let run = try CommandRun(["train", "--data-dir", data, "--model", modelPath])
+        #expect(run.status == 1)
+        #expect(
+            run.standardError.contains("no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz in the data directory"),
+            "\(run.standardError)")
+        #expect(!run.standardError.contains("epoch 1/"), "\(run.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: modelPath))
+    }
+
+    /// The test set is read after training (so that its pixels and the training pixels are never
+    /// resident together); a test file that turns out broken then still leaves nothing behind.
+    @Test func truncatedTestImagesStopTrainAfterTrainingAndLeaveThePreviousModelUntouched() throws {
+        let work = try makeScratchDirectory()
+        defer { removeScratchDirectory(work) }
+        let data = try writeBlockDataDirectory(in: work, trainCount: 500)
+        let testImages = data + "/" + MNISTFile.testImages.name
+        let whole = try FileIO.readAll(testImages)
+        try FileIO.writeAtomically(Array(whole.prefix(whole.count - 100)), to: testImages)
+        let modelPath = work + "/model.safetensors"
+        let previous = SafeTensorsFile.encode(StoredModel(model: randomModel(scale: 0.1, seed: 5)))
+        try FileIO.writeAtomically(previous, to: modelPath)
+
+        let run = try CommandRun(["train", "--data-dir", data, "--model", modelPath, "--epochs", "1"])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("epoch 1/1"), "\(run.standardError)")
+        #expect(run.standardError.contains(testImages), "\(run.standardError)")
+        #expect(run.standardError.contains("truncated"), "\(run.standardError)")
+        #expect(try FileIO.readAll(modelPath) == previous)
+        #expect(try temporaryFiles(under: work).isEmpty)
+    }
+
     struct Interruption: Sendable, CustomTestStringConvertible {
         let signal: Int32
         let name: String

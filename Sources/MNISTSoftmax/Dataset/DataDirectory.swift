@@ -60,11 +60,14 @@ public struct DataDirectory: Sendable {
         throw DatasetError(path: path, problem: .missingFile(name: file.name, directory: path))
     }
 
-    /// Throws unless both files of `split` are here, raw or gzip: a check for before a long
-    /// step that reads them only at its end.
-    public func requireFiles(of split: MNISTSplit) throws {
-        _ = try location(of: split.imagesFile)
-        _ = try location(of: split.labelsFile)
+    /// Throws unless every file of `splits` is here, raw or gzip, naming the first one missing
+    /// (in the order given, images before labels): a check for before a long step that reads some
+    /// of them only at its end.
+    public func requireFiles(of splits: [MNISTSplit]) throws {
+        for split in splits {
+            _ = try location(of: split.imagesFile)
+            _ = try location(of: split.labelsFile)
+        }
     }
 
     /// Loads several splits at once, one thread each (decompression dominates), in the order given.
