@@ -54,20 +54,6 @@ func writeStandardError(_ text: String) {
     }
 }
 
-/// `arguments` formatted by C's printf rules (vsnprintf, in the C locale, so the decimal point
-/// is "."): `formatted("%.4f", 0.25)` is "0.2500", `formatted("%02X", 10)` is "0A".
-func formatted(_ format: String, _ arguments: any CVarArg...) -> String {
-    let length = withVaList(arguments) { vsnprintf(nil, 0, format, $0) }
-    guard length > 0 else { return "" }
-    return withVaList(arguments) { list in
-        String(unsafeUninitializedCapacity: Int(length) + 1) { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { characters in
-                Int(vsnprintf(characters.baseAddress, characters.count, format, list))
-            }
-        }
-    }
-}
-
 /// "92.43%"
 func percent(_ fraction: Double, digits: Int = 2) -> String {
     formatted("%.\(digits)f%%", fraction * 100)

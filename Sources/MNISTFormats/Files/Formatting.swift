@@ -4,19 +4,22 @@ import Glibc
 import Darwin
 #endif
 
-extension String {
-    /// `arguments` formatted by C's printf rules for `format` ("%.4f", "%.3g", "%.2f%%"), as
-    /// Foundation's `String(format:)` formats numbers: `.` as the decimal point.
-    package init(cFormat format: String, _ arguments: any CVarArg...) {
-        var buffer = [CChar](repeating: 0, count: 64)
-        while true {
-            let needed = Int(withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) })
-            guard needed >= buffer.count else { break }
-            buffer = [CChar](repeating: 0, count: needed + 1)
+/// `arguments` formatted by C's printf rules (vsnprintf, in the C locale, so the decimal point
+/// is "." as in Foundation's `String(format:)`): `formatted("%.4f", 0.25)` is "0.2500",
+/// `formatted("%02X", 10)` is "0A".
+package func formatted(_ format: String, _ arguments: any CVarArg...) -> String {
+    let length = withVaList(arguments) { vsnprintf(nil, 0, format, $0) }
+    guard length > 0 else { return "" }
+    return withVaList(arguments) { list in
+        String(unsafeUninitializedCapacity: Int(length) + 1) { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { characters in
+                Int(vsnprintf(characters.baseAddress, characters.count, format, list))
+            }
         }
-        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
 
+extension String {
     /// The string padded on the left with `pad` to at least `width` characters.
     package func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self

@@ -88,7 +88,7 @@ public struct TemplateColorScale: Equatable, Sendable {
 
     /// "+0.517", "-1.66", "0": 3 significant digits with a sign.
     static func signed(_ value: Float) -> String {
-        value == 0 ? "0" : (value < 0 ? "-" : "+") + String(cFormat: "%.3g", Double(value.magnitude))
+        value == 0 ? "0" : (value < 0 ? "-" : "+") + formatted("%.3g", Double(value.magnitude))
     }
 
     /// 99.5 → "99.5", 99 → "99".

@@ -65,7 +65,7 @@ public struct AxisScale: Equatable, Sendable {
 
     /// `value` written with the axis's decimals: "0.25", "100".
     public func label(_ value: Double) -> String {
-        String(cFormat: "%.\(decimals)f", value)
+        formatted("%.\(decimals)f", value)
     }
 
     /// Where `value` falls between `lower` (0) and `upper` (1).

@@ -141,11 +141,11 @@ public struct LineChart: Sendable {
     /// A coordinate rounded to 0.1 unit, without a trailing ".0".
     static func coordinate(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
-        return tenths % 10 == 0 ? String(tenths / 10) : String(cFormat: "%.1f", Double(tenths) / 10)
+        return tenths % 10 == 0 ? String(tenths / 10) : formatted("%.1f", Double(tenths) / 10)
     }
 
     /// A value for a tooltip: four significant digits.
     static func valueText(_ value: Double) -> String {
-        String(cFormat: "%.4g", value)
+        formatted("%.4g", value)
     }
 }

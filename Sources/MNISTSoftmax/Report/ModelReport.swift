@@ -147,7 +147,7 @@ public struct ModelReport {
         var cards: [(String, String)] = [
             ("test accuracy", Self.percent(evaluation.accuracy)),
             ("correct", "\(Self.grouped(correct)) of \(Self.grouped(evaluation.count))"),
-            ("mean test loss", String(cFormat: "%.4f", evaluation.meanLoss) + " (\(stored.lossFunction.rawValue))"),
+            ("mean test loss", formatted("%.4f", evaluation.meanLoss) + " (\(stored.lossFunction.rawValue))"),
         ]
         if let optimizer = metadata["optimizer"] {
             let run = metadata["epochs_run"].map { "\($0) epochs" } ?? metadata["iterations"].map { "\($0) iterations" }
@@ -269,12 +269,12 @@ public struct ModelReport {
         let cells = (0 ..< SoftmaxModel.classCount).map { k in
             "<figure class=\"template\"><img src=\"\(Self.templateFileName(k))\" alt=\"Weight template of digit \(k)\" width=\"\(side)\" height=\"\(side)\"><figcaption>\(k)</figcaption></figure>"
         }
-        let limit = String(cFormat: "%.3f", colorScale.limits.first ?? 0)
+        let limit = formatted("%.3f", colorScale.limits.first ?? 0)
         let clipped =
             colorScale.clippedCount == 0
             ? ""
             : " (the \(Self.grouped(colorScale.clippedCount)) weights beyond it are drawn at full colour; "
-                + "max |W| is \(String(cFormat: "%.3f", colorScale.maximumMagnitude)))"
+                + "max |W| is \(formatted("%.3f", colorScale.maximumMagnitude)))"
         return """
             <section id="templates"><h2>Weight templates</h2>
             <p>Row k of W as a 28×28 image: the pattern class k matches against an input. Red pixels vote for the class, blue against; \
@@ -348,8 +348,8 @@ public struct ModelReport {
             """
     }
 
-    static func percent(_ fraction: Double) -> String { String(cFormat: "%.2f%%", fraction * 100) }
-    static func fixed(_ value: Double) -> String { String(cFormat: "%.4f", value) }
+    static func percent(_ fraction: Double) -> String { formatted("%.2f%%", fraction * 100) }
+    static func fixed(_ value: Double) -> String { formatted("%.4f", value) }
 
     /// 10000 → "10,000".
     static func grouped(_ value: Int) -> String {
