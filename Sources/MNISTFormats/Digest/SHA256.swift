@@ -7,28 +7,29 @@ import CCrypto
 import Dispatch
 import Synchronization
 
-/// SHA-256 (FIPS 180-4) through the system's libcrypto, OpenSSL's EVP digest interface, which
-/// uses the CPU's SHA extensions where it has them. Feed it bytes with `update`, then read the
-/// digest once with `finalizeHex()`.
+/// SHA-256 (FIPS 180-4) through the system's libcrypto: OpenSSL's `SHA256_Init`, `SHA256_Update`
+/// and `SHA256_Final`, which run the same assembly as its EVP interface (the CPU's SHA extensions
+/// where it has them, else AVX2 or SSSE3 code). EVP would first start OpenSSL 3's provider
+/// machinery (its configuration file and algorithm tables), which leaves about 2 MB more resident
+/// for the rest of the run. OpenSSL 3 marks these functions deprecated in favour of EVP; shim.h
+/// asks for the 1.1.1 API, where they are not. Feed it bytes with `update`, then read the digest
+/// once with `finalizeHex()`.
 ///
 /// A class, not a struct: it owns the C digest context, which a copy must not share.
 package final class SHA256 {
-    private let context: OpaquePointer
+    private let context = UnsafeMutablePointer<SHA256_CTX>.allocate(capacity: 1)
 
     package init() {
-        // Both calls fail only when memory runs out, which no input can cause.
-        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
-            fatalError("libcrypto could not start a SHA-256 digest (out of memory)")
-        }
-        self.context = context
+        // SHA256_Init only fills in the initial state; it cannot fail.
+        _ = SHA256_Init(context)
     }
 
-    deinit { EVP_MD_CTX_free(context) }
+    deinit { context.deallocate() }
 
     /// Adds `bytes` to the digested message.
     package func update(data bytes: some Collection<UInt8>) {
         let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+            _ = SHA256_Update(context, buffer.baseAddress, buffer.count)
         }
         if done == nil { update(data: Array(bytes)) }
     }
@@ -36,10 +37,9 @@ package final class SHA256 {
     /// The digest of everything added so far, as 64 lowercase hexadecimal digits: the form
     /// MNIST's publishers list. Call it once.
     package func finalizeHex() -> String {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        _ = EVP_DigestFinal_ex(context, &digest, &length)
-        return digest[..<Int(length)].map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = SHA256_Final(&digest, context)
+        return digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     /// SHA-256 of `bytes` as lowercase hex.
