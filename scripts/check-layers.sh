@@ -113,7 +113,7 @@ check_folder_layers() { # check_folder_layers TARGET-DIRECTORY LAYER...
   done
 }
 check_folder_layers Sources/MNISTFormats \
-  "Files JSON" \
+  "Files JSON Threads" \
   "Gzip Digest Image" \
   "IDX Zip Pickle SafeTensors Protobuf"
 check_folder_layers Sources/MNISTSoftmax \

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MNISTSoftmax
 
 /// Threads for training, outside Swift's concurrency pool and below the server's priority: on
 /// Linux each runs at nice 19, so that when a request arrives, the scheduler gives its thread the
@@ -18,30 +19,12 @@ enum BackgroundThread {
     /// created (the process is out of threads or memory) runs `body` on the caller's thread
     /// instead, at the caller's priority, so the work is never lost.
     static func start(_ body: @escaping @Sendable () -> Void) {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackSize)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        // The thread takes this retain, or the caller when no thread starts.
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, &attributes,
-            { context in
-                let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
-                // Named in full: Swift 6.3.1's region analysis crashes on the implicit `Self`.
-                BackgroundThread.lowerPriority()
-                body.run()
-                return nil
-            }, context)
-        if status != 0 { Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run() }
-    }
-
-    /// The closure a thread runs, boxed to pass through pthread_create's context pointer.
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+        let started = DetachedThread.start(named: "training", stackSize: stackSize) {
+            // Named in full: Swift 6.3.1's region analysis crashes on the implicit `Self`.
+            BackgroundThread.lowerPriority()
+            body()
+        }
+        if !started { body() }
     }
 
     /// Lowers the calling thread's priority. On Linux the nice value belongs to each thread, and

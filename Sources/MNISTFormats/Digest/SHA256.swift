@@ -114,11 +114,15 @@ private final class HashingThread: @unchecked Sendable {
     private var jobs: [() -> Void] = []
     private let queued = DispatchSemaphore(value: 0)
 
+    /// False when the thread could not be started: jobs then run on the thread that queues them.
+    private var started = false
+
     private init() {
-        startDetachedThread(named: "sha256") { [self] in run() }
+        started = DetachedThread.start(named: "sha256") { [self] in run() }
     }
 
     func enqueue(_ job: @escaping () -> Void) {
+        guard started else { return job() }
         lock.withLock { _ in jobs.append(job) }
         queued.signal()
     }
@@ -130,35 +134,4 @@ private final class HashingThread: @unchecked Sendable {
             job()
         }
     }
-}
-
-/// Starts a detached POSIX thread, with the system's default stack size, that runs `body`;
-/// on Linux the thread is named `name` (at most 15 bytes), which debuggers and `top -H` show.
-private func startDetachedThread(named name: String, _ body: @escaping () -> Void) {
-    final class Start {
-        let name: String
-        let body: () -> Void
-        init(name: String, body: @escaping () -> Void) { (self.name, self.body) = (name, body) }
-    }
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let context = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
-    var thread = pthread_t()
-    let status = pthread_create(
-        &thread, &attributes,
-        { context in
-            let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
-            #if os(Linux)
-            let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-            if comm >= 0 {
-                _ = write(comm, start.name, start.name.utf8.count)
-                close(comm)
-            }
-            #endif
-            start.body()
-            return nil
-        }, context)
-    precondition(status == 0, "cannot start the \(name) thread: \(systemErrorMessage(status))")
 }
