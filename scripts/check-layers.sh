@@ -2,7 +2,8 @@
 # Checks that dependencies point one way, as docs/architecture.md draws them:
 #   1. targets: each target imports only the modules below it, and the library (MNISTKernels,
 #      MNISTFormats, MNISTSoftmax) never Foundation, only FoundationEssentials (a binary that
-#      links Foundation loads libFoundation, its internationalization library and ICU);
+#      links Foundation loads libFoundation, its internationalization library and ICU), and
+#      neither do the server and the executable, so that `mnist-softmax` links neither;
 #   2. the folders of the formats (Sources/MNISTFormats) and of the library (Sources/MNISTSoftmax):
 #      each folder names (outside comments) only types declared in its own folder or in folders of
 #      a lower layer of its target, and uses no member that a folder of its layer or above adds
@@ -61,10 +62,14 @@ check "MNISTFormats imports only the C libraries it wraps and the system" \
 for module in Foundation MNISTSoftmaxServer ArgumentParser FlyingFox FlyingSocks MNISTSoftmaxFixtures CZlib CISAL CCrypto CLibPNG; do
   check "the library MNISTSoftmax does not import $module" "$(importers Sources/MNISTSoftmax "$module")"
 done
-for module in ArgumentParser MNISTKernels; do
+for module in ArgumentParser MNISTKernels Foundation FoundationNetworking; do
   check "MNISTSoftmaxServer does not import $module" "$(importers Sources/MNISTSoftmaxServer "$module")"
 done
 check "the executable uses the kernels only through the library" "$(importers Sources/mnist-softmax MNISTKernels)"
+for module in Foundation FoundationNetworking; do
+  check "the executable does not import $module (the binary links FoundationEssentials only)" \
+    "$(importers Sources/mnist-softmax "$module")"
+done
 check "the fixtures import only the library" \
   "$(grep -rhE '^import ' Tests/Fixtures | grep -vE '^import (MNISTSoftmax|Foundation|Glibc|Darwin)$' || true)"
 
