@@ -36,7 +36,8 @@
 # or else from download.pytorch.org's CPU index when `import torch` fails; without it its rows are n/a.
 # The single-thread FMA-peak line needs one core's FMA peak in GFLOP/s: --fma-peak-gflops X or
 # $FMA_PEAK_GFLOPS; else the bench derives it as float lanes (16 with AVX-512F, 8 with AVX2 + FMA)
-# × 2 FMA pipes × 2 FLOP × the clock that scripts/cpu_clock.c measures (a dependent-addition chain,
+# × 2 FMA pipes (1 for AVX-512 on AMD's Zen 4, which splits a 512-bit FMA over its two 256-bit
+# pipes) × 2 FLOP × the clock that scripts/cpu_clock.c measures (a dependent-addition chain,
 # one per cycle), when a C compiler is at hand (else n/a; bench_report.py says how to derive it). The kernel build
 # shown is $MNIST_SOFTMAX_TARGET_CPU's (as for `swift build`). Timings are for people to read; no
 # test depends on them.
@@ -229,6 +230,14 @@ ours_one_flags=(--threads 1)
 lanes=0
 grep -qw avx512f /proc/cpuinfo && lanes=16
 [ "$lanes" = 0 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && lanes=8
+# Vectors of that width one core completes per cycle: 2 FMA pipes, except on AMD's family 25 with
+# AVX-512 (Zen 4), whose two FMA pipes are 256 bits wide and take one 512-bit FMA together.
+fma_pipes=2
+pipes_note="2 FMA pipes"
+if [ "$lanes" = 16 ] && grep -qm1 'AuthenticAMD' /proc/cpuinfo && grep -qm1 '^cpu family[[:space:]]*: 25$' /proc/cpuinfo; then
+  fma_pipes=1
+  pipes_note="1 (Zen 4's two 256-bit FMA pipes take one 512-bit FMA together)"
+fi
 probe=""
 compiler="$(command -v cc || command -v clang || command -v gcc || true)"
 if [ -n "$compiler" ] && [ "$lanes" != 0 ] && "$compiler" -O2 "$repo/scripts/cpu_clock.c" -o "$work/cpu_clock" 2>/dev/null; then
@@ -318,12 +327,12 @@ for round in $(seq 1 "$runs"); do
 done
 load_after="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 
-# One core's FMA peak, when not given: lanes × 2 FMA pipes × 2 FLOP × the measured clock.
+# One core's FMA peak, when not given: lanes × FMA vectors per cycle × 2 FLOP × the measured clock.
 fma_peak_source="given"
 if [ -z "$fma_peak" ] && [ -n "$probe" ]; then
   clock_ghz="$("$probe")"
-  fma_peak="$(awk -v lanes="$lanes" -v ghz="$clock_ghz" 'BEGIN { printf "%.1f", lanes * 2 * 2 * ghz }')"
-  fma_peak_source="$lanes lanes × 2 FMA pipes × 2 FLOP × $clock_ghz GHz (scripts/cpu_clock.c: dependent additions, one per cycle)"
+  fma_peak="$(awk -v lanes="$lanes" -v pipes="$fma_pipes" -v ghz="$clock_ghz" 'BEGIN { printf "%.1f", lanes * pipes * 2 * ghz }')"
+  fma_peak_source="$lanes lanes × $pipes_note × 2 FLOP × $clock_ghz GHz (scripts/cpu_clock.c: dependent additions, one per cycle)"
   echo "bench: one core's FMA peak: $fma_peak GFLOP/s = $fma_peak_source" >&2
 fi
 

@@ -12,6 +12,8 @@ One core's FMA peak (--fma-peak-gflops / $FMA_PEAK_GFLOPS for bench.sh), in GFLO
   float32 lanes per vector × FMA pipes × 2 FLOP per fused multiply-add × clock in GHz.
   AMD EPYC Zen 3 with AVX2: 8 lanes (ymm) × 2 FMA pipes × 2 = 32 FLOP/cycle; at 2.45 GHz, 78.4.
   Intel Xeon with AVX-512 and 2 FMA units: 16 × 2 × 2 = 64 FLOP/cycle × clock.
+  AMD EPYC Zen 4 with AVX-512: 16 lanes (zmm) × 1 (its two 256-bit FMA pipes take one zmm FMA
+  together) × 2 = 32 FLOP/cycle × clock, the same as with AVX2.
 Take the clock the core holds under a long vector load, not the nameplate: for example
 `perf stat -e cycles,task-clock` around a single-thread `train --threads 1` run (cycles / seconds),
 or `grep MHz /proc/cpuinfo` while it runs; on a virtual machine that hides the clock, the
