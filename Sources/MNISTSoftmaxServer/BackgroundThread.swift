@@ -15,16 +15,19 @@ enum BackgroundThread {
     /// The stack of each thread: 1 MiB.
     static let stackSize = 1 << 20
 
-    /// Starts `body` on a new detached POSIX thread of low priority. A thread that cannot be
-    /// created (the process is out of threads or memory) runs `body` on the caller's thread
-    /// instead, at the caller's priority, so the work is never lost.
-    static func start(_ body: @escaping @Sendable () -> Void) {
-        let started = DetachedThread.start(named: "training", stackSize: stackSize) {
+    /// Starts `body` on a new detached POSIX thread of low priority; returns false, and `body`
+    /// does not run, when no thread can be created (the process is out of threads or memory).
+    static func start(_ body: @escaping @Sendable () -> Void) -> Bool {
+        DetachedThread.start(named: "training", stackSize: stackSize) {
             // Named in full: Swift 6.3.1's region analysis crashes on the implicit `Self`.
             BackgroundThread.lowerPriority()
             body()
         }
-        if !started { body() }
+    }
+
+    /// Why `run` could not run its body.
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "cannot start a thread (the process is out of threads or memory)" }
     }
 
     /// Lowers the calling thread's priority. On Linux the nice value belongs to each thread, and
@@ -40,9 +43,11 @@ enum BackgroundThread {
 
     /// Runs `body` on a new low-priority thread and waits for its result without holding a
     /// thread of Swift's pool: for work that blocks, such as reading and decompressing files.
+    /// Throws `Unavailable` when no thread can be created.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            start { continuation.resume(with: Result { try body() }) }
+            let started = start { continuation.resume(with: Result { try body() }) }
+            if !started { continuation.resume(throwing: Unavailable()) }
         }
     }
 

@@ -1,4 +1,5 @@
-/// The bytes and characters that delimit HTTP/1.1 lines and values (RFC 9112 §2.2, RFC 9110 §5.6.3).
+/// The bytes and characters that delimit HTTP/1.1 lines and values (RFC 9112 §2.2, RFC 9110 §5.6.3),
+/// for `trimming(where:)` (MNISTFormats).
 enum HTTPSyntax {
     static let lineFeed = UInt8(ascii: "\n")
     static let carriageReturn = UInt8(ascii: "\r")
@@ -10,17 +11,5 @@ enum HTTPSyntax {
     /// (Unicode general category Zs, which holds U+0020 and U+00A0).
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
-    }
-}
-
-extension StringProtocol {
-    /// The text without its leading and trailing Unicode scalars that `isTrimmed` accepts:
-    /// `" a b ".trimming(where: HTTPSyntax.isSpaceOrTab)` is "a b"; "" when it accepts them all.
-    func trimming(where isTrimmed: (Unicode.Scalar) -> Bool) -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isTrimmed($0) }),
-            let last = scalars.lastIndex(where: { !isTrimmed($0) })
-        else { return "" }
-        return String(String.UnicodeScalarView(scalars[first ... last]))
     }
 }

@@ -70,10 +70,13 @@ final class TrainingJob: @unchecked Sendable {
         runs = plan.costs.map { Run(cost: $0) }
     }
 
-    /// Starts every run's thread and the pump; returns at once.
+    /// Starts every run's thread and the pump; returns at once. A run whose thread cannot be
+    /// created ends at once as failed, and the job's final event says so.
     func start() {
-        for index in runs.indices {
-            BackgroundThread.start { self.train(run: index) }
+        for index in runs.indices where !BackgroundThread.start({ self.train(run: index) }) {
+            let result = unfinished(
+                plan.costs[index], outcome: .failed, epochsRun: 0, message: BackgroundThread.Unavailable().description)
+            lock.withLock { _ in runs[index].result = result }
         }
         Task { await self.pump() }
     }

@@ -65,10 +65,14 @@ struct FoundationParityTests {
         #expect(long.count == 102 && long.hasPrefix("1.000"))
     }
 
-    @Test func trimmingSpacesAndTabsMatchesCharacterSetWhitespaces() {
+    @Test func trimmingTabsAndSpaceSeparatorsMatchesCharacterSetWhitespaces() {
+        let isWhitespace = { (scalar: Unicode.Scalar) in
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
         for text in ["", " ", "\t 42 \t", "  a b  ", "\u{00A0}x\u{3000}", "x\r", "\nx", "é"] {
             #expect(
-                text.trimmingSpacesAndTabs() == text.trimmingCharacters(in: .whitespaces), "\(text.debugDescription)")
+                text.trimming(where: isWhitespace) == text.trimmingCharacters(in: .whitespaces),
+                "\(text.debugDescription)")
         }
     }
 }

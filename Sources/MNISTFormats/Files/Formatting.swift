@@ -42,15 +42,13 @@ extension Duration {
 }
 
 extension StringProtocol {
-    /// Without the spaces and tabs at either end (tab and Unicode's space separators, the
-    /// characters of Foundation's `CharacterSet.whitespaces`).
-    package func trimmingSpacesAndTabs() -> String {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
-        }
+    /// The text without its leading and trailing Unicode scalars that `isTrimmed` accepts:
+    /// `" a b ".trimming(where: { $0 == " " })` is "a b"; "" when it accepts them all.
+    package func trimming(where isTrimmed: (Unicode.Scalar) -> Bool) -> String {
         let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        guard let first = scalars.firstIndex(where: { !isTrimmed($0) }),
+            let last = scalars.lastIndex(where: { !isTrimmed($0) })
+        else { return "" }
         return String(String.UnicodeScalarView(scalars[first ... last]))
     }
 }

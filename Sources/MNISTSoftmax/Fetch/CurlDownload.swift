@@ -73,7 +73,7 @@ enum CurlDownload {
                 report(DownloadProgress(url: url, receivedBytes: body.count, expectedBytes: parser.expectedBytes))
             }
         }
-        // After a parse failure the rest of the output is read and dropped, so that curl can end.
+        // After a parse failure curl is asked to end, and the rest of its output is read and dropped.
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = Subprocess.readChunk(of: process.output, into: &buffer)
@@ -91,6 +91,7 @@ enum CurlDownload {
                 receive(try parser.consume(Array(buffer[..<count])))
             } catch {
                 parseFailure = error
+                process.terminate()
             }
         }
         // curl writes at most a line or two there, so reading it only now cannot block curl.
@@ -99,7 +100,10 @@ enum CurlDownload {
         switch process.wait() {
         case .exited(let code): status = code
         case .killed(let signal):
-            throw FetchError(subject: url, problem: .unreachable(reason: "curl was ended by signal \(signal)"))
+            let reason = parseFailure.map(\.description) ?? "curl was ended by signal \(signal)"
+            throw FetchError(subject: url, problem: .unreachable(reason: reason))
+        case .unknown(let reason):
+            throw FetchError(subject: url, problem: .unreachable(reason: "cannot tell how curl ended: \(reason)"))
         }
         guard status == 0 else {
             throw FetchError(

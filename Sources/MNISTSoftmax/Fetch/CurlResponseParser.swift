@@ -143,7 +143,7 @@ public struct CurlResponseParser: Sendable {
         var hasLocation = false, hasTransferEncoding = false
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let value = line[line.index(after: colon)...].trimmingSpacesAndTabs()
+            let value = line[line.index(after: colon)...].trimming(where: { $0 == " " || $0 == "\t" })
             switch line[..<colon].lowercased() {
             case "content-length": contentLength = Int(value).flatMap { $0 >= 0 ? $0 : nil }
             case "location": hasLocation = true

@@ -17,13 +17,17 @@ extension MNISTFetcher {
                         throwing: FetchError(subject: command, problem: .pipNotStarted(reason: error.reason)))
                     return
                 }
-                let output = Subprocess.readToEnd(process.output)
-                let status =
-                    switch process.wait() {
-                    case .exited(let status): status
-                    case .killed(let signal): signal
-                    }
-                continuation.resume(returning: (status, String(decoding: output, as: UTF8.self)))
+                let output = String(decoding: Subprocess.readToEnd(process.output), as: UTF8.self)
+                switch process.wait() {
+                case .exited(let status):
+                    continuation.resume(returning: (status, output))
+                case .killed(let signal):
+                    // As a shell reports it: 128 + the signal, with a last line that names it.
+                    continuation.resume(returning: (128 + signal, output + "\n(ended by signal \(signal))"))
+                case .unknown(let reason):
+                    continuation.resume(
+                        throwing: FetchError(subject: command, problem: .pipNotStarted(reason: reason)))
+                }
             }
         }
     }

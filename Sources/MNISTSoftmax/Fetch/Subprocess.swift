@@ -13,6 +13,9 @@ struct Subprocess {
     enum Termination: Equatable {
         case exited(status: Int32)
         case killed(signal: Int32)
+        /// waitpid failed (for example when SIGCHLD is ignored and the child was reaped already):
+        /// how it ended is not known.
+        case unknown(reason: String)
     }
 
     private let pid: pid_t
@@ -113,9 +116,12 @@ struct Subprocess {
     /// Waits for the program to end, closes the pipes, and returns how it ended.
     func wait() -> Termination {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var waited: pid_t
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+        let failure = waited < 0 ? systemErrorMessage() : nil
         close(output)
         if let errors { close(errors) }
+        if let failure { return .unknown(reason: "waitpid: \(failure)") }
         // The <sys/wait.h> macros, which Swift does not import: the low 7 bits are the signal
         // that ended the child (0 if it exited), the next 8 its exit status.
         let signal = status & 0x7F
