@@ -35,23 +35,11 @@ func printDiagnostic(_ message: String) {
     writeStandardError(message + "\n")
 }
 
-/// Writes `text` to standard error (file descriptor 2) at once, unbuffered: write(2) until every
-/// byte is out, again after a signal; it gives up silently when standard error is closed or full.
+/// Writes `text` to standard error (file descriptor 2) at once, unbuffered; it gives up silently
+/// when standard error is closed or full.
 func writeStandardError(_ text: String) {
     var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-            if written > 0 {
-                offset += written
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else {
-                return
-            }
-        }
-    }
+    _ = text.withUTF8 { FileIO.writeAll(UnsafeRawBufferPointer($0), to: STDERR_FILENO) }
 }
 
 /// "92.43%"

@@ -113,18 +113,24 @@ public enum FileIO {
                 throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
             }
             defer { close(fd) }
-            try bytes.withUnsafeBytes { buffer in
-                var written = 0
-                while written < buffer.count {
-                    let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage()))
-                    }
-                    written += n
-                }
+            if let failure = bytes.withUnsafeBytes({ writeAll($0, to: fd) }) {
+                throw FileAccessError(path: path, problem: .writeFailed(reason: systemErrorMessage(failure)))
             }
         }
+    }
+
+    /// Writes every byte of `buffer` to `descriptor`, again after a signal interrupts a write;
+    /// returns nil, or the errno of the write that failed (EIO for a write that wrote nothing).
+    package static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> Int32? {
+        var written = 0
+        while written < buffer.count {
+            let n = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return errno }
+            if n == 0 { return EIO }
+            written += n
+        }
+        return nil
     }
 
     /// Runs `produce` with a temporary path in the directory of `path`, then fsyncs the file it
